@@ -1,0 +1,190 @@
+"""The Starlette adapter: ASGI in, `MockRequest` to the core, bytes out; CORS, latency, journal, log, admin routes.
+
+Rules: the only module that sees HTTP. The mock endpoint is a raw ASGI callable (Starlette's Request/Response
+objects cost more than the whole mock on a fast request). `create_app()` with no argument reads `MOCKSERVER_*`
+variables, so `uvicorn --factory mockserver.app:create_app` works.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+import traceback
+from urllib.parse import parse_qsl, quote
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request, cookie_parser
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from . import problems
+from .config import Config
+from .fixtures import load_fixtures
+from .generation import dumps
+from .journal import Journal, Redactor, RequestLog, secret_names
+from .mock import ERROR, Answer, Mock, MockRequest
+from .spec import Spec, builtin, load_spec
+
+MAX_QUERY_FIELDS = 1000
+
+
+def fixtures_folder(config: Config) -> str | None:
+    if config.fixtures is not None:
+        return config.fixtures or None
+    return builtin()[1] if config.spec is None else None
+
+
+def build_mock(config: Config) -> Mock:
+    """Loads and checks everything the server needs; raises DocumentError/ConfigError for a user's mistake."""
+    spec = load_spec(config.spec)
+    return Mock(spec, load_fixtures(fixtures_folder(config), spec), config)
+
+
+class MockEndpoint:
+    def __init__(self, mock: Mock, config: Config, journal: Journal, log: RequestLog | None) -> None:
+        self.mock = mock
+        self.config = config
+        self.journal = journal
+        self.log = log
+        self.redactor = journal.redactor
+        self.rng = random.Random()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        start = time.perf_counter()
+        method: str = scope["method"]
+        raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
+        raw_path = raw_path.split(b"?", 1)[0]
+        raw_headers: list[tuple[bytes, bytes]] = scope["headers"]
+        headers: dict[str, str] = {}
+        for k, v in raw_headers:
+            name, value = k.decode("latin-1").lower(), v.decode("latin-1")
+            headers[name] = f"{headers[name]}, {value}" if name in headers else value
+        answer: Answer | None = None
+        query_pairs: list[tuple[str, str]] = []
+        try:
+            query_pairs = parse_qsl(
+                scope["query_string"].decode("latin-1"), keep_blank_values=True, errors="replace", max_num_fields=MAX_QUERY_FIELDS
+            )
+        except ValueError:
+            answer = _problem(problems.INVALID_REQUEST, f"more than {MAX_QUERY_FIELDS} query parameters")
+        body, too_large = await self._body(receive, headers)
+        if too_large:
+            answer = _problem(problems.TOO_LARGE, f"request body over {self.config.max_body_bytes} bytes")
+        if answer is None:
+            query: dict[str, list[str]] = {}
+            for k, v in query_pairs:
+                query.setdefault(k, []).append(v)
+            cookies = cookie_parser(headers["cookie"]) if "cookie" in headers else {}
+            request = MockRequest(method, raw_path, query, headers, cookies, body)
+            try:
+                answer = self.mock.handle(request)
+            except Exception:  # a bug of ours must not take the server down: say so, and keep serving
+                traceback.print_exc()
+                answer = _problem(problems.INJECTED, "internal error in the mock server (a bug: please report it)")
+        delay = answer.delay_ms
+        if delay is None and self.config.latency[1] > 0:
+            delay = self.rng.randint(*self.config.latency)
+        if delay:
+            await asyncio.sleep(delay / 1000)
+        await self._send(send, answer, method == "HEAD")
+        ms = (time.perf_counter() - start) * 1000
+        secrets = [*answer.secrets, *(quote(s, safe="") for s in answer.secrets)]
+        path = raw_path.decode("latin-1")
+        if self.log is not None:
+            self.log.write(f"{method} {self.redactor.text(path, secrets)} {answer.status} {answer.source} {ms:.2f}ms\n")
+        self.journal.record(
+            method, path, query_pairs, [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw_headers],
+            answer.status, answer.source, answer.operation, ms, secrets,
+        )  # fmt: skip
+
+    async def _body(self, receive: Receive, headers: dict[str, str]) -> tuple[bytes, bool]:
+        if "content-length" not in headers and "transfer-encoding" not in headers:
+            return b"", False
+        chunks, size, too_large = [], 0, False
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.config.max_body_bytes:
+                too_large = True
+            elif chunk:
+                chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return (b"" if too_large else b"".join(chunks)), too_large
+
+    @staticmethod
+    async def _send(send: Send, answer: Answer, head: bool) -> None:
+        headers = [(b"content-length", str(len(answer.body)).encode()), (b"x-mock-source", answer.source.encode())]
+        if answer.media is not None:
+            headers.append((b"content-type", answer.media.encode("latin-1", "replace")))
+        for name, value in answer.headers:
+            clean = "".join(c for c in value if c >= " " and c != "\x7f")
+            headers.append((name.lower().encode("latin-1", "replace"), clean.encode("latin-1", "replace")))
+        await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+        await send({"type": "http.response.body", "body": b"" if head else answer.body})
+
+
+def _problem(kind: tuple[str, int, str, str], detail: str) -> Answer:
+    status, body = problems.problem(kind, detail)
+    return Answer(status, dumps(body), ERROR, problems.PROBLEM_JSON)
+
+
+def _admin_routes(prefix: str, mock: Mock, journal: Journal) -> list[Route]:
+    spec: Spec = mock.spec
+
+    async def health(request: Request) -> Response:
+        body = {
+            "status": "ok",
+            "spec": spec.source.rsplit("/", 1)[-1],
+            "operations": len(spec.operations),
+            "fixtures": sum(len(index.by_name) for index in mock.fixtures.values()),
+            "warnings": spec.warnings[:50],
+        }
+        return Response(dumps(body), media_type="application/json")
+
+    async def requests(request: Request) -> Response:
+        if request.method == "DELETE":
+            journal.entries.clear()
+            return Response(status_code=204)
+        limit = request.query_params.get("limit")
+        snapshot = journal.snapshot(int(limit) if limit and limit.isdigit() else None)
+        return Response(dumps(snapshot), media_type="application/json")
+
+    return [Route(prefix + "/health", health), Route(prefix + "/requests", requests, methods=["GET", "DELETE"])]
+
+
+def create_app(config: Config | None = None, mock: Mock | None = None) -> Starlette:
+    config = config or Config.from_env()
+    mock = mock or build_mock(config)
+    journal = Journal(config.journal_size, Redactor(secret_names(mock.spec), config.api_key))
+    log = RequestLog() if config.request_log else None
+    middleware: list[Middleware] = []
+    if config.cors:
+        exposed = sorted({"X-Mock-Source", *(h for op in mock.spec.operations for r in op.responses.values() for h in r.headers)})
+        middleware.append(
+            Middleware(
+                CORSMiddleware,  # type: ignore[arg-type]
+                allow_origins=config.cors_origins or ["*"],
+                allow_methods=["*"],
+                allow_headers=["*"],
+                allow_credentials=True,
+                expose_headers=exposed,
+                max_age=600,
+            )
+        )
+    routes = _admin_routes(config.admin_prefix, mock, journal) if config.admin else []
+    app = Starlette(routes=routes, middleware=middleware)
+    app.router.default = MockEndpoint(mock, config, journal, log)
+    app.router.redirect_slashes = False
+    app.state.mock = mock
+    app.state.journal = journal
+    return app

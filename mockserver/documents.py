@@ -1,0 +1,127 @@
+"""Reading contract and fixture files: YAML or JSON, from disk or http(s), into plain Python data.
+
+Rules: nothing here trusts its input. A document that is not text, does not parse, expands past a node budget
+(YAML alias bombs) or nests past the parser's depth stops with a `DocumentError` naming the file, the line or JSON
+pointer, and the reason; never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+MAX_BYTES = 50 * 1024 * 1024
+MAX_NODES = 2_000_000  # after alias expansion; a billion-laughs document blows through this quickly
+MAX_DEPTH = 200
+
+
+@dataclass
+class DocumentError(Exception):
+    file: str
+    pointer: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.pointer}" if self.pointer else self.file
+        return f"{where}: {self.reason}"
+
+
+def is_url(source: str) -> bool:
+    return source.startswith(("http://", "https://"))
+
+
+def read_text(source: str, *, timeout: float = 5.0) -> str:
+    if is_url(source):
+        import httpx
+
+        try:
+            response = httpx.get(source, timeout=timeout, follow_redirects=True)
+        except httpx.HTTPError as exc:
+            raise DocumentError(source, "", f"cannot fetch: {exc.__class__.__name__}: {exc}") from None
+        if response.status_code != 200:
+            raise DocumentError(source, "", f"cannot fetch: HTTP {response.status_code}")
+        raw = response.content
+    else:
+        path = Path(source)
+        try:
+            if path.is_dir():
+                raise DocumentError(source, "", "is a directory, not a file")
+            if path.stat().st_size > MAX_BYTES:
+                raise DocumentError(source, "", f"larger than {MAX_BYTES // (1024 * 1024)} MiB")
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise DocumentError(source, "", exc.strerror or str(exc)) from None
+    if b"\x00" in raw[:8192]:
+        raise DocumentError(source, "", "binary file, expected YAML or JSON text")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DocumentError(source, "", f"not UTF-8 text (byte {exc.start})") from None
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that keeps timestamps as strings: JSON Schema sees YAML dates as text, not datetime objects."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def parse(text: str, file: str) -> Any:
+    if not text.strip():
+        raise DocumentError(file, "", "empty document")
+    try:
+        if text.lstrip().startswith(("{", "[")):
+            data = json.loads(text)
+        else:
+            data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    except json.JSONDecodeError as exc:
+        raise DocumentError(file, f"line {exc.lineno} column {exc.colno}", f"invalid JSON: {exc.msg}") from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1} column {mark.column + 1}" if mark else ""
+        raise DocumentError(file, where, f"invalid YAML: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise DocumentError(file, "", f"invalid YAML: {exc}") from None
+    except RecursionError:
+        raise DocumentError(file, "", "nested too deeply to parse") from None
+    _check_size(data, file)
+    return data
+
+
+def _check_size(data: Any, file: str) -> None:
+    # Walks the data as a consumer would, counting shared (aliased) nodes each time they are reached.
+    budget = MAX_NODES
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    while stack:
+        node, depth = stack.pop()
+        budget -= 1
+        if budget < 0:
+            raise DocumentError(file, "", f"expands to more than {MAX_NODES:,} nodes (YAML alias bomb?)")
+        if depth > MAX_DEPTH:
+            raise DocumentError(file, "", f"nested deeper than {MAX_DEPTH} levels")
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if not isinstance(key, (str, int, float, bool)) and key is not None:
+                    raise DocumentError(file, "", f"mapping key {key!r} is not a scalar")
+                stack.append((value, depth + 1))
+        elif isinstance(node, list):
+            stack.extend((item, depth + 1) for item in node)
+
+
+def load(source: str) -> Any:
+    return parse(read_text(source), source)
+
+
+def escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def pointer(*tokens: object) -> str:
+    return "".join("/" + escape(str(token)) for token in tokens)

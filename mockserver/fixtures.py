@@ -1,0 +1,211 @@
+"""Fixture files: loaded, validated against the contract and indexed once, at start-up.
+
+Rules: only regular files under the fixtures folder are read, and only at start-up; a file or link that resolves
+outside the folder is an error, so no request can ever make the server read anything. Every mistake raises
+`DocumentError` with the file, the JSON pointer and the reason. Bodies are serialized once here.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import documents
+from .documents import DocumentError, escape
+from .generation import dumps
+from .spec import Operation, Spec
+from .validation import compile_schema
+
+SUFFIXES = (".yaml", ".yml", ".json")
+_TOP_KEYS = {"operation", "name", "match", "when", "response"}
+_RESPONSE_KEYS = {"status", "headers", "body", "delay_ms"}
+
+
+@dataclass
+class Fixture:
+    file: str
+    name: str
+    operation: Operation
+    when: str  # request | unauthorized
+    path: dict[str, str]
+    query: dict[str, str]
+    headers: dict[str, str]  # lower-case names
+    status: int
+    response_headers: dict[str, str]
+    delay_ms: int
+    has_body: bool
+    body: Any
+    body_bytes: bytes
+
+    def matches(self, path: dict[str, str], query: dict[str, list[str]], headers: dict[str, str]) -> bool:
+        return (
+            all(path.get(k) == v for k, v in self.path.items())
+            and all(v in query.get(k, ()) for k, v in self.query.items())
+            and all(headers.get(k) == v for k, v in self.headers.items())
+        )
+
+
+@dataclass
+class FixtureIndex:
+    """Fixtures of one operation: exact path-parameter matches by dict lookup, the rest scanned in file order."""
+
+    by_path: dict[tuple[str, ...], list[Fixture]] = field(default_factory=dict)
+    others: list[Fixture] = field(default_factory=list)
+    by_name: dict[str, Fixture] = field(default_factory=dict)
+    unauthorized: Fixture | None = None
+    path_names: tuple[str, ...] = ()
+
+    def find(self, path: dict[str, str], query: dict[str, list[str]], headers: dict[str, str]) -> Fixture | None:
+        key = tuple(path.get(n, "") for n in self.path_names)
+        for fixture in self.by_path.get(key, ()):
+            if fixture.matches(path, query, headers):
+                return fixture
+        for fixture in self.others:
+            if fixture.matches(path, query, headers):
+                return fixture
+        return None
+
+
+def fixture_files(folder: str) -> list[Path]:
+    root = Path(folder)
+    if not root.is_dir():
+        raise DocumentError(folder, "", "fixtures folder does not exist or is not a folder")
+    root = root.resolve()
+    found = []
+    for current, dirs, files in os.walk(root, followlinks=False):
+        dirs.sort()
+        for name in sorted(files):
+            path = Path(current) / name
+            if path.suffix.lower() not in SUFFIXES:
+                continue
+            real = path.resolve()
+            if not real.is_relative_to(root) or not real.is_file():
+                raise DocumentError(str(path), "", "resolves outside the fixtures folder (symlink?); refusing to read it")
+            found.append(path)
+    return found
+
+
+def load_fixtures(folder: str | None, spec: Spec) -> dict[str, FixtureIndex]:
+    indexes: dict[str, FixtureIndex] = {}
+    if folder is None:
+        return indexes
+    for path in fixture_files(folder):
+        data = documents.load(str(path))
+        for i, item in enumerate(data if isinstance(data, list) else [data]):
+            base = f"/{i}" if isinstance(data, list) else ""
+            fixture = _parse(item, str(path), base, spec, default_name=path.stem if not isinstance(data, list) else f"{path.stem}-{i}")
+            index = indexes.setdefault(fixture.operation.key, FixtureIndex())
+            index.path_names = tuple(p.name for p in fixture.operation.parameters if p.location == "path")
+            _add(index, fixture)
+    return indexes
+
+
+def _add(index: FixtureIndex, fixture: Fixture) -> None:
+    if fixture.name in index.by_name:
+        other = index.by_name[fixture.name]
+        raise DocumentError(fixture.file, "/name", f"fixture name {fixture.name!r} is already used by {other.file}")
+    index.by_name[fixture.name] = fixture
+    if fixture.when == "unauthorized":
+        index.unauthorized = fixture
+    elif set(fixture.path) == set(index.path_names) and index.path_names:
+        index.by_path.setdefault(tuple(fixture.path[n] for n in index.path_names), []).append(fixture)
+    else:
+        index.others.append(fixture)
+
+
+def _mapping(value: Any, file: str, where: str, what: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise DocumentError(file, where, f"{what} must be a mapping")
+    return value
+
+
+def _strings(value: Any, file: str, where: str) -> dict[str, str]:
+    out = {}
+    for key, item in _mapping(value, file, where, "this").items():
+        if isinstance(item, (dict, list)) or item is None:
+            raise DocumentError(file, f"{where}/{escape(str(key))}", "must be a string, number or boolean")
+        out[str(key)] = str(item).lower() if isinstance(item, bool) else str(item)
+    return out
+
+
+def _parse(item: Any, file: str, base: str, spec: Spec, default_name: str) -> Fixture:
+    item = _mapping(item, file, base or "/", "a fixture")
+    unknown = set(item) - _TOP_KEYS
+    if unknown:
+        raise DocumentError(file, f"{base}/{escape(sorted(unknown)[0])}", f"unknown key; expected one of {sorted(_TOP_KEYS)}")
+    name_of_op = item.get("operation")
+    if not isinstance(name_of_op, str):
+        raise DocumentError(file, f"{base}/operation", "required: 'METHOD /path' or an operationId")
+    operation = spec.find(name_of_op)
+    if operation is None:
+        offered = ", ".join(op.key for op in spec.operations[:10])
+        raise DocumentError(file, f"{base}/operation", f"no operation {name_of_op!r} in the contract (it has: {offered})")
+    when = item.get("when", "request")
+    if when not in ("request", "unauthorized"):
+        raise DocumentError(file, f"{base}/when", "must be 'request' or 'unauthorized'")
+    match = _mapping(item.get("match"), file, f"{base}/match", "match")
+    for key in match:
+        if key not in ("path", "query", "headers"):
+            raise DocumentError(file, f"{base}/match/{escape(str(key))}", "unknown key; expected path, query or headers")
+    path = _strings(match.get("path"), file, f"{base}/match/path")
+    declared = {p.name for p in operation.parameters if p.location == "path"}
+    for key in path:
+        if key not in declared:
+            raise DocumentError(file, f"{base}/match/path/{escape(key)}", f"{operation.key} has no path parameter {key!r}")
+    response = _mapping(item.get("response"), file, f"{base}/response", "response")
+    unknown = set(response) - _RESPONSE_KEYS
+    if unknown:
+        raise DocumentError(file, f"{base}/response/{escape(sorted(unknown)[0])}", f"unknown key; expected one of {sorted(_RESPONSE_KEYS)}")
+    status = response.get("status", 401 if when == "unauthorized" else 200)
+    if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
+        raise DocumentError(file, f"{base}/response/status", f"must be an HTTP status code, got {status!r}")
+    delay = response.get("delay_ms", 0)
+    if not isinstance(delay, int) or isinstance(delay, bool) or not 0 <= delay <= 600_000:
+        raise DocumentError(file, f"{base}/response/delay_ms", "must be an integer number of milliseconds (0..600000)")
+    has_body = "body" in response
+    body = response.get("body")
+    _check_body(operation, status, has_body, body, when, spec, file, f"{base}/response")
+    return Fixture(
+        file=file,
+        name=str(item.get("name", default_name)),
+        operation=operation,
+        when=when,
+        path=path,
+        query=_strings(match.get("query"), file, f"{base}/match/query"),
+        headers={k.lower(): v for k, v in _strings(match.get("headers"), file, f"{base}/match/headers").items()},
+        status=status,
+        response_headers=_strings(response.get("headers"), file, f"{base}/response/headers"),
+        delay_ms=delay,
+        has_body=has_body,
+        body=body,
+        body_bytes=dumps(body) if has_body else b"",
+    )
+
+
+def documented(operation: Operation, status: int) -> Any:
+    """The contract's response for a status: exact code, then range (4XX), then default."""
+    return (
+        operation.responses.get(str(status))
+        or operation.responses.get(f"{str(status)[0]}XX")
+        or operation.responses.get("default")
+    )
+
+
+def _check_body(operation: Operation, status: int, has_body: bool, body: Any, when: str, spec: Spec, file: str, where: str) -> None:
+    response = documented(operation, status)
+    if response is None:
+        if when == "unauthorized":
+            return  # a 401 the contract does not document: nothing to check the body against
+        offered = ", ".join(operation.responses)
+        raise DocumentError(file, f"{where}/status", f"{operation.key} does not document status {status} (it has: {offered})")
+    media = next((m for m in response.content.values() if m.schema is not None), None)
+    if media is None or not has_body:
+        return
+    validator = compile_schema(media.schema, spec.schemas)
+    for error in validator.iter_errors(body):
+        pointer = f"{where}/body" + "".join("/" + escape(str(p)) for p in error.instance_path)
+        raise DocumentError(file, pointer, f"does not match the contract's {status} schema: {error.message}")

@@ -1,0 +1,107 @@
+"""`Router.match(method, raw_path)`: which operation a request is for, with its path parameters.
+
+Rules: matching is done segment by segment on the raw (still percent-encoded) path, so `%2F` inside an id stays in
+the id. Literal segments beat templated ones (`/pets/mine` over `/pets/{id}`). A path that exists with another
+method is a method mismatch (405 with `Allow`); HEAD falls back to GET.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import unquote_to_bytes
+
+from .spec import Operation
+
+FULL, METHOD, NONE = "full", "method", "none"
+
+
+@dataclass
+class Match:
+    kind: str
+    operation: Operation | None = None
+    params: dict[str, str] = field(default_factory=dict)
+    bad_params: list[str] = field(default_factory=list)  # names whose percent-escapes are not UTF-8
+    allowed: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Template:
+    path: str
+    segments: list[str | re.Pattern[str]]
+    names: list[list[str]]
+    score: tuple[int, int]
+    operations: dict[str, Operation]
+
+
+def _compile(path: str) -> tuple[list[str | re.Pattern[str]], list[list[str]]]:
+    segments: list[str | re.Pattern[str]] = []
+    names: list[list[str]] = []
+    for part in path.split("/")[1:]:
+        found = re.findall(r"{([^}]+)}", part)
+        if not found:
+            segments.append(part)
+            names.append([])
+            continue
+        pieces = re.split(r"{[^}]+}", part)
+        pattern = "".join(re.escape(p) + ("(.+?)" if i < len(found) else "") for i, p in enumerate(pieces))
+        segments.append(re.compile(pattern + r"\Z", re.S))
+        names.append(found)
+    return segments, names
+
+
+class Router:
+    def __init__(self, operations: list[Operation], prefix: str = "") -> None:
+        self.prefix = prefix.encode()
+        templates: dict[str, _Template] = {}
+        for op in operations:
+            if op.path not in templates:
+                segments, names = _compile(op.path)
+                literal = sum(isinstance(s, str) for s in segments)
+                chars = sum(len(s) for s in segments if isinstance(s, str))
+                templates[op.path] = _Template(op.path, segments, names, (literal, chars), {})
+            templates[op.path].operations[op.method] = op
+        self._by_length: dict[int, list[_Template]] = {}
+        for t in sorted(templates.values(), key=lambda t: t.score, reverse=True):
+            self._by_length.setdefault(len(t.segments), []).append(t)
+        self.paths = list(templates)
+
+    def match(self, method: str, raw_path: bytes) -> Match:
+        if self.prefix:
+            if not (raw_path == self.prefix or raw_path.startswith(self.prefix + b"/")):
+                return Match(NONE)
+            raw_path = raw_path[len(self.prefix) :] or b"/"
+        parts = raw_path.split(b"/")[1:]
+        decoded: list[str] = []
+        bad: set[int] = set()
+        for i, part in enumerate(parts):
+            raw = unquote_to_bytes(part) if b"%" in part else part
+            try:
+                decoded.append(raw.decode())
+            except UnicodeDecodeError:
+                decoded.append(raw.decode("utf-8", "replace"))
+                bad.add(i)
+        for template in self._by_length.get(len(decoded), ()):
+            params = _match_segments(template, decoded)
+            if params is None:
+                continue
+            op = template.operations.get(method) or (template.operations.get("GET") if method == "HEAD" else None)
+            if op is None:
+                return Match(METHOD, allowed=sorted(template.operations))
+            bad_names = [n for i in bad for n in template.names[i]]
+            return Match(FULL, op, params, bad_names)
+        return Match(NONE)
+
+
+def _match_segments(template: _Template, decoded: list[str]) -> dict[str, str] | None:
+    params: dict[str, str] = {}
+    for segment, names, value in zip(template.segments, template.names, decoded):
+        if isinstance(segment, str):
+            if segment != value:
+                return None
+            continue
+        found = segment.match(value)
+        if found is None:
+            return None
+        params.update(zip(names, found.groups()))
+    return params

@@ -1,0 +1,191 @@
+"""OpenAPI schema objects to JSON Schema 2020-12, in one place.
+
+Rules: the only module that knows OpenAPI 3.0's schema dialect (`nullable`, boolean `exclusiveMinimum`, ignored
+`$ref` siblings). Every `$ref` to a schema becomes `#/$defs/<key>`, and each referenced schema is converted once, so
+recursive schemas stay finite. A schema that is not valid JSON Schema raises `DocumentError` with its pointer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jsonschema_rs
+
+from .documents import DocumentError, escape
+
+Schema = Any  # dict or bool
+# Keywords whose values are data, not schemas: never walked for $ref.
+_DATA_KEYWORDS = frozenset({"enum", "const", "default", "example", "examples", "x-examples"})
+_DROPPED_30 = frozenset({"nullable", "example", "discriminator", "xml", "externalDocs"})
+
+
+class SchemaSet:
+    """Converts the schemas of one bundled document, sharing a single `$defs` table."""
+
+    def __init__(self, document: dict[str, Any], file: str, *, openapi30: bool) -> None:
+        self.document = document
+        self.file = file
+        self.openapi30 = openapi30
+        self.defs: dict[str, Schema] = {}
+        self._keys: dict[str, str] = {}  # JSON pointer -> $defs key
+
+    def convert(self, schema: Any, pointer: str) -> Schema:
+        """The converted schema found at `pointer`, checked against the JSON Schema meta-schema."""
+        converted = self._walk(schema, pointer)
+        self._check(converted, pointer)
+        return converted
+
+    def standalone(self, schema: Schema) -> Schema:
+        """A schema with the shared definitions attached, ready for a validator or a generator."""
+        if isinstance(schema, bool):
+            return schema
+        return {**schema, "$defs": self.defs} if self.defs else schema
+
+    def resolve(self, schema: Schema) -> Schema:
+        """Follows a top-level `#/$defs/` reference (one hop at a time, until a schema with content)."""
+        seen = set()
+        while isinstance(schema, dict) and "$ref" in schema and len(schema) == 1:
+            key = schema["$ref"].removeprefix("#/$defs/")
+            if key in seen:
+                break
+            seen.add(key)
+            schema = self.defs.get(key, schema)
+        return schema
+
+    def _walk(self, node: Any, pointer: str) -> Schema:
+        if isinstance(node, bool):
+            return node
+        if not isinstance(node, dict):
+            raise DocumentError(self.file, pointer, f"schema must be an object or a boolean, got {_kind(node)}")
+        if "$ref" in node:
+            ref = node["$ref"]
+            if not isinstance(ref, str):
+                raise DocumentError(self.file, pointer + "/$ref", "$ref must be a string")
+            target = {"$ref": "#/$defs/" + self._key(ref, pointer + "/$ref")}
+            siblings = {k: v for k, v in node.items() if k != "$ref"}
+            if self.openapi30:
+                # 3.0 ignores $ref siblings; `nullable` beside a $ref is common enough to honour.
+                return {"anyOf": [target, {"type": "null"}]} if siblings.get("nullable") is True else target
+            if not siblings:
+                return target
+            rest = self._walk(siblings, pointer)
+            return {**rest, "allOf": [*rest.get("allOf", []), target]} if isinstance(rest, dict) else target
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            child = f"{pointer}/{escape(key)}"
+            if key in _DATA_KEYWORDS or key.startswith("x-"):
+                out[key] = value
+            elif key in ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas"):
+                if not isinstance(value, dict):
+                    raise DocumentError(self.file, child, f"'{key}' must be an object, got {_kind(value)}")
+                out[key] = {name: self._walk(sub, f"{child}/{escape(name)}") for name, sub in value.items()}
+            elif key in ("allOf", "anyOf", "oneOf", "prefixItems") or (key == "items" and isinstance(value, list)):
+                if not isinstance(value, list):
+                    raise DocumentError(self.file, child, f"'{key}' must be an array, got {_kind(value)}")
+                out[key] = [self._walk(sub, f"{child}/{i}") for i, sub in enumerate(value)]
+            elif key in (
+                "items", "additionalProperties", "not", "if", "then", "else", "contains",
+                "propertyNames", "unevaluatedItems", "unevaluatedProperties", "additionalItems",
+            ):  # fmt: skip
+                out[key] = self._walk(value, child) if isinstance(value, (dict, bool)) else value
+            else:
+                out[key] = value
+        if self.openapi30:
+            out = _from_openapi30(out)
+        if isinstance(out.get("items"), list):  # draft-4 style tuple; 2020-12 spells it prefixItems
+            out["prefixItems"] = out.pop("items")
+        return out
+
+    def _key(self, ref: str, pointer: str) -> str:
+        if not ref.startswith("#"):
+            raise DocumentError(self.file, pointer, f"$ref {ref!r} was not bundled (unsupported reference)")
+        target_pointer = ref[1:]
+        if target_pointer in self._keys:
+            return self._keys[target_pointer]
+        target = _lookup(self.document, target_pointer)
+        if target is _MISSING:
+            raise DocumentError(self.file, pointer, f"$ref {ref!r} points nowhere")
+        key = target_pointer.rsplit("/", 1)[-1].replace("~1", "_").replace("~0", "_") or "root"
+        base, n = key, 1
+        while key in self.defs:
+            n += 1
+            key = f"{base}_{n}"
+        self._keys[target_pointer] = key
+        self.defs[key] = True  # placeholder: a recursive schema refers to its own key while being converted
+        self.defs[key] = self._walk(target, target_pointer)
+        return key
+
+    def _check(self, schema: Schema, pointer: str) -> None:
+        try:
+            jsonschema_rs.validator_for(self.standalone(schema), validate_formats=True)
+        except jsonschema_rs.ValidationError as exc:
+            where = pointer + "".join("/" + escape(str(p)) for p in exc.instance_path)
+            raise DocumentError(self.file, where, "not a valid JSON Schema: " + exc.message) from None
+        except (ValueError, jsonschema_rs.ReferencingError) as exc:
+            raise DocumentError(self.file, pointer, f"not a valid JSON Schema: {exc}") from None
+
+
+def _from_openapi30(schema: dict[str, Any]) -> dict[str, Any]:
+    nullable = schema.get("nullable") is True
+    out = {k: v for k, v in schema.items() if k not in _DROPPED_30}
+    for bound in ("Minimum", "Maximum"):
+        flag = out.get("exclusive" + bound)
+        if isinstance(flag, bool):
+            del out["exclusive" + bound]
+            if flag and bound.lower() in out:
+                out["exclusive" + bound] = out.pop(bound.lower())
+    if nullable:
+        if "type" in out:
+            types = out["type"] if isinstance(out["type"], list) else [out["type"]]
+            out["type"] = [*types, "null"] if "null" not in types else types
+            if "enum" in out and None not in out["enum"]:
+                out["enum"] = [*out["enum"], None]
+        else:
+            out = {"anyOf": [out, {"type": "null"}]}
+    return out
+
+
+_MISSING = object()
+
+
+def _lookup(document: Any, pointer: str) -> Any:
+    node = document
+    for raw in pointer.split("/")[1:] if pointer else []:
+        token = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and token in node:
+            node = node[token]
+        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+        else:
+            return _MISSING
+    return node
+
+
+def lookup(document: Any, pointer: str) -> Any:
+    """The value at a JSON pointer, or None when nothing is there."""
+    found = _lookup(document, pointer)
+    return None if found is _MISSING else found
+
+
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(type(value), type(value).__name__)
+
+
+def accepts_null(schema: Schema, schemas: SchemaSet) -> bool:
+    """Whether `null` is valid for the schema, looked up structurally (no validator needed)."""
+    schema = schemas.resolve(schema)
+    if schema is True:
+        return True
+    if not isinstance(schema, dict):
+        return False
+    if schema.get("type") == "null" or (isinstance(schema.get("type"), list) and "null" in schema["type"]):
+        return True
+    return any(accepts_null(branch, schemas) for branch in schema.get("anyOf", []) + schema.get("oneOf", []))
+
+
+def branches(schema: Schema, schemas: SchemaSet) -> list[Schema]:
+    """The top-level `anyOf`/`oneOf` alternatives of a schema (empty when it has none)."""
+    schema = schemas.resolve(schema)
+    if not isinstance(schema, dict):
+        return []
+    return list(schema.get("anyOf") or schema.get("oneOf") or [])

@@ -1,0 +1,371 @@
+"""Loading an OpenAPI 3.0/3.1 document into `Operation`s: the only module that knows OpenAPI's layout.
+
+Rules: external `$ref`s (relative files, URLs) are bundled into the document under `x-bundled` first, so everything
+after works on one self-contained document (the same one `check` hands to Schemathesis). Non-schema `$ref`s
+(parameters, responses, ...) are inlined; schema `$ref`s become `$defs` (see schemas.py). Every user mistake raises
+`SpecError` naming the file, the JSON pointer and the reason.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urldefrag, urljoin, urlparse
+
+from referencing import Registry, Resource, Specification
+from referencing.exceptions import Unresolvable
+
+from . import documents
+from .documents import DocumentError, pointer
+from .schemas import Schema, SchemaSet, lookup
+
+SpecError = DocumentError
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+_OPAQUE = Specification.OPAQUE
+BUILTIN = Path(__file__).resolve().parent.parent / "contracts" / "builtin.yaml"
+if not BUILTIN.exists():  # installed as a wheel: contracts/ and fixtures/ ship inside the package
+    BUILTIN = Path(__file__).resolve().parent / "_builtin" / "contracts" / "builtin.yaml"
+
+
+@dataclass
+class Parameter:
+    name: str
+    location: str  # path | query | header | cookie
+    required: bool
+    schema: Schema
+    style: str
+    explode: bool
+
+
+@dataclass
+class MediaType:
+    schema: Schema | None
+    examples: dict[str, Any]
+
+
+@dataclass
+class Response:
+    status: str  # "200", "4XX" or "default"
+    content: dict[str, MediaType]
+    headers: dict[str, tuple[bool, Schema]]  # name -> (required, schema)
+
+
+@dataclass
+class SecurityScheme:
+    name: str
+    type: str  # apiKey | http | oauth2 | openIdConnect | mutualTLS
+    location: str = "header"  # apiKey: header | query | cookie
+    parameter: str = "Authorization"  # apiKey parameter name
+    scheme: str = ""  # http: bearer | basic | ...
+
+
+@dataclass
+class Operation:
+    method: str  # upper case
+    path: str  # template, without the server prefix
+    operation_id: str
+    parameters: list[Parameter]
+    body: MediaType | None
+    body_required: bool
+    body_media: list[str]
+    responses: dict[str, Response]
+    security: list[list[SecurityScheme]]  # alternatives, each a list that must all be present; [] = none needed
+
+    @property
+    def key(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+@dataclass
+class Spec:
+    source: str
+    document: dict[str, Any]
+    version: str
+    prefix: str
+    operations: list[Operation]
+    schemas: SchemaSet
+    warnings: list[str] = field(default_factory=list)
+
+    def find(self, name: str) -> Operation | None:
+        """An operation by operationId or "METHOD /path"."""
+        for op in self.operations:
+            if name in (op.operation_id, op.key) or name.upper() == op.key.upper():
+                return op
+        return None
+
+
+def builtin() -> tuple[str, str]:
+    """The built-in contract and fixtures folder, as named by contracts/builtin.yaml."""
+    manifest = documents.load(str(BUILTIN))
+    return str((BUILTIN.parent / manifest["spec"]).resolve()), str((BUILTIN.parent / manifest["fixtures"]).resolve())
+
+
+def load_spec(source: str | Path | None = None) -> Spec:
+    source = builtin()[0] if source is None else str(source)
+    data = documents.load(source)
+    if not isinstance(data, dict):
+        raise SpecError(source, "", "not an OpenAPI document (top level is not a mapping)")
+    version = data.get("openapi")
+    if "swagger" in data:
+        raise SpecError(source, "/swagger", "Swagger/OpenAPI 2.0 is not supported; convert it to OpenAPI 3")
+    if not isinstance(version, str) or not re.fullmatch(r"3\.[01]\.\d+(-.+)?", version):
+        raise SpecError(source, "/openapi", f"expected an OpenAPI version 3.0.x or 3.1.x, got {version!r}")
+    document = _bundle(data, source)
+    return _build(document, source, version)
+
+
+# --- bundling -----------------------------------------------------------------------------------------------------
+
+
+def _uri(source: str) -> str:
+    return source if documents.is_url(source) else Path(source).resolve().as_uri()
+
+
+def _retrieve(uri: str) -> Resource[Any]:
+    location = unquote(urlparse(uri).path) if uri.startswith("file:") else uri
+    try:
+        return Resource(contents=documents.load(location), specification=_OPAQUE)
+    except DocumentError as exc:
+        raise _Unretrievable(exc) from None
+
+
+class _Unretrievable(Exception):
+    def __init__(self, error: DocumentError) -> None:
+        self.error = error
+
+
+def _bundle(root: dict[str, Any], source: str) -> dict[str, Any]:
+    root_uri = _uri(source)
+    registry: Registry[Any] = Registry(retrieve=_retrieve).with_resource(root_uri, Resource(root, _OPAQUE))  # type: ignore[call-arg]
+    bundled: dict[str, Any] = {}
+    keys: dict[str, str] = {}
+
+    def walk(node: Any, base: str, file: str, where: str) -> Any:
+        if isinstance(node, list):
+            return [walk(item, base, file, f"{where}/{i}") for i, item in enumerate(node)]
+        if not isinstance(node, dict):
+            return node
+        out = {}
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                out[key] = ref(value, base, file, f"{where}/$ref")
+            elif key in ("example", "default", "const", "enum") or (key == "examples" and isinstance(value, list)):
+                out[key] = value
+            else:
+                out[key] = walk(value, base, file, f"{where}/{documents.escape(str(key))}")
+        return out
+
+    def ref(value: str, base: str, file: str, where: str) -> str:
+        target = urljoin(base, value)
+        uri, fragment = urldefrag(target)
+        fragment = unquote(fragment)
+        if uri == root_uri:
+            if lookup(root, fragment) is None and fragment:
+                raise SpecError(file, where, f"$ref {value!r} points nowhere")
+            return "#" + fragment
+        if target in keys:
+            return "#/x-bundled/" + keys[target]
+        try:
+            resolved = registry.resolver(base_uri=base).lookup(value)
+        except _Unretrievable as exc:
+            raise SpecError(file, where, f"$ref {value!r}: {exc.error}") from None
+        except Unresolvable as exc:
+            cause = exc.__cause__ or exc.__context__
+            if isinstance(cause, _Unretrievable):
+                raise SpecError(file, where, f"$ref {value!r}: {cause.error}") from None
+            raise SpecError(file, where, f"$ref {value!r} points nowhere") from None
+        stem = Path(urlparse(uri).path).stem
+        name = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{stem}_{fragment.rsplit('/', 1)[-1]}" if fragment else stem)
+        key, n = name, 1
+        while key in bundled:
+            n += 1
+            key = f"{name}_{n}"
+        keys[target] = key
+        bundled[key] = None
+        target_file = unquote(urlparse(uri).path) if uri.startswith("file:") else uri
+        bundled[key] = walk(resolved.contents, uri, target_file, fragment)
+        return "#/x-bundled/" + key
+
+    document = walk(root, root_uri, source, "")
+    if bundled:
+        document["x-bundled"] = bundled
+    return document
+
+
+# --- building operations ------------------------------------------------------------------------------------------
+
+
+class _Builder:
+    def __init__(self, document: dict[str, Any], source: str, version: str) -> None:
+        self.document = document
+        self.file = source
+        self.schemas = SchemaSet(document, source, openapi30=version.startswith("3.0"))
+        self.warnings: list[str] = []
+
+    def deref(self, node: Any, where: str) -> tuple[Any, str]:
+        """Follows non-schema `$ref`s; returns the object and the pointer it came from."""
+        seen = set()
+        while isinstance(node, dict) and isinstance(node.get("$ref"), str):
+            ref = node["$ref"]
+            if ref in seen:
+                raise SpecError(self.file, where, f"$ref {ref!r} refers to itself")
+            seen.add(ref)
+            target = lookup(self.document, ref[1:]) if ref.startswith("#") else None
+            if target is None:
+                raise SpecError(self.file, where + "/$ref", f"$ref {ref!r} points nowhere")
+            node, where = target, ref[1:]
+        return node, where
+
+    def mapping(self, node: Any, where: str, what: str) -> dict[str, Any]:
+        node, where = self.deref(node, where)
+        if not isinstance(node, dict):
+            raise SpecError(self.file, where, f"{what} must be a mapping")
+        return node
+
+    def schema(self, node: Any, where: str) -> Schema:
+        return self.schemas.convert(node, where)
+
+    def media(self, content: Any, where: str) -> dict[str, MediaType]:
+        content = self.mapping(content, where, "content")
+        out = {}
+        for media, obj in content.items():
+            w = f"{where}/{documents.escape(media)}"
+            obj = self.mapping(obj, w, "a media type object")
+            schema = self.schema(obj["schema"], w + "/schema") if "schema" in obj else None
+            examples: dict[str, Any] = {}
+            if "example" in obj:
+                examples["example"] = obj["example"]
+            for name, ex in (obj.get("examples") or {}).items():
+                ex, _ = self.deref(ex, f"{w}/examples/{documents.escape(name)}")
+                if isinstance(ex, dict) and "value" in ex:
+                    examples[name] = ex["value"]
+            out[media] = MediaType(schema, examples)
+        return out
+
+    def security(self, requirements: Any, where: str) -> list[list[SecurityScheme]]:
+        if not isinstance(requirements, list):
+            raise SpecError(self.file, where, "security must be a list of requirement objects")
+        components = (self.document.get("components") or {}).get("securitySchemes") or {}
+        alternatives = []
+        for i, requirement in enumerate(requirements):
+            if not isinstance(requirement, dict):
+                raise SpecError(self.file, f"{where}/{i}", "a security requirement must be a mapping")
+            schemes = []
+            for name in requirement:
+                if name not in components:
+                    raise SpecError(self.file, f"{where}/{i}/{documents.escape(name)}", f"unknown security scheme {name!r}")
+                obj = self.mapping(components[name], pointer("components", "securitySchemes", name), "a security scheme")
+                schemes.append(
+                    SecurityScheme(
+                        name=name,
+                        type=str(obj.get("type", "")),
+                        location=str(obj.get("in", "header")),
+                        parameter=str(obj.get("name", "Authorization")),
+                        scheme=str(obj.get("scheme", "bearer" if obj.get("type") in ("oauth2", "openIdConnect") else "")),
+                    )
+                )
+            if not schemes:
+                return []  # an empty requirement {} makes the operation public
+            alternatives.append(schemes)
+        return alternatives
+
+    def parameters(self, items: Any, where: str) -> dict[tuple[str, str], Parameter]:
+        if items is None:
+            return {}
+        if not isinstance(items, list):
+            raise SpecError(self.file, where, "parameters must be a list")
+        out = {}
+        for i, raw in enumerate(items):
+            obj = self.mapping(raw, f"{where}/{i}", "a parameter")
+            w = f"{where}/{i}"
+            name, location = obj.get("name"), obj.get("in")
+            if not isinstance(name, str) or location not in ("path", "query", "header", "cookie"):
+                raise SpecError(self.file, w, "a parameter needs a string 'name' and 'in' of path, query, header, cookie")
+            if "schema" in obj:
+                schema = self.schema(obj["schema"], w + "/schema")
+            elif "content" in obj:
+                media = self.media(obj["content"], w + "/content")
+                schema = next(iter(media.values())).schema if media else {}
+            else:
+                schema = {}
+            style = obj.get("style") or ("form" if location in ("query", "cookie") else "simple")
+            out[(location, name.lower() if location == "header" else name)] = Parameter(
+                name, location, bool(obj.get("required", location == "path")), schema, style,
+                bool(obj.get("explode", style == "form")),
+            )  # fmt: skip
+        return out
+
+    def operations(self) -> list[Operation]:
+        paths = self.mapping(self.document.get("paths") or {}, "/paths", "paths")
+        global_security = self.document.get("security", [])
+        seen_ids: dict[str, str] = {}
+        ops = []
+        for path, item in paths.items():
+            wp = pointer("paths", path)
+            if not isinstance(path, str) or not path.startswith("/"):
+                raise SpecError(self.file, wp, "a path must start with '/'")
+            item = self.mapping(item, wp, "a path item")
+            shared = self.parameters(item.get("parameters"), wp + "/parameters")
+            for method in METHODS:
+                if method not in item:
+                    continue
+                w = f"{wp}/{method}"
+                obj = self.mapping(item[method], w, "an operation")
+                params = {**shared, **self.parameters(obj.get("parameters"), w + "/parameters")}
+                for name in re.findall(r"{([^}]+)}", path):
+                    params.setdefault(("path", name), Parameter(name, "path", True, {"type": "string"}, "simple", False))
+                op_id = obj.get("operationId") or f"{method.upper()} {path}"
+                if op_id in seen_ids:
+                    raise SpecError(self.file, w + "/operationId", f"duplicate operationId {op_id!r} (also at {seen_ids[op_id]})")
+                seen_ids[op_id] = w
+                body, body_required, body_media = None, False, []
+                if "requestBody" in obj:
+                    rb = self.mapping(obj["requestBody"], w + "/requestBody", "a request body")
+                    content = self.media(rb.get("content") or {}, w + "/requestBody/content")
+                    body_media = list(content)
+                    body = next((m for t, m in content.items() if _is_json(t)), None)
+                    body_required = bool(rb.get("required", False))
+                responses = {}
+                raw_responses = self.mapping(obj.get("responses") or {}, w + "/responses", "responses")
+                for status, resp in raw_responses.items():
+                    wr = f"{w}/responses/{status}"
+                    status = str(status)
+                    if not re.fullmatch(r"[1-5](\d\d|XX)|default", status):
+                        raise SpecError(self.file, wr, f"{status!r} is not a status code, a range like 4XX, or default")
+                    resp = self.mapping(resp, wr, "a response")
+                    headers = {}
+                    for hname, header in (resp.get("headers") or {}).items():
+                        wh = f"{wr}/headers/{documents.escape(hname)}"
+                        header = self.mapping(header, wh, "a header")
+                        hschema = self.schema(header["schema"], wh + "/schema") if "schema" in header else {}
+                        headers[hname] = (bool(header.get("required", False)), hschema)
+                    responses[status] = Response(status, self.media(resp.get("content") or {}, wr + "/content"), headers)
+                security = self.security(obj.get("security", global_security), w + "/security")
+                ops.append(
+                    Operation(method.upper(), path, op_id, list(params.values()), body, body_required, body_media,
+                              responses, security)
+                )  # fmt: skip
+        return ops
+
+
+def _is_json(media: str) -> bool:
+    media = media.split(";")[0].strip().lower()
+    return media == "application/json" or media.endswith("+json") or media == "*/*"
+
+
+def _prefix(document: dict[str, Any]) -> str:
+    servers = document.get("servers") or []
+    if not servers or not isinstance(servers[0], dict) or not isinstance(servers[0].get("url"), str):
+        return ""
+    url = servers[0]["url"]
+    for name, var in (servers[0].get("variables") or {}).items():
+        url = url.replace("{" + name + "}", str((var or {}).get("default", "")))
+    return urlparse(url).path.rstrip("/")
+
+
+def _build(document: dict[str, Any], source: str, version: str) -> Spec:
+    builder = _Builder(document, source, version)
+    operations = builder.operations()
+    return Spec(source, document, version, _prefix(document), operations, builder.schemas, builder.warnings)
