@@ -176,8 +176,7 @@ def serve(args: argparse.Namespace) -> int:
 
     os.environ.update(_environment(config))
     uv_config = uvicorn.Config("mockserver.app:create_app", factory=True, workers=args.workers, lifespan="off", **common)  # type: ignore[arg-type]
-    server = uvicorn.Server(uv_config)
-    Multiprocess(uv_config, target=server.run, sockets=[sock]).run()
+    Multiprocess(uv_config, sockets=[sock]).run()
     return 0
 
 

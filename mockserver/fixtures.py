@@ -16,7 +16,7 @@ from . import documents
 from .documents import DocumentError, escape
 from .generation import dumps
 from .spec import Operation, Spec
-from .validation import compile_schema
+from .validation import compile_schema, deepest
 
 SUFFIXES = (".yaml", ".yml", ".json")
 _TOP_KEYS = {"operation", "name", "match", "when", "response"}
@@ -206,6 +206,6 @@ def _check_body(operation: Operation, status: int, has_body: bool, body: Any, wh
     if media is None or not has_body:
         return
     validator = compile_schema(media.schema, spec.schemas)
-    for error in validator.iter_errors(body):
+    for error in map(deepest, validator.iter_errors(body)):
         pointer = f"{where}/body" + "".join("/" + escape(str(p)) for p in error.instance_path)
         raise DocumentError(file, pointer, f"does not match the contract's {status} schema: {error.message}")

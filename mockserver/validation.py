@@ -25,6 +25,19 @@ class Violation:
     type: str
 
 
+def deepest(error: jsonschema_rs.ValidationError) -> jsonschema_rs.ValidationError:
+    """For anyOf/oneOf failures, the error inside the branch that got furthest: "status: 'PAUSED' is not one of
+    [...]" says more than "not valid under any of the schemas listed"."""
+    context = getattr(error.kind, "context", None)
+    if not context:
+        return error
+    candidates = [deepest(e) for branch in context for e in branch]
+    best = max(candidates, key=lambda e: (len(e.instance_path), type(e.kind).__name__ != "Type"), default=error)
+    if len(best.instance_path) == len(error.instance_path) and type(best.kind).__name__ == "Type":
+        return error
+    return best
+
+
 def compile_schema(schema: Schema, schemas: SchemaSet) -> jsonschema_rs.Validator:
     return jsonschema_rs.validator_for(schemas.standalone(schema), validate_formats=True)
 
@@ -118,7 +131,7 @@ class RequestValidator:
                 continue
             raw = source[key]
             value = check.coerce(raw if isinstance(raw, list) else [raw])
-            for error in check.validator.iter_errors(value):
+            for error in map(deepest, check.validator.iter_errors(value)):
                 loc = (param.location, param.name, *error.instance_path)
                 found.append(Violation(loc, error.message, "value_error"))
                 break
@@ -141,7 +154,7 @@ class RequestValidator:
             return [Violation(("body",), f"JSON decode error: {exc}", "json_invalid")]
         return [
             Violation(("body", *error.instance_path), error.message, "value_error")
-            for _, error in zip(range(MAX_VIOLATIONS), self.body.iter_errors(document))
+            for _, error in zip(range(MAX_VIOLATIONS), map(deepest, self.body.iter_errors(document)))
         ]
 
 
