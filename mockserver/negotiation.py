@@ -12,6 +12,7 @@ An impossible preference is a 400 that says what the contract offers, never a gu
 
 from __future__ import annotations
 
+import base64
 import hmac
 import re
 from dataclasses import dataclass
@@ -111,14 +112,22 @@ def authorized(
     for alternative in operation.security:
         values = [credential(s, headers, query, cookies) for s in alternative]
         seen.extend(v for v in values if v)
-        if all(v is not None for v in values) and (api_key is None or all(_same(v, api_key) for v in values)):
+        if all(v is not None for v in values) and (api_key is None or all(_same(v, api_key, s) for v, s in zip(values, alternative))):
             ok = True
     return ok, seen
 
 
-def _same(value: str | None, expected: str) -> bool:
+def _same(value: str | None, expected: str, scheme: SecurityScheme) -> bool:
+    """Constant-time comparison; for HTTP Basic the key is the password (or the whole base64 token)."""
     if value is None:
         return False
+    if scheme.type == "http" and scheme.scheme.lower() == "basic":
+        try:
+            password = base64.b64decode(value, validate=True).decode().partition(":")[2]
+        except (ValueError, UnicodeDecodeError):
+            password = ""
+        if hmac.compare_digest(password.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")):
+            return True
     return hmac.compare_digest(value.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass"))
 
 

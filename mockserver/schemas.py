@@ -16,6 +16,7 @@ from .documents import DocumentError, escape
 Schema = Any  # dict or bool
 # Keywords whose values are data, not schemas: never walked for $ref.
 _DATA_KEYWORDS = frozenset({"enum", "const", "default", "example", "examples", "x-examples"})
+_INT_FORMATS = {"int32": 32, "int64": 64}
 _DROPPED_30 = frozenset({"nullable", "example", "discriminator", "xml", "externalDocs"})
 
 
@@ -94,6 +95,13 @@ class SchemaSet:
             out = _from_openapi30(out)
         if isinstance(out.get("items"), list):  # draft-4 style tuple; 2020-12 spells it prefixItems
             out["prefixItems"] = out.pop("items")
+        bits = _INT_FORMATS.get(out.get("format"))  # OpenAPI's int32/int64 are ranges JSON Schema does not know
+        if bits and out.get("type") in ("integer", ["integer"], ["integer", "null"]):
+            low, high = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+            if not isinstance(out.get("minimum"), (int, float)) or out["minimum"] < low:
+                out["minimum"] = low
+            if not isinstance(out.get("maximum"), (int, float)) or out["maximum"] > high:
+                out["maximum"] = high
         return out
 
     def _key(self, ref: str, pointer: str) -> str:
@@ -134,14 +142,8 @@ def _from_openapi30(schema: dict[str, Any]) -> dict[str, Any]:
             del out["exclusive" + bound]
             if flag and bound.lower() in out:
                 out["exclusive" + bound] = out.pop(bound.lower())
-    if nullable:
-        if "type" in out:
-            types = out["type"] if isinstance(out["type"], list) else [out["type"]]
-            out["type"] = [*types, "null"] if "null" not in types else types
-            if "enum" in out and None not in out["enum"]:
-                out["enum"] = [*out["enum"], None]
-        else:
-            out = {"anyOf": [out, {"type": "null"}]}
+    if nullable:  # as Schemathesis reads it: the schema, or null (a `type` list would still fail an allOf)
+        out = {"anyOf": [out, {"type": "null"}]}
     return out
 
 

@@ -1,6 +1,6 @@
 """Loading an OpenAPI 3.0/3.1 document into `Operation`s: the only module that knows OpenAPI's layout.
 
-Rules: external `$ref`s (relative files, URLs) are bundled into the document under `x-bundled` first, so everything
+Rules: external `$ref`s (relative files, URLs) are bundled into the document's `components` first, so everything
 after works on one self-contained document (the same one `check` hands to Schemathesis). Non-schema `$ref`s
 (parameters, responses, ...) are inlined; schema `$ref`s become `$defs` (see schemas.py). Every user mistake raises
 `SpecError` naming the file, the JSON pointer and the reason.
@@ -139,8 +139,8 @@ class _Unretrievable(Exception):
 def _bundle(root: dict[str, Any], source: str) -> dict[str, Any]:
     root_uri = _uri(source)
     registry: Registry[Any] = Registry(retrieve=_retrieve).with_resource(root_uri, Resource(root, _OPAQUE))  # type: ignore[call-arg]
-    bundled: dict[str, Any] = {}
-    keys: dict[str, str] = {}
+    bundled: dict[str, dict[str, Any]] = {}  # components section -> name -> content
+    keys: dict[str, str] = {}  # absolute target URI -> "section/name"
 
     def walk(node: Any, base: str, file: str, where: str) -> Any:
         if isinstance(node, list):
@@ -166,7 +166,7 @@ def _bundle(root: dict[str, Any], source: str) -> dict[str, Any]:
                 raise SpecError(file, where, f"$ref {value!r} points nowhere")
             return "#" + fragment
         if target in keys:
-            return "#/x-bundled/" + keys[target]
+            return "#/components/" + keys[target]
         try:
             resolved = registry.resolver(base_uri=base).lookup(value)
         except _Unretrievable as exc:
@@ -178,20 +178,37 @@ def _bundle(root: dict[str, Any], source: str) -> dict[str, Any]:
             raise SpecError(file, where, f"$ref {value!r} points nowhere") from None
         stem = Path(urlparse(uri).path).stem
         name = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{stem}_{fragment.rsplit('/', 1)[-1]}" if fragment else stem)
+        section = _section(where)
+        taken = bundled.setdefault(section, {})
+        existing = (root.get("components") or {}).get(section) or {}
         key, n = name, 1
-        while key in bundled:
+        while key in taken or key in existing:
             n += 1
             key = f"{name}_{n}"
-        keys[target] = key
-        bundled[key] = None
+        keys[target] = f"{section}/{key}"
+        taken[key] = None
         target_file = unquote(urlparse(uri).path) if uri.startswith("file:") else uri
-        bundled[key] = walk(resolved.contents, uri, target_file, fragment)
-        return "#/x-bundled/" + key
+        taken[key] = walk(resolved.contents, uri, target_file, fragment)
+        return "#/components/" + keys[target]
 
     document = walk(root, root_uri, source, "")
-    if bundled:
-        document["x-bundled"] = bundled
+    for section, items in bundled.items():
+        components = document.setdefault("components", {})
+        components.setdefault(section, {}).update(items)
     return document
+
+
+_SCHEMA_WORDS = {"schema", "schemas", "items", "properties", "allOf", "anyOf", "oneOf", "not", "additionalProperties"}
+_SECTIONS = {"parameters": "parameters", "responses": "responses", "requestBody": "requestBodies",
+             "requestBodies": "requestBodies", "headers": "headers", "examples": "examples", "links": "links"}  # fmt: skip
+
+
+def _section(where: str) -> str:
+    """The `components` section a bundled target belongs in, judged from where its `$ref` stood."""
+    segments = where.split("/")
+    if _SCHEMA_WORDS & set(segments):
+        return "schemas"
+    return next((_SECTIONS[s] for s in reversed(segments) if s in _SECTIONS), "schemas")
 
 
 # --- building operations ------------------------------------------------------------------------------------------
