@@ -30,6 +30,7 @@ from .mock import ERROR, Answer, Mock, MockRequest
 from .spec import Spec, builtin, load_spec
 
 MAX_QUERY_FIELDS = 1000
+_sleep = asyncio.sleep  # one seam for tests, without patching asyncio for everyone
 
 
 def fixtures_folder(config: Config) -> str | None:
@@ -66,13 +67,9 @@ class MockEndpoint:
             name, value = k.decode("latin-1").lower(), v.decode("latin-1")
             headers[name] = f"{headers[name]}, {value}" if name in headers else value
         answer: Answer | None = None
-        query_pairs: list[tuple[str, str]] = []
-        try:
-            query_pairs = parse_qsl(
-                scope["query_string"].decode("latin-1"), keep_blank_values=True, errors="replace", max_num_fields=MAX_QUERY_FIELDS
-            )
-        except ValueError:
-            answer = _problem(problems.INVALID_REQUEST, f"more than {MAX_QUERY_FIELDS} query parameters")
+        query_pairs = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True, errors="replace")
+        too_many = len(query_pairs) > MAX_QUERY_FIELDS  # the server's URL limit bounds the count; the contract's 422 says it
+        query_pairs = query_pairs[:MAX_QUERY_FIELDS]
         body, too_large = await self._body(receive, headers)
         if too_large:
             answer = _problem(problems.TOO_LARGE, f"request body over {self.config.max_body_bytes} bytes")
@@ -81,7 +78,7 @@ class MockEndpoint:
             for k, v in query_pairs:
                 query.setdefault(k, []).append(v)
             cookies = cookie_parser(headers["cookie"]) if "cookie" in headers else {}
-            request = MockRequest(method, raw_path, query, headers, cookies, body)
+            request = MockRequest(method, raw_path, query, headers, cookies, body, too_many)
             try:
                 answer = self.mock.handle(request)
             except Exception:  # a bug of ours must not take the server down: say so, and keep serving
@@ -91,7 +88,7 @@ class MockEndpoint:
         if delay is None and self.config.latency[1] > 0:
             delay = self.rng.randint(*self.config.latency)
         if delay:
-            await asyncio.sleep(delay / 1000)
+            await _sleep(delay / 1000)
         await self._send(send, answer, method == "HEAD")
         ms = (time.perf_counter() - start) * 1000
         secrets = [*answer.secrets, *(quote(s, safe="") for s in answer.secrets)]

@@ -16,8 +16,8 @@ from .config import Config
 from .fixtures import Fixture, FixtureIndex, documented
 from .generation import POOL, GenerationError, Generator, dumps, seed_of
 from .negotiation import (
-    PreferError,
     Preferences,
+    PreferError,
     authorized,
     choose_media,
     default_status,
@@ -42,6 +42,7 @@ class MockRequest:
     headers: dict[str, str] = field(default_factory=dict)  # lower-case names
     cookies: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
+    too_many_query: bool = False  # more query parameters than the mock reads
 
 
 @dataclass
@@ -97,6 +98,8 @@ class Mock:
         validator = self.validators[op.key]
         content_type = request.headers.get("content-type", "")
         violations = validator.validate(params, request.query, request.headers, request.cookies, request.body, content_type, bad)
+        if request.too_many_query:
+            violations.insert(0, Violation(("query",), "Too many query parameters", "value_error.too_many"))
         if violations:
             answer = self._invalid(op, violations, request)
         else:

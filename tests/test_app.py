@@ -6,7 +6,6 @@ import pytest
 
 import mockserver.app as app_module
 from mockserver.config import Config, ConfigError
-
 from tests.support import CONVERSATION, KEY_HEADER
 
 KEY = {KEY_HEADER: "k"}
@@ -54,7 +53,7 @@ def sleeps(monkeypatch):
     async def fake_sleep(seconds: float) -> None:
         recorded.append(seconds)
 
-    monkeypatch.setattr(app_module.asyncio, "sleep", fake_sleep)
+    monkeypatch.setattr(app_module, "_sleep", fake_sleep)
     return recorded
 
 
