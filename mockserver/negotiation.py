@@ -85,7 +85,7 @@ def credential(scheme: SecurityScheme, headers: dict[str, str], query: dict[str,
         if scheme.location == "header":
             value = headers.get(name.lower())
         elif scheme.location == "query":
-            value = (query.get(name) or [None])[-1]
+            value = query[name][-1] if query.get(name) else None
         else:
             value = cookies.get(name)
         return value or None
@@ -112,7 +112,7 @@ def authorized(
     for alternative in operation.security:
         values = [credential(s, headers, query, cookies) for s in alternative]
         seen.extend(v for v in values if v)
-        if all(v is not None for v in values) and (api_key is None or all(_same(v, api_key, s) for v, s in zip(values, alternative))):
+        if all(v is not None for v in values) and (api_key is None or all(_same(v, api_key, s) for v, s in zip(values, alternative, strict=True))):
             ok = True
     return ok, seen
 

@@ -95,7 +95,7 @@ class Router:
 
 def _match_segments(template: _Template, decoded: list[str]) -> dict[str, str] | None:
     params: dict[str, str] = {}
-    for segment, names, value in zip(template.segments, template.names, decoded):
+    for segment, names, value in zip(template.segments, template.names, decoded, strict=False):
         if isinstance(segment, str):
             if segment != value:
                 return None
@@ -103,5 +103,5 @@ def _match_segments(template: _Template, decoded: list[str]) -> dict[str, str] |
         found = segment.match(value)
         if found is None:
             return None
-        params.update(zip(names, found.groups()))
+        params.update(zip(names, found.groups(), strict=False))
     return params

@@ -95,7 +95,7 @@ class SchemaSet:
             out = _from_openapi30(out)
         if isinstance(out.get("items"), list):  # draft-4 style tuple; 2020-12 spells it prefixItems
             out["prefixItems"] = out.pop("items")
-        bits = _INT_FORMATS.get(out.get("format"))  # OpenAPI's int32/int64 are ranges JSON Schema does not know
+        bits = _INT_FORMATS.get(str(out.get("format")))  # OpenAPI's int32/int64 are ranges JSON Schema does not know
         if bits and out.get("type") in ("integer", ["integer"], ["integer", "null"]):
             low, high = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
             if not isinstance(out.get("minimum"), (int, float)) or out["minimum"] < low:
@@ -121,7 +121,21 @@ class SchemaSet:
         self._keys[target_pointer] = key
         self.defs[key] = True  # placeholder: a recursive schema refers to its own key while being converted
         self.defs[key] = self._walk(target, target_pointer)
+        self._check_cycle(key, target_pointer)
         return key
+
+    def _check_cycle(self, key: str, pointer: str) -> None:
+        """Rejects `$ref`s that only lead back to themselves (A -> B -> A): no schema is ever reached."""
+        chain = [key]
+        for _ in range(len(self.defs)):
+            following = _only_ref(self.defs.get(chain[-1]))
+            if following is None or following in chain[1:]:
+                return
+            if following == key:
+                pointers = {k: p for p, k in self._keys.items()}
+                path = " -> ".join(pointers.get(k, k) for k in [*chain, key])
+                raise DocumentError(self.file, pointer, f"circular $ref that never reaches a schema: {path}")
+            chain.append(following)
 
     def _check(self, schema: Schema, pointer: str) -> None:
         try:
@@ -148,6 +162,18 @@ def _from_openapi30(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 _MISSING = object()
+_ANNOTATIONS = frozenset({"title", "description", "$comment", "deprecated", "readOnly", "writeOnly", "default", "examples"})
+
+
+def _only_ref(schema: Any) -> str | None:
+    """The $defs key a schema is nothing but a reference to ({$ref} or {allOf: [{$ref}]} plus annotations)."""
+    if not isinstance(schema, dict):
+        return None
+    if set(schema) - _ANNOTATIONS == {"allOf"} and isinstance(schema["allOf"], list) and len(schema["allOf"]) == 1:
+        schema = schema["allOf"][0]
+    if isinstance(schema, dict) and set(schema) == {"$ref"} and isinstance(schema["$ref"], str):
+        return schema["$ref"].removeprefix("#/$defs/")
+    return None
 
 
 def _lookup(document: Any, pointer: str) -> Any:

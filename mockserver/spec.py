@@ -126,7 +126,7 @@ def _uri(source: str) -> str:
 def _retrieve(uri: str) -> Resource[Any]:
     location = unquote(urlparse(uri).path) if uri.startswith("file:") else uri
     try:
-        return Resource(contents=documents.load(location), specification=_OPAQUE)
+        return _OPAQUE.create_resource(documents.load(location))
     except DocumentError as exc:
         raise _Unretrievable(exc) from None
 
@@ -138,7 +138,7 @@ class _Unretrievable(Exception):
 
 def _bundle(root: dict[str, Any], source: str) -> dict[str, Any]:
     root_uri = _uri(source)
-    registry: Registry[Any] = Registry(retrieve=_retrieve).with_resource(root_uri, Resource(root, _OPAQUE))  # type: ignore[call-arg]
+    registry: Registry[Any] = Registry(retrieve=_retrieve).with_resource(root_uri, _OPAQUE.create_resource(root))  # type: ignore[call-arg]
     bundled: dict[str, dict[str, Any]] = {}  # components section -> name -> content
     keys: dict[str, str] = {}  # absolute target URI -> "section/name"
 
@@ -172,7 +172,11 @@ def _bundle(root: dict[str, Any], source: str) -> dict[str, Any]:
         except _Unretrievable as exc:
             raise SpecError(file, where, f"$ref {value!r}: {exc.error}") from None
         except Unresolvable as exc:
-            cause = exc.__cause__ or exc.__context__
+            cause: BaseException | None = exc
+            for _ in range(5):  # referencing wraps our error twice: Unresolvable <- Unretrievable <- _Unretrievable
+                if cause is None or isinstance(cause, _Unretrievable):
+                    break
+                cause = cause.__cause__ or cause.__context__
             if isinstance(cause, _Unretrievable):
                 raise SpecError(file, where, f"$ref {value!r}: {cause.error}") from None
             raise SpecError(file, where, f"$ref {value!r} points nowhere") from None

@@ -154,7 +154,7 @@ class RequestValidator:
             return [Violation(("body",), f"JSON decode error: {exc}", "json_invalid")]
         return [
             Violation(("body", *error.instance_path), error.message, "value_error")
-            for _, error in zip(range(MAX_VIOLATIONS), map(deepest, self.body.iter_errors(document)))
+            for _, error in zip(range(MAX_VIOLATIONS), map(deepest, self.body.iter_errors(document)), strict=False)
         ]
 
 
