@@ -11,7 +11,6 @@ import pytest
 from mockserver.documents import DocumentError
 from mockserver.schemas import accepts_null
 from mockserver.spec import load_spec
-
 from tests.support import ROOT, SHOP
 
 
@@ -106,3 +105,41 @@ def test_broken_contracts_name_file_pointer_and_reason(tmp_path: Path, name: str
     assert str(path) in message
     assert where in message
     assert reason in message
+
+
+def test_contract_from_an_http_url_with_relative_refs(tmp_path: Path):
+    import functools
+    import http.server
+    import threading
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(ROOT / "tests" / "contracts"))
+    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/shop.openapi.yaml"
+        spec = load_spec(url)
+        assert spec.source == url and len(spec.operations) == 7
+        assert "common_Problem" in spec.document["components"]["schemas"]  # fetched relative to the URL
+        with pytest.raises(DocumentError) as caught:
+            load_spec(url.replace("shop", "nothing"))
+        assert "HTTP 404" in str(caught.value)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_invalid_contract_examples_are_skipped_with_a_warning(tmp_path: Path, client_factory):
+    path = tmp_path / "ex.yaml"
+    path.write_text(
+        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /n:\n    get:\n      responses:\n        '200':\n"
+        "          description: x\n          content:\n            application/json:\n"
+        "              schema: {type: object, required: [n], properties: {n: {type: integer}}}\n"
+        "              examples:\n                bad: {value: {n: 'not a number'}}\n                good: {value: {n: 42}}\n"
+    )
+    client = client_factory(spec=str(path))
+    assert client.get("/n").json() == {"n": 42}
+    assert client.get("/n", headers={"Prefer": "example=bad"}).status_code == 400
+    warnings = client.get("/__mock/health").json()["warnings"]
+    assert any("'bad'" in w and "does not match" in w for w in warnings)
