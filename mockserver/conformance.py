@@ -215,7 +215,7 @@ def build_config(plan: Plan, base_url: str, document: dict[str, Any]) -> Any:
     if plan.seed is not None:
         data["seed"] = plan.seed
     if plan.duration is not None:
-        data["max-time"] = max(1, int(plan.duration))
+        data["max-time"] = max(1, int(plan.duration))  # `run` lowers it by the time setup took
     if plan.api_key:
         headers = {name: plan.api_key for where, name in security_parameters(document) if where == "header"}
         if headers:
@@ -294,13 +294,17 @@ class _Run:
 
 
 def _first_case(operation: Any) -> Any:
-    from hypothesis import HealthCheck, find, settings
+    from hypothesis import HealthCheck, Phase, find, settings
 
     try:
         return find(
             operation.as_strategy(),
             lambda _: True,
-            settings=settings(database=None, max_examples=1, suppress_health_check=list(HealthCheck)),
+            # Any valid case will do: no shrinking, no explaining (they cost most of a second)
+            settings=settings(
+                database=None, max_examples=1, phases=[Phase.generate], derandomize=True,
+                suppress_health_check=list(HealthCheck),
+            ),
         )
     except Exception:  # an operation Schemathesis cannot generate for is reported by the engine itself
         return None
@@ -365,7 +369,7 @@ def _engine(schema: Any, make_session: Callable[[Any], Any]) -> EventStream:
             session = super().get_session(operation=operation)
             if not getattr(session, "_mockserver_guarded", False):
                 make_session(session)
-                session._mockserver_guarded = True
+                session._mockserver_guarded = True  # type: ignore[attr-defined]
             return session
 
     engine = Engine(schema=schema)
@@ -439,6 +443,8 @@ def run(
 
     state.stopped = lambda: stop_event.is_set()
     _probe_auth(schema, plan, base_url, throttling.make_session(limits, counters, pacer), state)
+    if deadline is not None:
+        schema.config.max_time = max(1, int(deadline - time.monotonic()))
     stream = _engine(schema, guard)
     limits.stopped = lambda: stop_event.is_set() or stream.stop_event.is_set()
     limits.on_budget_spent = lambda: _stop(stream, report, f"--max-requests {plan.max_requests} reached")
@@ -517,8 +523,12 @@ def _collect(event: Any, state: _Run, phase: str) -> str | None:
     elif isinstance(event, events.FatalError):
         report.errors.append(f"internal error: {_one_line(event.exception)}")
     elif isinstance(event, events.EngineFinished):
+        if event.stop_reason == "server_unavailable":
+            report.stopped = report.stopped or "the server stopped responding"
+            report.add(Finding(operation="(run)", check="connection", title="Server stopped responding",
+                               message="requests kept failing or timing out; Schemathesis stopped the run"))
         for failure in event.failures:
-            report.add(Finding(operation=failure.operation, check=_check_name(failure), title=failure.title,
+            report.add(Finding(operation=failure.operation or "(run)", check=_check_name(failure), title=failure.title,
                                message=failure.message))
     return None
 
@@ -555,22 +565,28 @@ def _collect_error(event: Any, report: Report) -> None:
     label = event.label or "run"
     if isinstance(error, throttling.BudgetSpent):
         return
+    if isinstance(error, requests.RequestException):
+        report.add(_transport_finding(label, error))
+        return
+    text = f"{label}: {event.info.title}: {_one_line(event.info.message)}"
+    if event.related_to_operation:
+        report.warn(text)
+    else:
+        report.errors.append(text)
+
+
+def _transport_finding(label: str, error: Exception) -> Finding:
+    import requests
+
     request = getattr(error, "request", None)
     sent = _request(request) if isinstance(request, requests.PreparedRequest) else None
     if isinstance(error, throttling.BodyTooLarge):
         check, title = "response_size", "Response body too large"
     elif isinstance(error, requests.Timeout):
         check, title = "response_time", "No complete answer within --request-timeout"
-    elif isinstance(error, requests.ConnectionError | requests.exceptions.ChunkedEncodingError):
-        check, title = "connection", "Connection failed or was reset"
     else:
-        text = f"{label}: {event.info.title}: {_one_line(event.info.message)}"
-        if event.related_to_operation:
-            report.warn(text)
-        else:
-            report.errors.append(text)
-        return
-    report.add(Finding(operation=label, check=check, title=title, message=_one_line(error), request=sent))
+        check, title = "connection", "Connection failed or was reset"
+    return Finding(operation=label, check=check, title=title, message=_one_line(error), request=sent)
 
 
 def _distinct(failure: Any) -> str:
@@ -579,39 +595,37 @@ def _distinct(failure: Any) -> str:
     if type(failure).__name__ == "IgnoredAuth":
         return "IgnoredAuth"  # one verdict per operation, however many requests showed it
     if isinstance(failure, JsonSchemaError):
-        # The same broken field in a hundred bodies is one failure; keep the reason, drop the value
-        return _message(failure).split(":", 1)[0] + ":" + _strip_value(_message(failure))
+        # The same broken field in a hundred bodies is one failure: where it is and which keyword, not the value
+        return _schema_detail(failure)[1]
     return f"{type(failure).__name__}:{getattr(failure, '_unique_key', '') or failure.message}"
-
-
-def _strip_value(message: str) -> str:
-    import re
-
-    return re.sub(r'"(?:[^"\\]|\\.)*"|\{.*\}|\[.*\]|-?\d+(\.\d+)?', "…", message)
 
 
 def _message(failure: Any) -> str:
     from schemathesis.openapi.checks import JsonSchemaError
 
     if isinstance(failure, JsonSchemaError):
-        return _schema_message(failure)
-    return str(failure.message).strip()
+        return _schema_detail(failure)[0]
+    return str(failure.message).strip() or failure.title
 
 
-def _schema_message(failure: Any) -> str:
-    """The innermost reason a body fails its schema: `anyOf [Thing, null]` alone would say only "not valid"."""
+def _schema_detail(failure: Any) -> tuple[str, str]:
+    """The innermost reason a body fails its schema (`anyOf [Thing, null]` alone says only "not valid"), and a key
+    naming where it failed."""
     root = getattr(failure, "_root_schema", None)
-    path, reason = list(failure.instance_path), failure.validation_message or failure.message
+    path, schema_path = list(failure.instance_path), list(failure.schema_path)
+    reason = _tidy(failure.validation_message or failure.message, failure.instance)
     if isinstance(root, dict):
-        inner = _innermost(root, list(failure.schema_path), failure.instance, depth=0)
+        inner = _innermost(root, schema_path, failure.instance, depth=0)
         if inner is not None:
-            path, reason = path + inner[0], inner[1]
+            path, reason, schema_path = path + inner[0], inner[1], schema_path + inner[2]
     where = "/".join(str(part) for part in path) or "(body)"
-    return f"at {where}: {_short(reason)}"
+    return f"at {where}: {_short(reason)}", f"{where}|{'/'.join(map(str, schema_path))}"
 
 
-def _innermost(root: dict[str, Any], schema_path: list[Any], instance: Any, depth: int) -> tuple[list[Any], str] | None:
-    """Follow a failed anyOf/oneOf into the branch that fits the value's type; (path, message) of its first error."""
+def _innermost(
+    root: dict[str, Any], schema_path: list[Any], instance: Any, depth: int
+) -> tuple[list[Any], str, list[Any]] | None:
+    """Follow a failed anyOf/oneOf into the branch that fits the value's type: (path, message, schema path)."""
     import jsonschema_rs
 
     if depth > 5 or not schema_path or schema_path[-1] not in ("anyOf", "oneOf"):
@@ -624,7 +638,8 @@ def _innermost(root: dict[str, Any], schema_path: list[Any], instance: Any, dept
     # Keep only what $refs point into, then put each branch at the top
     holders = {k: v for k, v in root.items() if k in ("$defs", "definitions", "components") or k.startswith("x-")}
     chosen = None
-    for branch in node:
+    types: list[str] = []
+    for index, branch in enumerate(node):
         if not isinstance(branch, dict):
             continue
         candidate = {**holders, **branch}
@@ -635,20 +650,54 @@ def _innermost(root: dict[str, Any], schema_path: list[Any], instance: Any, dept
         if not errors:
             return None
         first = errors[0]
-        wrong_type = not list(first.instance_path) and type(first.kind).__name__ == "Type"
-        if chosen is None or not wrong_type:
-            chosen = (candidate, first)
-        if not wrong_type:
-            break
+        if not list(first.instance_path) and type(first.kind).__name__ == "Type":
+            types.append(_type_name(candidate, root))
+            continue
+        chosen = (index, candidate, first)
+        break
     if chosen is None:
-        return None
-    candidate, error = chosen
+        expected = " or ".join(dict.fromkeys(types))
+        return [], f"{_preview(instance)} is not of type {expected}", []
+    index, candidate, error = chosen
     path = list(error.instance_path)
     value = instance
     for part in path:
         value = value[part]
     deeper = _innermost(candidate, list(error.schema_path), value, depth + 1)
-    return (path + deeper[0], deeper[1]) if deeper else (path, error.message)
+    if deeper:
+        return path + deeper[0], deeper[1], [index, *error.schema_path, *deeper[2]]
+    return path, _tidy(error.message, value), [index, *error.schema_path]
+
+
+def _type_name(schema: dict[str, Any], root: dict[str, Any]) -> str:
+    if isinstance(schema.get("$ref"), str) and schema["$ref"].startswith("#/"):
+        target: Any = root
+        for part in schema["$ref"][2:].split("/"):
+            target = target.get(part) if isinstance(target, dict) else None
+        if isinstance(target, dict):
+            return str(target.get("title") or target.get("type") or schema["$ref"].rsplit("/", 1)[-1])
+    if "type" in schema:
+        return str(schema["type"]) if not isinstance(schema["type"], list) else "/".join(schema["type"])
+    return "the schema"
+
+
+def _tidy(message: str, value: Any) -> str:
+    """A validator message names the whole value first; a long one is shortened to its kind."""
+    cut = message.find(" is not ")
+    return _preview(value) + message[cut:] if cut > 0 else message
+
+
+def _preview(value: Any) -> str:
+    import json
+
+    text = json.dumps(value, ensure_ascii=False)
+    if len(text) <= 60:
+        return text
+    if isinstance(value, list):
+        return f"an array of {len(value)} item(s)"
+    if isinstance(value, dict):
+        return f"an object with {len(value)} propert{'y' if len(value) == 1 else 'ies'}"
+    return text[:57] + "…"
 
 
 def _received(response: Any) -> str:
@@ -708,8 +757,11 @@ def _probe_auth(schema: Any, plan: Plan, base_url: str, session: Any, state: _Ru
         kwargs.pop("cookies", None)
         try:
             response = session.request(**kwargs, timeout=plan.request_timeout, allow_redirects=False)
-        except requests.RequestException:
-            continue  # the engine's own requests will report an unreachable operation
+        except throttling.BudgetSpent:
+            return
+        except requests.RequestException as exc:
+            report.add(_transport_finding(operation.label, exc))
+            continue
         status = response.status_code
         documented = operation.responses.find_by_status_code(status) is not None
         sent = _request(response.request)

@@ -14,6 +14,7 @@ import sys
 import time
 from collections import deque
 from typing import Any, TextIO
+from urllib.parse import unquote
 
 from .spec import Spec
 
@@ -46,13 +47,18 @@ class Redactor:
 
     def text(self, value: str, secrets: list[str]) -> str:
         for secret in (*secrets, self.api_key):
-            if secret and len(secret) >= MIN_SECRET and secret in value:
+            if not secret or len(secret) < MIN_SECRET:
+                continue
+            if secret in value:
                 value = value.replace(secret, REDACTED)
+            elif "%" in value and secret in unquote(value):  # percent-encoded, with any mix of escapes
+                value = unquote(value).replace(secret, REDACTED)
         return value
 
     def pairs(self, items: list[tuple[str, str]], secrets: list[str]) -> list[list[str]]:
         return [
-            [_clip(k), REDACTED if self.secret(k) else _clip(self.text(v, secrets))] for k, v in items[:_MAX_ITEMS]
+            [_clip(self.text(k, secrets)), REDACTED if self.secret(k) else _clip(self.text(v, secrets))]
+            for k, v in items[:_MAX_ITEMS]
         ]
 
 

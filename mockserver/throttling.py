@@ -17,6 +17,7 @@ from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ReadTimeoutError
 
 MAX_BODY = 8 * 1024 * 1024  # bytes of one response body we read before giving up on it
 RATE_LIMIT_RETRIES = 3
@@ -80,7 +81,9 @@ class GuardedAdapter(HTTPAdapter):
         self.counters = counters
         self.pacer = pacer
 
-    def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None, **kwargs: Any) -> Any:
+    def send(  # type: ignore[override]  # same call, looser annotations
+        self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None, **kwargs: Any
+    ) -> Any:
         limits = self.limits
         timeout = limits.timeout if timeout is None else timeout
         for attempt in range(RATE_LIMIT_RETRIES + 1):
@@ -101,7 +104,7 @@ class GuardedAdapter(HTTPAdapter):
     def _take_slot(self, request: requests.PreparedRequest) -> None:
         limits = self.limits
         if limits.stopped() or (limits.deadline is not None and time.monotonic() >= limits.deadline):
-            raise BudgetSpent("the run is over; request not sent", request=request)
+            raise BudgetSpent(RuntimeError("the run is over; request not sent"), request=request)
         with self.counters.lock:
             if limits.max_requests is not None and self.counters.sent >= limits.max_requests:
                 spent = True
@@ -110,7 +113,7 @@ class GuardedAdapter(HTTPAdapter):
                 self.counters.sent += 1
         if spent:
             limits.on_budget_spent()
-            raise BudgetSpent(f"--max-requests {limits.max_requests} reached; request not sent", request=request)
+            raise BudgetSpent(RuntimeError(f"--max-requests {limits.max_requests} reached; not sent"), request=request)
         self.pacer.wait(limits.stopped)
 
     def _can_wait(self, delay: float) -> bool:
@@ -131,9 +134,10 @@ class GuardedAdapter(HTTPAdapter):
                         response=response,
                     )
                 if time.monotonic() - started > limits.timeout:
-                    raise TooSlow(
-                        f"response not complete after {limits.timeout:g} s; stopped reading", request=response.request
-                    )
+                    # Worded like urllib3's own timeout, which Schemathesis parses
+                    message = f"Read timed out. Response not complete in time. (read timeout={limits.timeout:g})"
+                    inner = ReadTimeoutError(None, response.url, message)  # type: ignore[arg-type]
+                    raise TooSlow(inner, request=response.request)
                 chunks.append(chunk)
         except (BodyTooLarge, TooSlow):
             response.close()
@@ -141,7 +145,7 @@ class GuardedAdapter(HTTPAdapter):
         except Exception as exc:
             response.close()
             # urllib3's errors become the requests errors the engine knows how to report
-            raise requests.exceptions.ConnectionError(str(exc) or type(exc).__name__, request=response.request) from exc
+            raise requests.exceptions.ConnectionError(exc, request=response.request) from exc
         response._content = b"".join(chunks)  # type: ignore[attr-defined]
         response._content_consumed = True  # type: ignore[attr-defined]
         response.raw.release_conn()

@@ -9,7 +9,6 @@ import httpx
 import pytest
 
 from mockserver.cli import main, parser
-
 from tests.support import CONVERSATION, KEY_HEADER, ROOT, SHOP, running_server
 
 

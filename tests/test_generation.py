@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 
 from mockserver.generation import POOL, Generator
 from mockserver.spec import load_spec
-
 from tests.support import CONVERSATION, KEY_HEADER, ROOT, SHOP
 
 KEY = {KEY_HEADER: "k"}

@@ -19,9 +19,7 @@ from schemathesis.openapi.checks import UndefinedStatusCode
 from mockserver.app import create_app
 from mockserver.config import Config
 from mockserver.spec import Spec, load_spec
-
 from tests.support import SHOP
-
 
 KEY = "conformance-key"
 

@@ -7,7 +7,6 @@ import pytest
 
 from mockserver.negotiation import PreferError, parse_prefer
 from mockserver.spec import load_spec
-
 from tests.support import CONVERSATION, KEY_HEADER, SHOP
 
 KEY = {KEY_HEADER: "any-value"}

@@ -12,7 +12,6 @@ from starlette.testclient import TestClient
 from mockserver.app import create_app
 from mockserver.config import Config
 from mockserver.spec import load_spec
-
 from tests.support import CONVERSATION, KEY_HEADER
 
 SPEC = load_spec()

@@ -1,0 +1,67 @@
+"""The contract suite's options and target: `pytest contracts --base-url URL` (or CONTRACT_BASE_URL) checks a
+running server; with neither, the built-in mock runs in this process on a loopback port, so `make test` needs no
+network. The API key comes from MOCKSERVER_API_KEY only (a command-line flag would show in `ps` and CI logs).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("contract", "contract suite (contracts/)")
+    group.addoption("--base-url", default=None, help="server to check (default: $CONTRACT_BASE_URL, else the built-in mock)")
+    group.addoption("--contract-spec", default=None, help="OpenAPI file or URL (default: $CONTRACT_SPEC, else built-in)")
+    group.addoption("--max-examples", type=int, default=20, help="generated cases per operation and phase")
+    group.addoption("--seed", type=int, default=None, help="seed, to repeat a run exactly")
+    group.addoption("--request-timeout", type=float, default=10.0, help="seconds for one complete answer")
+
+
+@dataclass
+class Target:
+    base_url: str
+    api_key: str | None
+    spec: str | None
+
+
+def contract_spec(config: pytest.Config) -> str | None:
+    return config.getoption("--contract-spec") or os.environ.get("CONTRACT_SPEC") or None
+
+
+@pytest.fixture(scope="session")
+def contract_target(pytestconfig: pytest.Config) -> Iterator[Target]:
+    spec = contract_spec(pytestconfig)
+    base_url = pytestconfig.getoption("--base-url") or os.environ.get("CONTRACT_BASE_URL")
+    if base_url:
+        yield Target(base_url, os.environ.get("MOCKSERVER_API_KEY") or None, spec)
+        return
+    # No server given: our own mock, in process, with a throwaway key so auth is enforced and checked
+    import uvicorn
+
+    from mockserver.app import create_app
+    from mockserver.config import Config
+
+    key = secrets.token_hex(16)
+    app = create_app(Config(spec=spec, api_key=key, request_log=False))
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    try:
+        yield Target(f"http://127.0.0.1:{port}", key, spec)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)

@@ -1,0 +1,72 @@
+"""The contract suite: the same run as `mockserver check` (mockserver.conformance), one test per operation and check.
+
+Each operation is checked once (cached for the session); every test then asserts that its check found nothing and,
+when it did, prints the same report `check` prints, curl included, key shown as $MOCKSERVER_API_KEY.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+
+from mockserver import conformance, reporting
+from mockserver.spec import load_spec
+
+_reports: dict[str, conformance.Report] = {}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "operation" not in metafunc.fixturenames:
+        return
+    spec = load_spec(metafunc.config.getoption("--contract-spec") or os.environ.get("CONTRACT_SPEC") or None)
+    operations = [operation.key for operation in spec.operations]
+    if "check" in metafunc.fixturenames:
+        metafunc.parametrize("operation,check", [(op, check) for op in operations for check in conformance.CHECKS])
+    else:
+        metafunc.parametrize("operation", operations)
+
+
+@pytest.fixture(scope="session")
+def document(contract_target: Any) -> dict[str, Any]:
+    return load_spec(contract_target.spec).document
+
+
+def report_for(operation: str, target: Any, document: dict[str, Any], config: pytest.Config) -> conformance.Report:
+    if operation not in _reports:
+        plan = conformance.Plan(
+            base_url=target.base_url,
+            api_key=target.api_key,
+            include=[operation],
+            max_examples=config.getoption("--max-examples"),
+            seed=config.getoption("--seed"),
+            request_timeout=config.getoption("--request-timeout"),
+        )
+        _reports[operation] = conformance.run(plan, document)
+    report = _reports[operation]
+    if report.errors:
+        pytest.fail(reporting.redact("\n".join(report.errors), target.api_key), pytrace=False)
+    return report
+
+
+def test_contract(operation: str, check: str, contract_target: Any, document: dict[str, Any],
+                  pytestconfig: pytest.Config) -> None:
+    report = report_for(operation, contract_target, document, pytestconfig)
+    found = [finding for finding in report.findings if finding.check == check]
+    if found:
+        partial = conformance.Report(base_url=report.base_url, operations=[operation], findings=found,
+                                     requests=report.requests, seconds=report.seconds, seed=report.seed)
+        pytest.fail(reporting.render(partial, f"{operation} {check}", contract_target.api_key), pytrace=False)
+
+
+def test_transport(operation: str, contract_target: Any, document: dict[str, Any], pytestconfig: pytest.Config) -> None:
+    """Every request got a complete answer in time: no hang, reset or oversized body, and no other check failed."""
+    report = report_for(operation, contract_target, document, pytestconfig)
+    others = [f for f in report.findings if f.check not in conformance.CHECKS]
+    for warning in report.warnings:
+        print(f"warning: {warning}")
+    if others:
+        partial = conformance.Report(base_url=report.base_url, operations=[operation], findings=others,
+                                     requests=report.requests, seconds=report.seconds, seed=report.seed)
+        pytest.fail(reporting.render(partial, f"{operation} transport", contract_target.api_key), pytrace=False)

@@ -1,0 +1,75 @@
+"""fuzz against servers that hang, reset connections, trickle or send gigantic bodies: reported, and done within
+--duration (plus the request timeout), never hanging past it."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from mockserver import checking
+
+from . import zoo
+from .conftest import Served
+
+EXPECTED = {"hang": "response_time", "slow_trickle": "response_time", "gigantic": "response_size", "reset": "connection"}
+
+
+@pytest.mark.parametrize("name", zoo.HANGS)
+def test_fuzz_reports_and_stops_in_time(zoo_server: Served, name: str, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MOCKSERVER_API_KEY", zoo.KEY)
+    started = time.monotonic()
+    code = checking.main(["fuzz", f"{zoo_server.url}/zoo/{name}", "--duration", "3", "--request-timeout", "1",
+                          "--max-examples", "5", "--seed", "1", "--no-progress", "--rate-limit", "50",
+                          "--cassette", str(tmp_path / "c.yaml")])
+    elapsed = time.monotonic() - started
+    out = capsys.readouterr().out
+    assert code == 1, out
+    assert f"  {EXPECTED[name]}: " in out, out
+    assert elapsed < 3 + 1 + 2, elapsed  # --duration + --request-timeout + slack
+
+
+def test_unreachable_server_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    from .conftest import free_port
+
+    code = checking.main(["check", f"http://127.0.0.1:{free_port()}", "--no-progress", "--request-timeout", "1"])
+    assert code == 2
+    assert "cannot reach" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv", [["check", "not-a-url"], ["check", "http://127.0.0.1:1", "--spec", "/nonexistent.yaml"],
+                                  ["check", "http://127.0.0.1:1", "--max-examples", "0"]])
+def test_usage_errors_are_exit_2(argv: list[str]) -> None:
+    try:
+        code = checking.main(argv)
+    except SystemExit as exc:  # argparse
+        code = int(exc.code or 0)
+    assert code == 2
+
+
+def test_429_is_waited_out_and_never_a_failure(capsys: pytest.CaptureFixture[str],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MOCKSERVER_API_KEY", zoo.KEY)
+    from starlette.responses import JSONResponse
+
+    hits = {"n": 0}
+
+    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
+        if scope["type"] != "http":
+            return
+        hits["n"] += 1
+        if dict(scope["headers"]).get(b"x-session-api-key") != zoo.KEY.encode():
+            response = JSONResponse({"detail": "no"}, status_code=401)
+        elif hits["n"] % 3 == 0:
+            response = JSONResponse({"detail": "slow down"}, status_code=429, headers={"Retry-After": "0.1"})
+        else:
+            response = JSONResponse(None)
+        await response(scope, receive, send)
+
+    with Served(app) as served:
+        code = checking.main(["check", served.url, "--no-progress", "--max-examples", "5", "--seed", "1"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "rate-limited" in out

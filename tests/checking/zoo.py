@@ -1,0 +1,133 @@
+"""Small servers for the OpenHands get-conversation contract: each has exactly one defect, or none.
+
+One ASGI app serves them all under /zoo/NAME, so a test session starts a single loopback server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+KEY = "zoo-key-4f1c9a7e"
+PREFIX = "/api/conversations/"
+
+
+def full(cid: str) -> dict[str, Any]:
+    return {
+        "conversation_id": cid,
+        "title": "Fix the flaky test",
+        "last_updated_at": "2025-01-02T03:04:05Z",
+        "status": "RUNNING",
+        "runtime_status": "STATUS$READY",
+        "selected_repository": "octo/repo",
+        "selected_branch": "main",
+        "git_provider": "github",
+        "trigger": "gui",
+        "num_connections": 2,
+        "url": "http://localhost:3000/conversations/1",
+        "session_api_key": None,
+        "created_at": "2025-01-01T00:00:00Z",
+        "pr_number": [12, 13],
+    }
+
+
+def _json(body: Any, status: int = 200, media: str = "application/json") -> Response:
+    return JSONResponse(body, status_code=status, media_type=media)
+
+
+def _without(name: str) -> Callable[[str], Response]:
+    return lambda cid: _json({k: v for k, v in full(cid).items() if k != name})
+
+
+def _with(name: str, value: Any) -> Callable[[str], Response]:
+    return lambda cid: _json({**full(cid), name: value})
+
+
+def _chokes_on_unusual_ids(cid: str) -> Response:
+    if len(cid) > 1000 or not cid.isascii() or any(ch in cid for ch in "?#[]@!$&'()*+,;=% "):
+        return Response("Internal Server Error", status_code=500, media_type="text/plain")
+    return _json(full(cid))
+
+
+# name -> (answer for an authenticated request, the check that must flag it; "" for a valid variant)
+DEFECTS: dict[str, tuple[Callable[[str], Response], str]] = {
+    "required_field_missing": (_without("title"), "response_schema_conformance"),
+    "wrong_type": (_with("num_connections", "two"), "response_schema_conformance"),
+    "value_outside_enum": (_with("status", "PAUSED"), "response_schema_conformance"),
+    "bad_date_time": (_with("created_at", "yesterday"), "response_schema_conformance"),
+    "non_nullable_null": (_with("status", None), "response_schema_conformance"),
+    "undocumented_status": (lambda cid: _json({"detail": "Not Found"}, 404), "status_code_conformance"),
+    "wrong_content_type": (lambda cid: _json(full(cid), media="text/html"), "content_type_conformance"),
+    "server_error_on_unusual_ids": (_chokes_on_unusual_ids, "not_a_server_error"),
+    "auth_ignored": (lambda cid: _json(full(cid)), "ignored_auth"),
+    "wrong_shape": (lambda cid: _json([full(cid)]), "response_schema_conformance"),
+}
+VALID: dict[str, Callable[[str], Response]] = {
+    "full_body": lambda cid: _json(full(cid)),
+    "body_null": lambda cid: _json(None),
+    "only_required": lambda cid: _json({"conversation_id": cid, "title": "t"}),
+    "optional_fields_null": lambda cid: _json(
+        {"conversation_id": cid, "title": "t", **{k: None for k, v in full(cid).items() if k in _NULLABLE}}
+    ),
+    "extra_property": lambda cid: _json({**full(cid), "undocumented": {"any": ["thing"]}}),
+}
+_NULLABLE = {"last_updated_at", "runtime_status", "selected_repository", "selected_branch", "git_provider",
+             "trigger", "url", "session_api_key"}
+
+# Misbehaving servers for fuzz's time bound: they answer an authenticated request badly
+HANGS = ("hang", "slow_trickle", "gigantic", "reset")
+
+
+async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+    request = Request(scope, receive)
+    _, zoo, name, *rest = (scope["path"] + "/").split("/", 3) + [""]
+    path = "/" + (rest[0] if rest else "")
+    if zoo != "zoo" or not path.startswith(PREFIX) or len(path) <= len(PREFIX):
+        await Response("Not Found", status_code=404, media_type="text/plain")(scope, receive, send)
+        return
+    cid = path[len(PREFIX):].removesuffix("/")
+    if request.method not in ("GET", "HEAD"):
+        await _json({"detail": "Method Not Allowed"}, 405)(scope, receive, send)
+        return
+    if name in HANGS:
+        await _misbehave(name, scope, receive, send)
+        return
+    if name != "auth_ignored" and request.headers.get("x-session-api-key") != KEY:
+        await _json({"detail": "Unauthorized"}, 401)(scope, receive, send)
+        return
+    answer = DEFECTS[name][0] if name in DEFECTS else VALID[name]
+    await answer(cid)(scope, receive, send)
+
+
+async def _misbehave(name: str, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if name == "hang":
+        await asyncio.sleep(3600)
+    headers = [(b"content-type", b"application/json")]
+    if name == "reset":
+        # Promise a body, send part of it, then fail: uvicorn drops the connection mid-answer
+        await send({"type": "http.response.start", "status": 200, "headers": [*headers, (b"content-length", b"100")]})
+        await send({"type": "http.response.body", "body": b'{"title": ', "more_body": True})
+        raise RuntimeError("connection dropped on purpose")
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    if name == "slow_trickle":
+        for _ in range(3600):
+            await send({"type": "http.response.body", "body": b" ", "more_body": True})
+            await asyncio.sleep(0.2)
+    else:  # gigantic: an endless JSON string, fast
+        await send({"type": "http.response.body", "body": b'{"title": "', "more_body": True})
+        chunk = b"x" * 65536
+        for _ in range(100_000):
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    await send({"type": "http.response.body", "body": b"", "more_body": False})
