@@ -121,7 +121,7 @@ class Mock:
         status = self._random.choice((500, 503))
         if documented(op, status) is None:
             return _problem(problems.INJECTED if status == 500 else problems.UNAVAILABLE)
-        answer = self._generated(op, str(status), {}, None, {}, 0)
+        answer = self._generated(op, str(status), {}, None, 0)
         answer.source = ERROR
         return answer
 
@@ -147,7 +147,7 @@ class Mock:
             if self.config.fixtures_only and prefs.code is None:
                 return self._fixture_miss(op, status, accept)
         slot = 0 if prefs.dynamic is False else self._slot(request)
-        return self._generated(op, status, coerced, accept, {}, slot)
+        return self._generated(op, status, coerced, accept, slot)
 
     # --- the sources ------------------------------------------------------------------------------------------
 
@@ -161,7 +161,7 @@ class Mock:
             return None, None
         return response, choose_media(response, accept)
 
-    def _generated(self, op: Operation, status: str, coerced: dict[str, Any], accept: str | None, extra: dict[str, Any], slot: int, branch: int | None = None) -> Answer:
+    def _generated(self, op: Operation, status: str, coerced: dict[str, Any], accept: str | None, slot: int, branch: int | None = None) -> Answer:
         response, media = self._response(op, status, accept)
         code = numeric(status)
         headers = self._headers(op, status, response, slot) if response else []
@@ -213,7 +213,7 @@ class Mock:
             return Answer(numeric(status), b"null", GENERATED, media, self._headers(op, status, response, 0))  # type: ignore[arg-type]
         if branch >= len(options):
             return _problem(problems.BAD_PREFER, f"the {status} schema of {op.key} has {len(options)} anyOf/oneOf branches (0-based); branch={branch} is out of range")
-        return self._generated(op, status, coerced, accept, {}, self._slot(request), branch)
+        return self._generated(op, status, coerced, accept, self._slot(request), branch)
 
     def _valid_examples(self, op: Operation) -> dict[str, dict[str, dict[str, Any]]]:
         """status -> media -> name -> example, keeping only examples valid against their schema."""
@@ -268,7 +268,7 @@ class Mock:
         if index is not None and index.unauthorized is not None:
             return _from_fixture(index.unauthorized)
         if documented(op, 401) is not None:
-            answer = self._generated(op, "401", {}, request.headers.get("accept"), {}, 0)
+            answer = self._generated(op, "401", {}, request.headers.get("accept"), 0)
             answer.source = ERROR
             return answer
         answer = _problem(problems.UNAUTHORIZED, f"Send credentials: {missing_credentials(op)}")
@@ -294,7 +294,7 @@ class Mock:
             for body in ({"detail": detail}, problem_body, {"message": "Validation failed", "errors": detail}):
                 if validator.is_valid(body):
                     return Answer(code, dumps(body), ERROR, media)
-            answer = self._generated(op, status, {}, request.headers.get("accept"), {}, 0)
+            answer = self._generated(op, status, {}, request.headers.get("accept"), 0)
             answer.source = ERROR
             return answer
         return _problem(problems.INVALID_REQUEST, errors=detail)
