@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 
 from mockserver import conformance, reporting
+from mockserver.findings import Finding, Report
 from mockserver.spec import load_spec
 
-_reports: dict[str, conformance.Report] = {}
+_reports: dict[str, Report] = {}
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -33,7 +34,7 @@ def document(contract_target: Any) -> dict[str, Any]:
     return load_spec(contract_target.spec).document
 
 
-def report_for(operation: str, target: Any, document: dict[str, Any], config: pytest.Config) -> conformance.Report:
+def report_for(operation: str, target: Any, document: dict[str, Any], config: pytest.Config) -> Report:
     if operation not in _reports:
         plan = conformance.Plan(
             base_url=target.base_url,
@@ -53,11 +54,8 @@ def report_for(operation: str, target: Any, document: dict[str, Any], config: py
 def test_contract(operation: str, check: str, contract_target: Any, document: dict[str, Any],
                   pytestconfig: pytest.Config) -> None:
     report = report_for(operation, contract_target, document, pytestconfig)
-    found = [finding for finding in report.findings if finding.check == check]
-    if found:
-        partial = conformance.Report(base_url=report.base_url, operations=[operation], findings=found,
-                                     requests=report.requests, seconds=report.seconds, seed=report.seed)
-        pytest.fail(reporting.render(partial, f"{operation} {check}", contract_target.api_key), pytrace=False)
+    fail_with(report, operation, check, [finding for finding in report.findings if finding.check == check],
+              contract_target.api_key)
 
 
 def test_transport(operation: str, contract_target: Any, document: dict[str, Any], pytestconfig: pytest.Config) -> None:
@@ -66,7 +64,12 @@ def test_transport(operation: str, contract_target: Any, document: dict[str, Any
     others = [f for f in report.findings if f.check not in conformance.CHECKS]
     for warning in report.warnings:
         print(f"warning: {warning}")
-    if others:
-        partial = conformance.Report(base_url=report.base_url, operations=[operation], findings=others,
-                                     requests=report.requests, seconds=report.seconds, seed=report.seed)
-        pytest.fail(reporting.render(partial, f"{operation} transport", contract_target.api_key), pytrace=False)
+    fail_with(report, operation, "transport", others, contract_target.api_key)
+
+
+def fail_with(report: Report, operation: str, name: str, found: list[Finding], key: str | None) -> None:
+    """Fail with the report `check` prints, holding only these findings."""
+    if found:
+        partial = Report(base_url=report.base_url, operations=[operation], findings=found, requests=report.requests,
+                         seconds=report.seconds, seed=report.seed)
+        pytest.fail(reporting.render(partial, f"{operation} {name}", key), pytrace=False)

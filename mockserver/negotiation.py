@@ -118,15 +118,18 @@ def authorized(
 
 
 def _same(value: str | None, expected: str, scheme: SecurityScheme) -> bool:
-    """Constant-time comparison; for HTTP Basic the key is the password (or the whole base64 token)."""
+    """Constant-time comparison; for HTTP Basic the key is "user:password" or the password (or the base64 token)."""
     if value is None:
         return False
     if scheme.type == "http" and scheme.scheme.lower() == "basic":
         try:
-            password = base64.b64decode(value, validate=True).decode().partition(":")[2]
+            pair = base64.b64decode(value, validate=True).decode()
         except (ValueError, UnicodeDecodeError):
-            password = ""
-        if hmac.compare_digest(password.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")):
+            pair = ""
+        wanted = expected.encode("utf-8", "surrogatepass")
+        # the key is "user:password" when it has a colon, else the password (as `mockserver check` sends it)
+        candidate = pair if ":" in expected else pair.partition(":")[2]
+        if hmac.compare_digest(candidate.encode("utf-8", "surrogatepass"), wanted):
             return True
     return hmac.compare_digest(value.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass"))
 

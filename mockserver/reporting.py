@@ -1,13 +1,15 @@
 """What a `Report` becomes for people and for CI: the text report, curl lines, JUnit XML, a VCR cassette, progress.
 
-Rules: everything written goes through `redact`, which replaces the API key with `$MOCKSERVER_API_KEY` wherever
-it appears (a server may echo it back in a body); curl lines put that variable in double quotes so the shell
-expands it. Report text goes to stdout, progress to stderr.
+Rules: everything written goes through `redact`, which replaces the API key, in every form it takes on the wire
+(`credentials.secrets`: as is, URL-encoded, the base64 of a Basic header), with `$MOCKSERVER_API_KEY` wherever it
+appears (a server may echo it back in a body); curl lines put that variable in double quotes so the shell expands
+it, and turn a Basic header into `-u`. Report text goes to stdout, progress to stderr.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import shlex
 import sys
 import time
@@ -15,7 +17,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import IO, Any
 
-from .conformance import Finding, Progress, Report, Request
+from . import credentials
+from .findings import Finding, Progress, Report, Request
 
 KEY_VARIABLE = "$MOCKSERVER_API_KEY"
 # Headers requests adds on its own; a reproduction does not need them
@@ -23,13 +26,18 @@ _NOISE = {"user-agent", "accept-encoding", "connection", "content-length", "x-sc
 
 
 def redact(text: str, key: str | None) -> str:
-    return text.replace(key, KEY_VARIABLE) if key else text
+    return _secrets(key).sub(lambda _: KEY_VARIABLE, text) if key else text
 
 
 def curl(request: Request, key: str | None) -> str:
     parts = ["curl", "-X", request.method, _quote(request.url, key)]
+    basic = credentials.basic_authorization(key) if key else None
     for name, value in request.headers.items():
         if name.lower() in _NOISE or (name.lower() == "accept" and value == "*/*"):
+            continue
+        if name.lower() == "authorization" and value == basic:
+            # curl builds the same header from user:password, and the shell fills in the key
+            parts += ["-u", f'"{KEY_VARIABLE}"' if ":" in str(key) else f'":{KEY_VARIABLE}"']
             continue
         parts += ["-H", _quote(f"{name}: {value}", key)]
     if request.body:
@@ -38,11 +46,16 @@ def curl(request: Request, key: str | None) -> str:
 
 
 def _quote(value: str, key: str | None) -> str:
-    if not key or key not in value:
+    pieces = _secrets(key).split(value) if key else [value]
+    if len(pieces) == 1:
         return shlex.quote(value)
     # Double quotes, so the shell fills in the variable and nothing else
-    escaped = "".join("\\" + ch if ch in '"\\`$' else ch for ch in value)
-    return '"' + escaped.replace(key, KEY_VARIABLE) + '"'
+    escaped = ["".join("\\" + ch if ch in '"\\`$' else ch for ch in piece) for piece in pieces]
+    return '"' + KEY_VARIABLE.join(escaped) + '"'
+
+
+def _secrets(key: str) -> re.Pattern[str]:
+    return re.compile("|".join(re.escape(secret) for secret in credentials.secrets(key)))
 
 
 def render(report: Report, command: str, key: str | None) -> str:

@@ -258,3 +258,17 @@ def test_head_falls_back_to_get_without_body(client):
     response = client.head(CONVERSATION + "running", headers=KEY)
     assert response.status_code == 200
     assert response.content == b""
+
+
+def test_basic_auth_key_is_user_password_or_the_password(client_factory):
+    import base64
+
+    def basic(pair: str) -> dict[str, str]:
+        return {"Authorization": "Basic " + base64.b64encode(pair.encode()).decode()}
+
+    with_colon = client_factory(spec=SHOP, api_key="alice:pw")
+    assert with_colon.get("/v1/pets/3", headers=basic("alice:pw")).status_code == 200
+    assert with_colon.get("/v1/pets/3", headers=basic("bob:pw")).status_code == 401
+    password_only = client_factory(spec=SHOP, api_key="pw-123")
+    assert password_only.get("/v1/pets/3", headers=basic("anyone:pw-123")).status_code == 200
+    assert password_only.get("/v1/pets/3", headers=basic("anyone:nope")).status_code == 401

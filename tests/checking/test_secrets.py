@@ -1,12 +1,15 @@
-"""The API key never appears in output, JUnit XML or cassettes: every command runs with a known key, even against
-a server that echoes it back, and every artefact is searched for it."""
+"""The API key never appears in output, JUnit XML or cassettes, in any form it is sent in: every command runs with
+a known key against a server that echoes its credentials back, and every artefact is searched for them."""
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from . import zoo
 from .conftest import Served
@@ -14,37 +17,63 @@ from .conftest import Served
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_key_never_written(tmp_path: Path) -> None:
-    from starlette.responses import JSONResponse
+def echoing(header: bytes, body: dict[str, Any]) -> Any:
+    """A server that puts the value of `header` into `body` (a defect, so everything gets reported) under "echo",
+    and into an undocumented header."""
 
-    async def echo(scope, receive, send):  # type: ignore[no-untyped-def]
+    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
+        from starlette.responses import JSONResponse
+
         if scope["type"] != "http":
             return
-        headers = dict(scope["headers"])
-        key = headers.get(b"x-session-api-key", b"").decode()
-        # Echo the key in the body and in an undocumented header, with a defect so everything gets reported
-        body = {"conversation_id": "c", "title": "t", "session_api_key": key, "created_at": "yesterday"}
-        await JSONResponse(body, headers={"X-Echo": key})(scope, receive, send)
+        value = dict(scope["headers"]).get(header, b"").decode()
+        await JSONResponse({**body, "echo": value}, headers={"X-Echo": value})(scope, receive, send)
 
-    env = {**os.environ, "MOCKSERVER_API_KEY": zoo.KEY}
-    with Served(echo) as served:
-        artefacts = []
-        for command in ("check", "fuzz"):
-            junit, cassette = tmp_path / f"{command}.xml", tmp_path / f"{command}.yaml"
-            argv = [sys.executable, "-m", "mockserver.checking", command, served.url, "--junit-xml", str(junit),
-                    "--max-examples", "5", "--seed", "1", "--api-key", zoo.KEY]
-            if command == "fuzz":
-                argv += ["--duration", "3", "--cassette", str(cassette), "--rate-limit", "100"]
-            result = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
-            assert result.returncode == 1, result.stdout + result.stderr
-            assert "$MOCKSERVER_API_KEY" in result.stdout
-            artefacts += [result.stdout, result.stderr, junit.read_text()]
-            if command == "fuzz":
-                artefacts.append(cassette.read_text())
+    return app
+
+
+def artefacts(url: str, key: str, tmp_path: Path, *extra: str) -> list[str]:
+    """stdout, stderr, JUnit XML of `check` and `fuzz`, and the fuzz cassette."""
+    env = {**os.environ, "MOCKSERVER_API_KEY": key}
+    found = []
+    for command in ("check", "fuzz"):
+        junit, cassette = tmp_path / f"{command}.xml", tmp_path / f"{command}.yaml"
+        argv = [sys.executable, "-m", "mockserver.checking", command, url, "--junit-xml", str(junit),
+                "--max-examples", "5", "--seed", "1", "--api-key", key, *extra]
+        if command == "fuzz":
+            argv += ["--duration", "3", "--cassette", str(cassette), "--rate-limit", "100"]
+        result = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert "$MOCKSERVER_API_KEY" in result.stdout
+        found += [result.stdout, result.stderr, junit.read_text()]
+        if command == "fuzz":
+            found.append(cassette.read_text())
+    return found
+
+
+def test_key_never_written(tmp_path: Path) -> None:
+    body = {"conversation_id": "c", "title": "t", "created_at": "yesterday"}
+    with Served(echoing(b"x-session-api-key", body)) as served:
+        written = artefacts(served.url, zoo.KEY, tmp_path)
         suite = subprocess.run([sys.executable, "-m", "pytest", "contracts", "--base-url", served.url, "-q",
                                 "-p", "no:cacheprovider", "--max-examples", "5", f"--junitxml={tmp_path / 's.xml'}"],
-                               cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+                               cwd=ROOT, env={**os.environ, "MOCKSERVER_API_KEY": zoo.KEY}, capture_output=True,
+                               text=True, timeout=60)
         assert suite.returncode == 1
-        artefacts += [suite.stdout, suite.stderr, (tmp_path / "s.xml").read_text()]
-    for text in artefacts:
+        written += [suite.stdout, suite.stderr, (tmp_path / "s.xml").read_text()]
+    for text in written:
         assert zoo.KEY not in text
+
+
+def test_authorization_credentials_never_written(tmp_path: Path) -> None:
+    # With a colon the key is user:password for HTTP basic; bearer and oauth2 send it whole
+    key = "zoo-user:zoo-pass-4f1c9a7e"
+    token = base64.b64encode(key.encode()).decode()
+    spec = tmp_path / "auth.json"
+    spec.write_text(json.dumps(zoo.AUTH_CONTRACT))
+    with Served(echoing(b"authorization", {})) as served:  # no "id": every answer violates its schema
+        written = artefacts(served.url, key, tmp_path, "--spec", str(spec))
+    assert 'curl -X GET ' in written[0] and ' -u "$MOCKSERVER_API_KEY"' in written[0], written[0]
+    assert '-H "Authorization: Bearer $MOCKSERVER_API_KEY"' in written[0], written[0]
+    for text in written:
+        assert key not in text and token not in text

@@ -1,8 +1,10 @@
 """`check`, `fuzz` and the contract suite against the zoo: each defect is flagged by the right check, valid
-variants raise nothing, and the two halves of the project agree (check passes against our own mock)."""
+variants raise nothing, Authorization credentials arrive and are enforced, and the two halves of the project agree
+(check passes against our own mock)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -29,48 +31,56 @@ def api_key(monkeypatch: pytest.MonkeyPatch) -> str:
     return zoo.KEY
 
 
-def fuzz_args(tmp_path: Path) -> list[str]:
+def run_args(command: str, tmp_path: Path) -> list[str]:
+    if command == "check":
+        return FAST
     # --max-requests ends the run long before --duration; the phases that find these defects come first
     return [*FAST, "--rate-limit", "1000", "--max-requests", "80", "--duration", "20",
             "--cassette", str(tmp_path / "cassette.yaml")]
 
 
+@pytest.mark.parametrize("command", ["check", "fuzz"])
 @pytest.mark.parametrize("name", list(zoo.DEFECTS))
-def test_check_flags_each_defect(zoo_server: Served, name: str, capsys: pytest.CaptureFixture[str]) -> None:
-    code = checking.main(["check", f"{zoo_server.url}/zoo/{name}", *FAST])
+def test_flags_each_defect(
+    zoo_server: Served, command: str, name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = checking.main([command, f"{zoo_server.url}/zoo/{name}", *run_args(command, tmp_path)])
     out = capsys.readouterr().out
     assert code == 1, out
     assert f"  {zoo.DEFECTS[name][1]}: " in out, out
     assert "Reproduce: curl -X GET" in out
+    assert (tmp_path / "cassette.yaml").exists() == (command == "fuzz")
 
 
+@pytest.mark.parametrize("command", ["check", "fuzz"])
 @pytest.mark.parametrize("name", list(zoo.VALID))
-def test_check_passes_valid_variants(zoo_server: Served, name: str, capsys: pytest.CaptureFixture[str]) -> None:
-    code = checking.main(["check", f"{zoo_server.url}/zoo/{name}", *FAST])
+def test_passes_valid_variants(
+    zoo_server: Served, command: str, name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = checking.main([command, f"{zoo_server.url}/zoo/{name}", *run_args(command, tmp_path)])
     out = capsys.readouterr().out
     assert code == 0, out
     assert "PASSED" in out.splitlines()[-1]
-
-
-@pytest.mark.parametrize("name", list(zoo.DEFECTS))
-def test_fuzz_flags_each_defect(
-    zoo_server: Served, name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code = checking.main(["fuzz", f"{zoo_server.url}/zoo/{name}", *fuzz_args(tmp_path)])
-    out = capsys.readouterr().out
-    assert code == 1, out
-    assert f"  {zoo.DEFECTS[name][1]}: " in out, out
-    assert (tmp_path / "cassette.yaml").exists()
-
-
-@pytest.mark.parametrize("name", list(zoo.VALID))
-def test_fuzz_passes_valid_variants(
-    zoo_server: Served, name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code = checking.main(["fuzz", f"{zoo_server.url}/zoo/{name}", *fuzz_args(tmp_path)])
-    out = capsys.readouterr().out
-    assert code == 0, out
     assert not (tmp_path / "cassette.yaml").exists()
+
+
+@pytest.mark.parametrize("name", list(zoo.AUTH_VARIANTS))
+def test_check_sends_authorization_credentials(
+    zoo_server: Served, name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Bearer, basic (the key as the password of an empty user) and oauth2: each arrives, and each is enforced
+    spec = tmp_path / "auth.json"
+    spec.write_text(json.dumps(zoo.AUTH_CONTRACT))
+    before = zoo.AUTHORIZED.copy()
+    code = checking.main(["check", f"{zoo_server.url}/zoo/{name}", "--spec", str(spec), *FAST])
+    out = capsys.readouterr().out
+    assert all(zoo.AUTHORIZED[scheme] > before[scheme] for scheme in zoo.AUTHORIZATION), (zoo.AUTHORIZED, out)
+    if zoo.AUTH_VARIANTS[name]:
+        assert code == 1, out
+        assert out.count(f"  {zoo.AUTH_VARIANTS[name]}: ") == len(zoo.AUTHORIZATION), out
+    else:
+        assert code == 0, out
+        assert "warning:" not in out, out  # no contract warning, no hook error
 
 
 @pytest.mark.slow

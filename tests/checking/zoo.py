@@ -1,4 +1,6 @@
-"""Small servers for the OpenHands get-conversation contract: each has exactly one defect, or none.
+"""Small servers for the OpenHands get-conversation contract: each has exactly one defect, or none. Two more serve
+`AUTH_CONTRACT` (one operation per Authorization scheme: bearer, basic, oauth2): one checks credentials, one ignores
+them.
 
 One ASGI app serves them all under /zoo/NAME, so a test session starts a single loopback server.
 """
@@ -6,6 +8,8 @@ One ASGI app serves them all under /zoo/NAME, so a test session starts a single 
 from __future__ import annotations
 
 import asyncio
+import base64
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -78,6 +82,39 @@ VALID: dict[str, Callable[[str], Response]] = {
 _NULLABLE = {"last_updated_at", "runtime_status", "selected_repository", "selected_branch", "git_provider",
              "trigger", "url", "session_api_key"}
 
+# The key in each Authorization header; basic takes a key without a colon as the password of an empty user
+AUTHORIZATION = {
+    "bearer": f"Bearer {KEY}",
+    "basic": "Basic " + base64.b64encode(f":{KEY}".encode()).decode(),
+    "oauth": f"Bearer {KEY}",
+}
+AUTH_VARIANTS = {"http_auth": "", "http_auth_ignored": "ignored_auth"}  # name -> the check that must flag it
+AUTHORIZED: Counter[str] = Counter()  # scheme -> requests that carried the right credentials, to prove they arrive
+_THING = {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}
+_REJECTED = {"type": "object"}
+AUTH_CONTRACT: dict[str, Any] = {
+    "openapi": "3.0.3",
+    "info": {"title": "zoo auth", "version": "1"},
+    "paths": {
+        f"/{scheme}/{{id}}": {"get": {
+            "operationId": f"get_{scheme}",
+            "security": [{scheme: ["read"] if scheme == "oauth" else []}],
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {
+                "200": {"description": "the thing", "content": {"application/json": {"schema": _THING}}},
+                "401": {"description": "no credentials", "content": {"application/json": {"schema": _REJECTED}}},
+            },
+        }}
+        for scheme in AUTHORIZATION
+    },
+    "components": {"securitySchemes": {
+        "bearer": {"type": "http", "scheme": "bearer"},
+        "basic": {"type": "http", "scheme": "basic"},
+        "oauth": {"type": "oauth2", "flows": {"clientCredentials": {
+            "tokenUrl": "http://127.0.0.1/token", "scopes": {"read": "read things"}}}},
+    }},
+}
+
 # Misbehaving servers for fuzz's time bound: they answer an authenticated request badly
 HANGS = ("hang", "slow_trickle", "gigantic", "reset")
 
@@ -94,6 +131,9 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     request = Request(scope, receive)
     _, zoo, name, *rest = (scope["path"] + "/").split("/", 3) + [""]
     path = "/" + (rest[0] if rest else "")
+    if zoo == "zoo" and name in AUTH_VARIANTS:
+        await _auth_app(name, path, request)(scope, receive, send)
+        return
     if zoo != "zoo" or not path.startswith(PREFIX) or len(path) <= len(PREFIX):
         await Response("Not Found", status_code=404, media_type="text/plain")(scope, receive, send)
         return
@@ -109,6 +149,17 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         return
     answer = DEFECTS[name][0] if name in DEFECTS else VALID[name]
     await answer(cid)(scope, receive, send)
+
+
+def _auth_app(name: str, path: str, request: Request) -> Response:
+    scheme, _, thing = path.strip("/").partition("/")
+    if scheme not in AUTHORIZATION or not thing or request.method not in ("GET", "HEAD"):
+        return _json({"detail": "Not Found"}, 404)
+    if request.headers.get("authorization") == AUTHORIZATION[scheme]:
+        AUTHORIZED[scheme] += 1
+    elif name != "http_auth_ignored":
+        return _json({"detail": "Unauthorized"}, 401)
+    return _json({"id": thing})
 
 
 async def _misbehave(name: str, scope: dict[str, Any], receive: Any, send: Any) -> None:
