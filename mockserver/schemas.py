@@ -29,6 +29,8 @@ class SchemaSet:
         self.openapi30 = openapi30
         self.defs: dict[str, Schema] = {}
         self._keys: dict[str, str] = {}  # JSON pointer -> $defs key
+        self._pointers: dict[str, str] = {}  # $defs key -> JSON pointer
+        self._deps: dict[str, set[str]] = {}  # $defs key -> the keys it refers to directly
 
     def convert(self, schema: Any, pointer: str) -> Schema:
         """The converted schema found at `pointer`, checked against the JSON Schema meta-schema."""
@@ -37,10 +39,21 @@ class SchemaSet:
         return converted
 
     def standalone(self, schema: Schema) -> Schema:
-        """A schema with the shared definitions attached, ready for a validator or a generator."""
+        """A schema with the definitions it reaches attached, ready for a validator or a generator. Only the
+        reachable ones: a validator compiled with every definition of a 500-operation contract costs milliseconds."""
         if isinstance(schema, bool):
             return schema
-        return {**schema, "$defs": self.defs} if self.defs else schema
+        reached: set[str] = set()
+        pending = list(_refs(schema))
+        while pending:
+            key = pending.pop()
+            if key in reached or key not in self.defs:
+                continue
+            reached.add(key)
+            if key not in self._deps:
+                self._deps[key] = _refs(self.defs[key])
+            pending.extend(self._deps[key])
+        return {**schema, "$defs": {k: self.defs[k] for k in sorted(reached)}} if reached else schema
 
     def resolve(self, schema: Schema) -> Schema:
         """Follows a top-level `#/$defs/` reference (one hop at a time, until a schema with content)."""
@@ -119,6 +132,7 @@ class SchemaSet:
             n += 1
             key = f"{base}_{n}"
         self._keys[target_pointer] = key
+        self._pointers[key] = target_pointer
         self.defs[key] = True  # placeholder: a recursive schema refers to its own key while being converted
         self.defs[key] = self._walk(target, target_pointer)
         self._check_cycle(key, target_pointer)
@@ -141,10 +155,29 @@ class SchemaSet:
         try:
             jsonschema_rs.validator_for(self.standalone(schema), validate_formats=True)
         except jsonschema_rs.ValidationError as exc:
-            where = pointer + "".join("/" + escape(str(p)) for p in exc.instance_path)
+            path = list(exc.instance_path)
+            if len(path) >= 2 and path[0] == "$defs" and path[1] in self._pointers:  # the error is in a definition
+                pointer, path = self._pointers[path[1]], path[2:]
+            where = pointer + "".join("/" + escape(str(p)) for p in path)
             raise DocumentError(self.file, where, "not a valid JSON Schema: " + exc.message) from None
         except (ValueError, jsonschema_rs.ReferencingError) as exc:
             raise DocumentError(self.file, pointer, f"not a valid JSON Schema: {exc}") from None
+
+
+def _refs(node: Any) -> set[str]:
+    """The `$defs` keys a converted schema refers to directly (not through other definitions)."""
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            ref = item.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                found.add(ref[len("#/$defs/") :])
+            stack.extend(v for k, v in item.items() if k not in _DATA_KEYWORDS and k != "$defs")
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
 
 
 def _from_openapi30(schema: dict[str, Any]) -> dict[str, Any]:
