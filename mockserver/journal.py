@@ -41,9 +41,15 @@ class Redactor:
     def __init__(self, names: set[str], api_key: str | None) -> None:
         self.names = names
         self.api_key = api_key
+        self._verdicts: dict[str, bool] = {}
 
     def secret(self, name: str) -> bool:
-        return name.lower() in self.names or bool(_SECRET_NAME.search(name))
+        verdict = self._verdicts.get(name)
+        if verdict is None:
+            verdict = name.lower() in self.names or bool(_SECRET_NAME.search(name))
+            if len(self._verdicts) < 10_000:  # header names repeat; hostile ones must not grow the cache for ever
+                self._verdicts[name] = verdict
+        return verdict
 
     def text(self, value: str, secrets: list[str]) -> str:
         for secret in (*secrets, self.api_key):

@@ -28,9 +28,13 @@ from .negotiation import (
 from .routing import FULL, METHOD, Router
 from .schemas import accepts_null, branches
 from .spec import Operation, Response, Spec
-from .validation import RequestValidator, Violation
+from .validation import RequestValidator, Violation, compile_schema
 
 FIXTURE, EXAMPLE, GENERATED, ERROR = "fixture", "example", "generated", "error"
+_WHOLE = object()
+# Keywords that let other properties constrain this one: a property's own schema does not decide alone.
+_COMPLEX = frozenset({"allOf", "anyOf", "oneOf", "if", "not", "dependentSchemas", "dependentRequired", "dependencies",
+                      "patternProperties", "propertyNames", "unevaluatedProperties", "$ref"})
 JSON = "application/json"
 
 
@@ -73,6 +77,10 @@ class Mock:
         self.examples = {op.key: self._valid_examples(op) for op in spec.operations}
         self._random = random.Random(seed_of(config.seed, "faults"))
         self._empty = FixtureIndex()
+        # Decided once per operation instead of once per request (the request path is measured in microseconds).
+        self._default = {op.key: default_status(op) for op in spec.operations}
+        self._media: dict[tuple[str, str, str | None], tuple[Response | None, str | None]] = {}
+        self._echo_checks: dict[tuple[str, int, str], Any] = {}
 
     # --- the pipeline -----------------------------------------------------------------------------------------
 
@@ -130,7 +138,7 @@ class Mock:
         accept = request.headers.get("accept")
         if prefs.example is not None:
             return self._named_example(op, index, prefs, accept)
-        status = default_status(op) if prefs.code is None else str(prefs.code)
+        status = self._default[op.key] if prefs.code is None else str(prefs.code)
         if status is None:
             return Answer(200, b"", GENERATED, None)
         if prefs.code is not None and documented(op, prefs.code) is None:
@@ -141,7 +149,7 @@ class Mock:
             fixture = index.find(raw, request.query, request.headers)
             if fixture is not None and (prefs.code is None or fixture.status == prefs.code):
                 return _from_fixture(fixture)
-            example = self._first_example(op, status, accept)
+            example = self._first_example(op, status, accept) if self.examples[op.key] else None
             if example is not None:
                 return example
             if self.config.fixtures_only and prefs.code is None:
@@ -152,14 +160,19 @@ class Mock:
     # --- the sources ------------------------------------------------------------------------------------------
 
     def _slot(self, request: MockRequest) -> int:
-        query = sorted((k, v) for k, vs in request.query.items() for v in vs)
+        query = sorted((k, v) for k, vs in request.query.items() for v in vs) if request.query else []
         return seed_of(self.config.seed, request.method, request.raw_path, query) % POOL
 
     def _response(self, op: Operation, status: str, accept: str | None) -> tuple[Response | None, str | None]:
-        response = op.responses.get(status) or documented(op, numeric(status))
-        if response is None:
-            return None, None
-        return response, choose_media(response, accept)
+        memo = (op.key, status, accept)
+        found = self._media.get(memo)
+        if found is None:
+            response = op.responses.get(status) or documented(op, numeric(status))
+            found = (response, choose_media(response, accept)) if response is not None else (None, None)
+            if len(self._media) > 10_000:  # Accept headers are few in practice; never let them grow without bound
+                self._media.clear()
+            self._media[memo] = found
+        return found
 
     def _generated(self, op: Operation, status: str, coerced: dict[str, Any], accept: str | None, slot: int, branch: int | None = None) -> Answer:
         response, media = self._response(op, status, accept)
@@ -176,10 +189,10 @@ class Mock:
             value = self.generator.value(key, schema, slot)
         except GenerationError as exc:
             return _problem(problems.INJECTED, f"cannot generate a body for {key}: {exc}")
-        value = self._echo(key, schema, value, coerced)
+        value = self._echo(key, schema, slot, value, coerced)
         return Answer(code, _encode(value, media), GENERATED, media, headers)
 
-    def _echo(self, key: str, schema: Any, value: Any, coerced: dict[str, Any]) -> Any:
+    def _echo(self, key: str, schema: Any, slot: int, value: Any, coerced: dict[str, Any]) -> Any:
         """Path parameters echoed into same-named fields: GET /things/abc answers {"thing_id": "abc", ...}."""
         if not coerced or not isinstance(value, dict):
             return value
@@ -187,7 +200,29 @@ class Mock:
         if not hits:
             return value
         echoed = {**value, **hits}
-        return echoed if self.generator.validator(key, schema).is_valid(echoed) else value
+        for name, new in hits.items():
+            check = self._echo_checks.get((key, slot, name))
+            if check is None:
+                check = self._echo_checks[(key, slot, name)] = self._property_validator(key, schema, value, name)
+            if check is _WHOLE:
+                return echoed if self.generator.validator(key, schema).is_valid(echoed) else value
+            if not check.is_valid(new):
+                return value
+        return echoed
+
+    def _property_validator(self, key: str, schema: Any, value: dict[str, Any], name: str) -> Any:
+        """The validator of the property `name` in the object branch `value` came from, when that branch is plain
+        enough for the property alone to decide; else `_WHOLE` (validate the whole echoed body)."""
+        resolved = self.spec.schemas.resolve(schema)
+        candidates = [resolved, *(self.spec.schemas.resolve(b) for b in branches(schema, self.spec.schemas))]
+        plain = [
+            c for c in candidates
+            if isinstance(c, dict) and name in c.get("properties", {}) and not _COMPLEX & c.keys()
+            and compile_schema(c, self.spec.schemas).is_valid(value)
+        ]  # fmt: skip
+        if len(plain) != 1:
+            return _WHOLE
+        return compile_schema(plain[0]["properties"][name], self.spec.schemas)
 
     def _headers(self, op: Operation, status: str, response: Response, slot: int) -> list[tuple[str, str]]:
         out = []

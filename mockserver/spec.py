@@ -72,10 +72,10 @@ class Operation:
     body_media: list[str]
     responses: dict[str, Response]
     security: list[list[SecurityScheme]]  # alternatives, each a list that must all be present; [] = none needed
+    key: str = field(init=False)  # "METHOD /path", read several times per request: computed once
 
-    @property
-    def key(self) -> str:
-        return f"{self.method} {self.path}"
+    def __post_init__(self) -> None:
+        self.key = f"{self.method} {self.path}"
 
 
 @dataclass

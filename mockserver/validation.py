@@ -16,6 +16,7 @@ from .schemas import Schema, SchemaSet
 from .spec import Operation, Parameter
 
 MAX_VIOLATIONS = 20
+_ANNOTATIONS = frozenset({"title", "description", "examples", "example", "default", "deprecated", "readOnly", "writeOnly", "$comment"})
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,9 @@ class _ParamCheck:
         resolved = schemas.resolve(param.schema)
         items = resolved.get("items", {}) if isinstance(resolved, dict) else {}
         self.item_types = _types(items, schemas)
+        # Any string passes a bare {type: string}: no validator call on the request path for the common path id.
+        constraints = {k: v for k, v in resolved.items() if k not in _ANNOTATIONS} if isinstance(resolved, dict) else {}
+        self.any_string = constraints in ({}, {"type": "string"})
 
     def coerce(self, values: list[str]) -> Any:
         if "array" in self.types and not ({"string", "integer", "number", "boolean"} & self.types):
@@ -130,6 +134,8 @@ class RequestValidator:
                     found.append(Violation((param.location, param.name), "Field required", "missing"))
                 continue
             raw = source[key]
+            if check.any_string and not isinstance(raw, list):
+                continue
             value = check.coerce(raw if isinstance(raw, list) else [raw])
             for error in map(deepest, check.validator.iter_errors(value)):
                 loc = (param.location, param.name, *error.instance_path)
