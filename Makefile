@@ -7,7 +7,7 @@ TEST_STAMP := $(VENV)/.installed-test
 HOST ?= 127.0.0.1
 PORT ?= 4010
 
-.PHONY: serve test check bench bench-smoke clean
+.PHONY: serve test check bench bench-smoke bench-profile clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +31,16 @@ check: $(TEST_STAMP)
 	$(BIN)/ruff check mockserver tests contracts bench
 	$(BIN)/mypy mockserver
 
+# ~10 min; writes bench/RESULTS.md. Shorter or longer: BENCH_SECONDS, BENCH_ROUNDS, BENCH_SOAK (see bench/__main__.py)
 bench: $(TEST_STAMP)
 	$(BIN)/python -m bench
+
+bench-smoke: $(TEST_STAMP)
+	$(BIN)/python -m bench --smoke
+
+# per-layer costs in process, then py-spy on a live server under wrk (installs py-spy into bench/.cache/)
+bench-profile: $(TEST_STAMP)
+	$(BIN)/python -m bench.profile --py-spy 8
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

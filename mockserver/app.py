@@ -14,12 +14,13 @@ import traceback
 from urllib.parse import parse_qsl, quote
 
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request, cookie_parser
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from . import problems
 from .config import Config
@@ -46,13 +47,16 @@ def build_mock(config: Config) -> Mock:
 
 
 class MockEndpoint:
-    def __init__(self, mock: Mock, config: Config, journal: Journal, log: RequestLog | None) -> None:
+    def __init__(
+        self, mock: Mock, config: Config, journal: Journal, log: RequestLog | None, cors: CORSMiddleware | None = None
+    ) -> None:
         self.mock = mock
         self.config = config
         self.journal = journal
         self.log = log
         self.redactor = journal.redactor
         self.rng = random.Random()
+        self.cors = cors  # set when this endpoint is served outside Starlette's middleware stack (see _MockApp)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -66,6 +70,11 @@ class MockEndpoint:
         for k, v in raw_headers:
             name, value = k.decode("latin-1").lower(), v.decode("latin-1")
             headers[name] = f"{headers[name]}, {value}" if name in headers else value
+        if self.cors is not None:
+            if "origin" in headers and method == "OPTIONS" and "access-control-request-method" in headers:
+                await self.cors.preflight_response(request_headers=Headers(scope=scope))(scope, receive, send)
+                return
+            send = self._cors_send(send, scope, headers.get("origin"))
         answer: Answer | None = None
         query_pairs = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True, errors="replace")
         too_many = len(query_pairs) > MAX_QUERY_FIELDS  # the server's URL limit bounds the count; the contract's 422 says it
@@ -118,6 +127,23 @@ class MockEndpoint:
                 break
         return (b"" if too_large else b"".join(chunks)), too_large
 
+    def _cors_send(self, send: Send, scope: Scope, origin: str | None) -> Send:
+        """CORS headers on the answer, exactly as Starlette's CORSMiddleware adds them; without an Origin header
+        (load tools, server-side clients) that is only `Vary: Origin`, appended without the middleware's machinery."""
+        cors = self.cors
+        assert cors is not None
+
+        async def cors_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                if origin is None and not any(k == b"vary" for k, _ in message["headers"]):
+                    message["headers"].append((b"vary", b"Origin"))
+                else:
+                    await cors.send(message, send, Headers(scope=scope))
+                    return
+            await send(message)
+
+        return cors_send
+
     @staticmethod
     async def _send(send: Send, answer: Answer, head: bool) -> None:
         headers = [(b"content-length", str(len(answer.body)).encode()), (b"x-mock-source", answer.source.encode())]
@@ -159,6 +185,21 @@ def _admin_routes(prefix: str, mock: Mock, journal: Journal) -> list[Route]:
     return [Route(prefix + "/health", health), Route(prefix + "/requests", requests, methods=["GET", "DELETE"])]
 
 
+class _MockApp(Starlette):
+    """Requests outside the admin prefix go straight to the mock endpoint, which adds CORS headers itself:
+    Starlette's middleware stack and router cost about as much as the whole mock on a fast request (bench/)."""
+
+    endpoint: MockEndpoint
+    admin_prefix: str | None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not (self.admin_prefix and scope["path"].startswith(self.admin_prefix)):
+            scope["app"] = self
+            await self.endpoint(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
 def create_app(config: Config | None = None, mock: Mock | None = None) -> Starlette:
     config = config or Config.from_env()
     mock = mock or build_mock(config)
@@ -179,8 +220,11 @@ def create_app(config: Config | None = None, mock: Mock | None = None) -> Starle
             )
         )
     routes = _admin_routes(config.admin_prefix, mock, journal) if config.admin else []
-    app = Starlette(routes=routes, middleware=middleware)
-    app.router.default = MockEndpoint(mock, config, journal, log)
+    app = _MockApp(routes=routes, middleware=middleware)
+    app.router.default = MockEndpoint(mock, config, journal, log)  # under the admin prefix, inside the middleware
+    cors = CORSMiddleware(app.router, **middleware[0].kwargs) if middleware else None  # type: ignore[arg-type]
+    app.endpoint = MockEndpoint(mock, config, journal, log, cors)
+    app.admin_prefix = config.admin_prefix if config.admin else None
     app.router.redirect_slashes = False
     app.state.mock = mock
     app.state.journal = journal

@@ -1,0 +1,1 @@
+"""Benchmarks: the mock against its stack's ceiling and Stoplight Prism. `python -m bench` writes bench/RESULTS.md."""

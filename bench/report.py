@@ -1,0 +1,483 @@
+"""RESULTS.md from the measurements: machine, tool, date, every figure and ratio, each target met or missed.
+
+Rules: medians over rounds; a ratio is the median of the per-round ratios (each round's pair ran back to back);
+a figure that is missing says why. bench/ANALYSIS.md (hand-written: profiles, what is in the way) is appended as is.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from .servers import BENCH, can_pin
+from .tools import node_version
+
+ANALYSIS = BENCH / "ANALYSIS.md"
+MOCK_GEN, MOCK_FIX = "mock generated", "mock fixture"
+MOCK_GEN_QUIET, MOCK_FIX_QUIET = "mock generated, no log", "mock fixture, no log"
+CEILING, PRISM_STATIC, PRISM_DYNAMIC = "ceiling", "prism static", "prism dynamic"
+CONTENDED = 0.2  # a run that lost more of its core than this to other work is not used to judge a target
+FLAT_MB = 2.0  # RSS growth between the first and the last quarter of the soak that still counts as flat
+
+
+def machine() -> dict[str, str]:
+    info = {"cpu": "unknown", "cores": str(os.cpu_count()), "memory": "unknown"}
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["cpu"] = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                info["memory"] = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    except OSError:
+        pass
+    try:
+        os_name = next(
+            line.split("=", 1)[1].strip('"')
+            for line in Path("/etc/os-release").read_text().splitlines()
+            if line.startswith("PRETTY_NAME=")
+        )
+    except (OSError, StopIteration):
+        os_name = platform.system()
+    info["os"] = f"{os_name}, kernel {platform.release()}"
+    info["python"] = platform.python_version()
+    versions = []
+    for package in ("mockserver", "starlette", "uvicorn", "uvloop", "httptools", "orjson", "schemathesis"):
+        try:
+            versions.append(f"{package} {metadata.version(package)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{package} missing")
+    info["packages"] = ", ".join(versions)
+    info["node"] = node_version()
+    info["pinning"] = (
+        "server on core 0, load generator and harness on core 1 (taskset)"
+        if can_pin()
+        else "none (no taskset or one core)"
+    )
+    return info
+
+
+# --- numbers --------------------------------------------------------------------------------------------------
+
+
+def _ok(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r for r in rows if "error" not in r]
+
+
+def med(rows: list[dict[str, Any]], key: str) -> float | None:
+    values = [r[key] for r in _ok(rows) if r.get(key) is not None]
+    return statistics.median(values) if values else None
+
+
+def _quiet(row: dict[str, Any]) -> bool:
+    return (row.get("foreign_core_share") or 0) <= CONTENDED
+
+
+def paired(data: dict[str, Any], a: str, b: str, key: str, quiet: bool = False) -> tuple[float | None, list[float]]:
+    """Median of per-round a/b, and the per-round values; `quiet` keeps only rounds where neither run was disturbed."""
+    ra, rb = data["throughput"].get(a), data["throughput"].get(b)
+    if not ra or not rb:
+        return None, []
+    ratios = [
+        x[key] / y[key]
+        for x, y in zip(ra, rb, strict=False)
+        if "error" not in x
+        and "error" not in y
+        and x.get(key)
+        and y.get(key)
+        and (not quiet or _quiet(x) and _quiet(y))
+    ]
+    return (statistics.median(ratios) if ratios else None), ratios
+
+
+def _f(value: float | None, spec: str = ".0f", unit: str = "") -> str:
+    return "n/a" if value is None else f"{value:{spec}}{unit}"
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.0f}%"
+
+
+def _contention(data: dict[str, Any]) -> str:
+    shares = [
+        r["foreign_core_share"]
+        for rows in data["throughput"].values()
+        for r in _ok(rows)
+        if r.get("foreign_core_share") is not None
+    ]
+    if not shares:
+        return ""
+    worst, typical = max(shares), statistics.median(shares)
+    if worst < 0.05:
+        return f"The server's core was quiet during the measurements (other work on it: median {_pct(typical)}, at most {_pct(worst)}).\n"
+    return (
+        f"**Contention:** other processes, interrupts or the hypervisor took a median {_pct(typical)} (at most {_pct(worst)}) of "
+        "the server's core during the measured runs; absolute figures are lower and p99 noisier than on a quiet "
+        "machine. Ratios come from runs back to back and suffer less, but read them with that in mind.\n"
+    )
+
+
+def _verdict(ok: bool | None) -> str:
+    return "n/a" if ok is None else ("**met**" if ok else "**missed**")
+
+
+# --- sections -------------------------------------------------------------------------------------------------
+
+
+def render(data: dict[str, Any]) -> str:
+    parts = [
+        _header(data),
+        _contention(data),
+        _targets(data),
+        _throughput(data),
+        _rounds(data),
+        _layers(data),
+        _generation(data),
+        _sizes(data),
+        _soak(data),
+        _check(data),
+    ]
+    if ANALYSIS.exists():
+        parts.append(ANALYSIS.read_text().strip() + "\n")
+    return "\n".join(p for p in parts if p)
+
+
+def _header(data: dict[str, Any]) -> str:
+    m, s = data["machine"], data["settings"]
+    sizes = data["body_sizes"]
+    return f"""# Benchmarks
+
+Written by `make bench` (`python -m bench`) on {data["started"]}; the run took {data["elapsed_s"] / 60:.1f} min.
+Numbers from one machine, one run: compare ratios within this file, not raw figures across machines.
+
+| | |
+|---|---|
+| machine | {m["cpu"]}, {m["cores"]} cores, {m["memory"]} |
+| system | {m["os"]}; Python {m["python"]}; node {m["node"]} |
+| packages | {m["packages"]} |
+| pinning | {m["pinning"]} |
+| load generator | {data["tool_note"]}, {s["connections"]} connections, closed loop |
+| Prism | {data["prism"]} |
+| method | {s["rounds"]} interleaved rounds (every variant once per round, in the order of the table), each variant a fresh process; {s["warmup"]:g} s warm-up then {s["seconds"]:g} s measured; medians quoted |
+| body sizes | fixture `running` {sizes["fixture"]} B, generated {sizes["generated"]} B, ceiling {sizes["ceiling"]} B (a generated body the mock served) |
+| load average | before {data["loadavg_before"]}, after {data["loadavg_after"]} |
+
+Variants: **ceiling** is a bare Starlette app (`bench/ceiling.py`) under the same uvicorn (uvloop + httptools, no
+access log) returning one pre-serialized body; **mock generated** is `mockserver serve` in its default configuration
+(per-request log line on, written to a file; CORS, journal and admin routes on) answering `GET
+/api/conversations/{{id}}` with a new id on every request; **mock fixture** the same for the fixture id `running`;
+the **no log** rows add `--no-request-log`; **prism** is `prism mock -v silent` (logging silenced) on the same
+contract file, static and `-d` dynamic, with a new id on every request. Memory is VmHWM (peak RSS) from
+/proc/PID/status after the measured run, in MB (10^6 bytes); start-up is process start to the first 200 (polled
+every 5 ms; bytecode precompiled, as an installed package has it). "Other work on core 0" is the share of the
+server's core that went to anything but the server (other processes, interrupts, the hypervisor) during a run.
+"""
+
+
+def _targets(data: dict[str, Any]) -> str:
+    tp = data["throughput"]
+    rows: list[tuple[str, str, bool | None]] = []
+
+    def ratio_row(label: str, a: str, b: str, key: str, limit: float, higher: bool) -> None:
+        """Judged on the rounds where neither run lost more than CONTENDED of its core to other work."""
+        value, kept = paired(data, a, b, key, quiet=True)
+        _, every = paired(data, a, b, key)
+        ok = None if value is None else (value >= limit if higher else value <= limit)
+        shown = _f(value, ".2f", "×") if value is not None else "n/a: every round disturbed"
+        if len(kept) < len(every):
+            shown += f" ({len(kept)} of {len(every)} rounds undisturbed; all rounds: {_f(statistics.median(every), '.2f', '×')})"
+        if key == "rps" and a in data["throughput"] and b in data["throughput"]:
+            cpu, _ = paired(data, b, a, "cpu_us_per_request")
+            if cpu is not None:
+                shown += f"; from CPU/request {cpu:.2f}×"
+        rows.append((label, shown, ok))
+
+    for mock in (MOCK_GEN, MOCK_FIX):
+        ratio_row(f"{mock} req/s ≥ 0.8× ceiling (logging on)", mock, CEILING, "rps", 0.8, True)
+    for mock in (MOCK_GEN, MOCK_FIX):
+        ratio_row(f"{mock} p99 ≤ 1.3× ceiling p99", mock, CEILING, "p99_ms", 1.3, False)
+    if PRISM_STATIC in tp:
+        for mock in (MOCK_GEN, MOCK_FIX):
+            ratio_row(f"{mock} req/s ≥ 4× Prism static (the faster Prism)", mock, PRISM_STATIC, "rps", 4.0, True)
+        for mock in (MOCK_GEN, MOCK_FIX):
+            for prism in (PRISM_STATIC, PRISM_DYNAMIC):
+                ratio_row(f"{mock} p99 lower than {prism}", mock, prism, "p99_ms", 1.0, False)
+    else:
+        rows.append(("≥ 4× Prism, p99 lower than Prism", f"not measured: {data['prism']}", None))
+    starts = [med(tp[v], "startup_s") for v in (MOCK_GEN, MOCK_FIX) if v in tp]
+    worst = max((s for s in starts if s is not None), default=None)
+    rows.append(
+        (
+            "first 200 ≤ 0.5 s, built-in contract (slower of generated/fixture)",
+            _f(worst, ".3f", " s"),
+            None if worst is None else worst <= 0.5,
+        )
+    )
+    sizes = data.get("sizes") or {}
+    big = [k for k in sizes if k.startswith("500 ")]
+    if big:
+        value = med(sizes[big[0]], "startup_s")
+        rows.append(("first 200 ≤ 5 s, 500 operations", _f(value, ".2f", " s"), None if value is None else value <= 5))
+    peaks = [med(tp[v], "peak_rss_mb") for v in (MOCK_GEN, MOCK_FIX, MOCK_GEN_QUIET, MOCK_FIX_QUIET) if v in tp]
+    peak = max((p for p in peaks if p is not None), default=None)
+    rows.append(
+        (
+            "peak RSS ≤ 80 MB, built-in contract, under load",
+            _f(peak, ".1f", " MB"),
+            None if peak is None else peak <= 80,
+        )
+    )
+    soak = data.get("soak") or {}
+    if "growth_mb" in soak:
+        secs = data["settings"]["soak"]
+        growth = soak["growth_mb"]
+        rows.append(
+            (
+                f"RSS flat over a {secs:g} s run (growth ≤ {FLAT_MB:g} MB)",
+                f"{growth:+.2f} MB",
+                growth <= FLAT_MB and secs >= 60 or (None if secs < 60 else False),
+            )
+        )
+    check = data.get("check") or {}
+    if "runs" in check:
+        value, _ = _check_ratio(check)
+        rows.append(
+            (
+                "`check` ≤ 1.2× plain Schemathesis (wall time)",
+                _f(value, ".2f", "×"),
+                None if value is None else value <= 1.2,
+            )
+        )
+    else:
+        rows.append(("`check` ≤ 1.2× plain Schemathesis", f"not measured: {check.get('skipped', 'skipped')}", None))
+    lines = ["## Targets", "", "| target | measured | verdict |", "|---|---|---|"]
+    lines += [f"| {label} | {value} | {_verdict(ok)} |" for label, value, ok in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _throughput(data: dict[str, Any]) -> str:
+    tp = data["throughput"]
+    lines = [
+        "## Throughput, latency, memory, start-up (medians)",
+        "",
+        "| variant | req/s | p50 ms | p99 ms | peak RSS MB | first 200 s | bytes/response | req/s vs ceiling "
+        "| p99 vs ceiling | server CPU µs/request | ceiling's CPU/request ÷ this | other work on core 0 |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, rows in tp.items():
+        if not _ok(rows):
+            lines.append(f"| {name} | failed: {rows[0].get('error', '?')} |" + " |" * 11)
+            continue
+        rps_ratio, _ = paired(data, name, CEILING, "rps")
+        p99_ratio, _ = paired(data, name, CEILING, "p99_ms")
+        cpu_ratio, _ = paired(data, CEILING, name, "cpu_us_per_request")
+        lines.append(
+            f"| {name} | {_f(med(rows, 'rps'))} | {_f(med(rows, 'p50_ms'), '.2f')} | {_f(med(rows, 'p99_ms'), '.2f')} "
+            f"| {_f(med(rows, 'peak_rss_mb'), '.1f')} | {_f(med(rows, 'startup_s'), '.3f')} | {_f(med(rows, 'bytes_per_response'))} "
+            f"| {_f(rps_ratio, '.2f', '×')} | {_f(p99_ratio, '.2f', '×')} | {_f(med(rows, 'cpu_us_per_request'), '.1f')} "
+            f"| {_f(cpu_ratio, '.2f', '×')} | {_pct(med(rows, 'foreign_core_share'))} |"
+        )
+    lines += [
+        "",
+        "Server CPU per request (utime + stime of the server process over the measured run, divided by the answers)",
+        "is the contention-proof view: other work on the machine lowers req/s but barely changes it. The server is",
+        "CPU-bound on its core, so on a quiet machine req/s vs ceiling ≈ ceiling's CPU/request ÷ this.",
+        "",
+    ]
+    if PRISM_STATIC in tp:
+        lines += [
+            "Against Prism (median of per-round ratios; req/s: higher is better for the mock, p99: lower is):",
+            "",
+        ]
+        lines += [
+            "| mock variant | req/s vs Prism static | req/s vs Prism dynamic | p99 vs Prism static | p99 vs Prism dynamic |"
+        ]
+        lines += ["|---|---:|---:|---:|---:|"]
+        for mock in (MOCK_GEN, MOCK_FIX, MOCK_GEN_QUIET, MOCK_FIX_QUIET):
+            cells = [
+                _f(paired(data, mock, p, k)[0], ".2f", "×")
+                for k in ("rps", "p99_ms")
+                for p in (PRISM_STATIC, PRISM_DYNAMIC)
+            ]
+            lines.append(f"| {mock} | {cells[0]} | {cells[1]} | {cells[2]} | {cells[3]} |")
+        lines.append("")
+    bad = [(n, r) for n, rows in tp.items() for r in _ok(rows) if r.get("non2xx") or r.get("errors")]
+    if bad:
+        lines.append(
+            "Runs with non-2xx answers or socket errors: "
+            + ", ".join(f"{n} ({r['non2xx']} non-2xx, {r['errors']} errors)" for n, r in bad)
+            + "."
+        )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _rounds(data: dict[str, Any]) -> str:
+    tp = data["throughput"]
+    count = max((len(rows) for rows in tp.values()), default=0)
+    head = "| variant | " + " | ".join(f"round {i + 1}" for i in range(count)) + " |"
+    title = "## Every round (req/s · p99 ms · server CPU µs/request · other work on core 0 · first 200 s · peak RSS MB)"
+    lines = [title, "", head, "|---|" + "---|" * count]
+    for name, rows in tp.items():
+        cells = []
+        for r in rows:
+            if "error" in r:
+                cells.append("failed")
+            else:
+                cells.append(
+                    f"{r['rps']:.0f} · {r['p99_ms']:.2f} · {_f(r.get('cpu_us_per_request'), '.1f')} "
+                    f"· {_pct(r.get('foreign_core_share'))} · {r['startup_s']:.2f} · {_f(r['peak_rss_mb'], '.1f')}"
+                    + (f" ({r['tries']} tries)" if r.get("tries", 1) > 1 else "")
+                )
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "A run that lost more than 20% of the server's core to other work was run again (at most 12 times in all);",
+        "the least disturbed try is kept and marked.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _layers(data: dict[str, Any]) -> str:
+    rows = data.get("layers")
+    if not rows:
+        return ""
+    if isinstance(rows, dict):
+        return f"## Cost per request, layer by layer\n\nNot measured: {rows.get('error')}.\n"
+    lines = [
+        "## Cost per request, layer by layer (in process, no sockets)",
+        "",
+        "`bench/profile.py` drives each ASGI app with fake `receive`/`send` on the server core: no transport, so what",
+        "is left is the application's own work. Subtract rows to price a layer.",
+        "",
+        "| layer | µs/request |",
+        "|---|---:|",
+    ]
+    lines += [f"| {label} | {us:.1f} |" for label, us in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _generation(data: dict[str, Any]) -> str:
+    gen = data.get("generation")
+    if not gen:
+        return ""
+    lines = [
+        "## Generation cost",
+        "",
+        "Bodies come from a pool of pre-generated slots per schema (`mockserver/generation.py`, `POOL`); an id picks its",
+        "slot by hash, and a slot is generated the first time an id lands on it. Over HTTP (one keep-alive connection,",
+        "fresh server, request log off):",
+        "",
+        "| request | latency |",
+        "|---|---:|",
+        f"| the first generated body after start (cold slot, first use of the generator) | {gen['http_first_generated_ms']:.2f} ms |",
+        f"| {gen['http_new_id_ms']['count']} new ids in a row (median; cold and warm slots mixed) | {gen['http_new_id_ms']['median']:.2f} ms (max {gen['http_new_id_ms']['max']:.2f}) |",
+        f"| a repeated id (median) | {gen['http_repeated_id_ms']['median']:.2f} ms |",
+        f"| the fixture `running` (median) | {gen['http_fixture_ms']['median']:.2f} ms |",
+        "",
+    ]
+    inproc = gen.get("in_process") or {}
+    if "error" in inproc:
+        lines.append(f"In process: not measured ({inproc['error']}).")
+    elif inproc:
+        lines += [
+            "In process (`Mock.handle`, no HTTP; a request is labelled cold when it added a slot to the cache):",
+            "",
+            "| request | latency |",
+            "|---|---:|",
+            f"| building the mock (`build_mock`) | {inproc['build_mock_ms']:.1f} ms |",
+            f"| first request to a new id | {inproc['first_ms']:.2f} ms |",
+            f"| new id, cold slot (median of {inproc['cold_slot_ms']['count']}) | {_f(inproc['cold_slot_ms']['median'], '.2f')} ms (max {_f(inproc['cold_slot_ms']['max'], '.2f')}) |",
+            f"| new id, warm slot (median of {inproc['warm_new_id_ms']['count']}) | {_f(inproc['warm_new_id_ms']['median'], '.3f')} ms |",
+            f"| repeated id (median) | {_f(inproc['repeated_id_ms']['median'], '.3f')} ms |",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _sizes(data: dict[str, Any]) -> str:
+    sizes = data.get("sizes")
+    if not sizes:
+        return ""
+    lines = [
+        "## Start-up and memory against contract size",
+        "",
+        "`mockserver serve` on the built-in contract and on generated contracts (`bench/contracts.py`, written to",
+        "bench/out/contracts/). First 200 is on the last operation; memory after that 200, then after one request to",
+        "every operation (medians):",
+        "",
+        "| contract | operations | first 200 s | RSS at first 200 MB | peak RSS after one request per operation MB | one request per operation s |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, rows in sizes.items():
+        if not _ok(rows):
+            lines.append(f"| {name} | failed: {rows[0].get('error', '?')} | | | | |")
+            continue
+        lines.append(
+            f"| {name} | {_ok(rows)[0]['operations']} | {_f(med(rows, 'startup_s'), '.3f')} | {_f(med(rows, 'ready_rss_mb'), '.1f')} "
+            f"| {_f(med(rows, 'peak_rss_mb'), '.1f')} | {_f(med(rows, 'touch_all_s'), '.2f')} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _soak(data: dict[str, Any]) -> str:
+    soak = data.get("soak")
+    if not soak:
+        return ""
+    if "growth_mb" not in soak:
+        return f"## Memory over a long run\n\nNot measured: {soak.get('error', 'too few samples')}.\n"
+    secs = data["settings"]["soak"]
+    load_ = soak.get("load") or {}
+    samples = soak["samples"]
+    step = max(1, len(samples) // 12)
+    trace = ", ".join(f"{t:.0f} s: {r:.1f}" for t, r in samples[::step])
+    return (
+        f"## Memory over a {secs:g} s run\n\n"
+        f"`mockserver serve` (default configuration) under generated-id load for {secs:g} s "
+        f"({_f(load_.get('rps'))} req/s, {load_.get('requests', 'n/a')} requests); RSS sampled every second.\n\n"
+        f"| | MB |\n|---|---:|\n"
+        f"| median RSS, second quarter of the run | {soak['early_mb']:.1f} |\n"
+        f"| median RSS, last quarter | {soak['late_mb']:.1f} |\n"
+        f"| growth | {soak['growth_mb']:+.2f} |\n"
+        f"| min / max / peak (VmHWM) | {soak['min_mb']:.1f} / {soak['max_mb']:.1f} / {_f(soak.get('peak_rss_mb'), '.1f')} |\n\n"
+        f"Samples (s: MB): {trace}.\n"
+    )
+
+
+def _check_ratio(check: dict[str, Any]) -> tuple[float | None, list[float]]:
+    ours, theirs = check["runs"]["mockserver check"], check["runs"]["schemathesis"]
+    ratios = [a["seconds"] / b["seconds"] for a, b in zip(ours, theirs, strict=False) if b["seconds"]]
+    return (statistics.median(ratios) if ratios else None), ratios
+
+
+def _check(data: dict[str, Any]) -> str:
+    check = data.get("check") or {}
+    if "runs" not in check:
+        return f"## `mockserver check` against plain Schemathesis\n\nNot measured: {check.get('skipped', 'skipped')}.\n"
+    ratio, ratios = _check_ratio(check)
+    lines = [
+        "## `mockserver check` against plain Schemathesis",
+        "",
+        f"Both against the built-in mock (request log off), `--max-examples {check['examples']}`, seed 1, positive data,",
+        "phases examples + coverage + fuzzing, the same checks: " + ", ".join(f"`{c}`" for c in check["checks"]) + ".",
+        "Requests counted from the mock's journal. Wall time includes each CLI's start-up.",
+        "",
+        "| command | wall time s (median) | requests (median) | exit codes | every round s |",
+        "|---|---:|---:|---|---|",
+    ]
+    for name, runs in check["runs"].items():
+        seconds = statistics.median(r["seconds"] for r in runs)
+        requests = statistics.median(r["requests"] for r in runs)
+        lines.append(
+            f"| `{name}` | {seconds:.2f} | {requests:.0f} | {', '.join(str(r['exit']) for r in runs)} "
+            f"| {', '.join(format(r['seconds'], '.2f') for r in runs)} |"
+        )
+    lines += [
+        "",
+        f"Ratio (median of per-round ratios): **{_f(ratio, '.2f', '×')}** (rounds: {', '.join(f'{r:.2f}' for r in ratios)}).",
+    ]
+    return "\n".join(lines) + "\n"

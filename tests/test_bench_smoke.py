@@ -1,0 +1,60 @@
+"""The benchmark harness runs end to end and writes sane numbers: a smoke run of a few seconds, no timed assertion."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.load import parse_wrk
+
+ROOT = Path(__file__).resolve().parent.parent
+
+WRK_OUTPUT = """Running 5s test @ http://127.0.0.1:4011
+  1 threads and 32 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     3.41ms    1.48ms  57.10ms   96.32%
+    Req/Sec     9.59k   480.66    10.32k    68.00%
+  Latency Distribution
+     50%  812.00us
+     75%    3.44ms
+     90%    3.63ms
+     99%    1.20s
+  47710 requests in 5.00s, 23.80MB read
+  Non-2xx or 3xx responses: 7
+Requests/sec:   9540.54
+Transfer/sec:      4.76MB
+"""
+
+
+def test_wrk_output_is_read() -> None:
+    result = parse_wrk(WRK_OUTPUT)
+    assert (result.rps, result.p50_ms, result.p99_ms) == (9540.54, 0.812, 1200.0)
+    assert (result.requests, result.non2xx, result.errors) == (47710, 7, 0)
+    assert 500 < result.bytes_per_response < 550
+
+
+@pytest.mark.e2e
+def test_smoke_run_writes_results(tmp_path: Path) -> None:
+    out, raw = tmp_path / "RESULTS.md", tmp_path / "results.json"
+    cmd = [sys.executable, "-m", "bench", "--smoke", "--load", "python", "--out", str(out), "--json", str(raw)]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    data = json.loads(raw.read_text())
+    assert data["tool"] == "python"
+    for name in ("ceiling", "mock generated", "mock fixture"):
+        (row,) = data["throughput"][name]
+        assert "error" not in row, row
+        assert row["requests"] > 0 and row["rps"] > 0 and row["errors"] == 0 and row["non2xx"] == 0
+        assert 0 < row["p50_ms"] <= row["p99_ms"]
+        assert 0 < row["startup_s"] < 60
+        assert 5 < row["peak_rss_mb"] < 2000
+    assert data["generation"]["http_repeated_id_ms"]["median"] > 0
+    assert [r["operations"] for r in data["sizes"]["50 operations"]] == [50]
+    assert data["soak"]["samples"]
+    text = out.read_text()
+    for heading in ("## Targets", "## Throughput", "## Generation cost", "## Start-up and memory"):
+        assert heading in text
