@@ -66,17 +66,23 @@ class MockEndpoint:
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
         raw_path = raw_path.split(b"?", 1)[0]
         raw_headers: list[tuple[bytes, bytes]] = scope["headers"]
+        pairs = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw_headers]  # ASGI names are lower-case
         headers: dict[str, str] = {}
-        for k, v in raw_headers:
-            name, value = k.decode("latin-1").lower(), v.decode("latin-1")
+        for name, value in pairs:
             headers[name] = f"{headers[name]}, {value}" if name in headers else value
+        vary = False
         if self.cors is not None:
-            if "origin" in headers and method == "OPTIONS" and "access-control-request-method" in headers:
+            origin = headers.get("origin")
+            if origin is not None and method == "OPTIONS" and "access-control-request-method" in headers:
                 await self.cors.preflight_response(request_headers=Headers(scope=scope))(scope, receive, send)
                 return
-            send = self._cors_send(send, scope, headers.get("origin"))
+            if origin is None:
+                vary = True  # all CORS adds to an answer without Origin; no need for the middleware's machinery
+            else:
+                send = self._cors_send(send, scope)
         answer: Answer | None = None
-        query_pairs = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True, errors="replace")
+        query_string: bytes = scope["query_string"]
+        query_pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True, errors="replace") if query_string else []
         too_many = len(query_pairs) > MAX_QUERY_FIELDS  # the server's URL limit bounds the count; the contract's 422 says it
         query_pairs = query_pairs[:MAX_QUERY_FIELDS]
         body, too_large = await self._body(receive, headers)
@@ -98,15 +104,14 @@ class MockEndpoint:
             delay = self.rng.randint(*self.config.latency)
         if delay:
             await _sleep(delay / 1000)
-        await self._send(send, answer, method == "HEAD")
+        await self._send(send, answer, method == "HEAD", vary)
         ms = (time.perf_counter() - start) * 1000
-        secrets = [*answer.secrets, *(quote(s, safe="") for s in answer.secrets)]
+        secrets = [*answer.secrets, *(quote(s, safe="") for s in answer.secrets)] if answer.secrets else answer.secrets
         path = raw_path.decode("latin-1")
         if self.log is not None:
             self.log.write(f"{method} {self.redactor.text(path, secrets)} {answer.status} {answer.source} {ms:.2f}ms\n")
         self.journal.record(
-            method, path, query_pairs, [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw_headers],
-            answer.status, answer.source, answer.operation, ms, secrets,
+            method, path, query_pairs, pairs, answer.status, answer.source, answer.operation, ms, secrets,
         )  # fmt: skip
 
     async def _body(self, receive: Receive, headers: dict[str, str]) -> tuple[bytes, bool]:
@@ -127,26 +132,24 @@ class MockEndpoint:
                 break
         return (b"" if too_large else b"".join(chunks)), too_large
 
-    def _cors_send(self, send: Send, scope: Scope, origin: str | None) -> Send:
-        """CORS headers on the answer, exactly as Starlette's CORSMiddleware adds them; without an Origin header
-        (load tools, server-side clients) that is only `Vary: Origin`, appended without the middleware's machinery."""
+    def _cors_send(self, send: Send, scope: Scope) -> Send:
+        """CORS headers on an answer to a request with an Origin, exactly as Starlette's CORSMiddleware adds them."""
         cors = self.cors
         assert cors is not None
 
         async def cors_send(message: Message) -> None:
             if message["type"] == "http.response.start":
-                if origin is None and not any(k == b"vary" for k, _ in message["headers"]):
-                    message["headers"].append((b"vary", b"Origin"))
-                else:
-                    await cors.send(message, send, Headers(scope=scope))
-                    return
+                await cors.send(message, send, Headers(scope=scope))
+                return
             await send(message)
 
         return cors_send
 
     @staticmethod
-    async def _send(send: Send, answer: Answer, head: bool) -> None:
+    async def _send(send: Send, answer: Answer, head: bool, vary: bool) -> None:
         headers = [(b"content-length", str(len(answer.body)).encode()), (b"x-mock-source", answer.source.encode())]
+        if vary:
+            headers.append((b"vary", b"Origin"))
         if answer.media is not None:
             headers.append((b"content-type", answer.media.encode("latin-1", "replace")))
         for name, value in answer.headers:

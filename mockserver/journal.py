@@ -52,16 +52,23 @@ class Redactor:
         return verdict
 
     def text(self, value: str, secrets: list[str]) -> str:
-        for secret in (*secrets, self.api_key):
-            if not secret or len(secret) < MIN_SECRET:
-                continue
+        for secret in self.active(secrets):
             if secret in value:
                 value = value.replace(secret, REDACTED)
             elif "%" in value and secret in unquote(value):  # percent-encoded, with any mix of escapes
                 value = unquote(value).replace(secret, REDACTED)
         return value
 
+    def active(self, secrets: list[str]) -> list[str]:
+        """The values worth searching for: the request's credentials and the configured key, if long enough."""
+        found = [s for s in secrets if len(s) >= MIN_SECRET]
+        if self.api_key and len(self.api_key) >= MIN_SECRET:
+            found.append(self.api_key)
+        return found
+
     def pairs(self, items: list[tuple[str, str]], secrets: list[str]) -> list[list[str]]:
+        if not self.active(secrets):  # the common case: only names to look at
+            return [[_clip(k), REDACTED if self.secret(k) else _clip(v)] for k, v in items[:_MAX_ITEMS]]
         return [
             [_clip(self.text(k, secrets)), REDACTED if self.secret(k) else _clip(self.text(v, secrets))]
             for k, v in items[:_MAX_ITEMS]
