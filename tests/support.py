@@ -43,10 +43,15 @@ def running_server(*args: str, env: dict[str, str] | None = None, timeout: float
             raise AssertionError(f"server did not start: {err}")
         yield url, process
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
+        stop(process)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Ctrl-C first (the server's own clean shutdown), then kill: a test never leaves a server behind."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)

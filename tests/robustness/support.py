@@ -11,7 +11,6 @@ import asyncio
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -22,9 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
-CONVERSATION = "/api/conversations/"
-KEY_HEADER = "X-Session-API-Key"
+from tests.support import CONVERSATION, KEY_HEADER, ROOT, stop  # noqa: F401 - re-exported for this suite
+
 # base64-looking, like real keys: '+', '/' and '=' change under percent-encoding, so both forms are searched for
 KEY = "rb-K3y_9f8e7d6c+5b4a/Zq=="
 
@@ -203,14 +201,6 @@ def serve(*args: str, env: dict[str, str] | None = None, timeout: float = 30.0) 
                 pipe.close()
 
 
-def stop(process: subprocess.Popen[str]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 def run_cli(*args: str, timeout: float = 10.0, cwd: Path | None = None, env: dict[str, str] | None = None) -> tuple[subprocess.CompletedProcess[str], float]:
