@@ -31,6 +31,8 @@ from .mock import ERROR, Answer, Mock, MockRequest
 from .spec import Spec, builtin, load_spec
 
 MAX_QUERY_FIELDS = 1000
+MAX_HEADERS = 100  # browsers send about 15; more is an attack or a bug, and every header costs per request
+MAX_HEADER_BYTES = 65_536
 _sleep = asyncio.sleep  # one seam for tests, without patching asyncio for everyone
 
 
@@ -66,6 +68,9 @@ class MockEndpoint:
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
         raw_path = raw_path.split(b"?", 1)[0]
         raw_headers: list[tuple[bytes, bytes]] = scope["headers"]
+        oversized = len(raw_headers) > MAX_HEADERS or sum(len(k) + len(v) for k, v in raw_headers) > MAX_HEADER_BYTES
+        if oversized:
+            raw_headers = [(k, v[:MAX_HEADER_BYTES]) for k, v in raw_headers[:MAX_HEADERS]]
         pairs = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw_headers]  # ASGI names are lower-case
         headers: dict[str, str] = {}
         for name, value in pairs:
@@ -81,12 +86,14 @@ class MockEndpoint:
             else:
                 send = self._cors_send(send, scope)
         answer: Answer | None = None
+        if oversized:
+            answer = _problem(problems.HEADERS_TOO_LARGE, f"at most {MAX_HEADERS} headers and {MAX_HEADER_BYTES} bytes of them")
         query_string: bytes = scope["query_string"]
         query_pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True, errors="replace") if query_string else []
         too_many = len(query_pairs) > MAX_QUERY_FIELDS  # the server's URL limit bounds the count; the contract's 422 says it
         query_pairs = query_pairs[:MAX_QUERY_FIELDS]
         body, too_large = await self._body(receive, headers)
-        if too_large:
+        if too_large and answer is None:
             answer = _problem(problems.TOO_LARGE, f"request body over {self.config.max_body_bytes} bytes")
         if answer is None:
             query: dict[str, list[str]] = {}

@@ -16,6 +16,7 @@ UNAUTHORIZED = ("unauthorized", 401, "Unauthorized", "The operation requires cre
 INVALID_REQUEST = ("invalid-request", 422, "Unprocessable Entity", "The request does not match the contract.")
 BAD_PREFER = ("bad-prefer", 400, "Bad Request", "The Prefer header asks for something the contract cannot give.")
 NO_FIXTURE = ("no-fixture", 404, "Not Found", "No fixture matches this request and --fixtures-only is on.")
+HEADERS_TOO_LARGE = ("headers-too-large", 431, "Request Header Fields Too Large", "Too many or too large request headers.")
 TOO_LARGE = ("too-large", 413, "Content Too Large", "The request body is larger than the mock accepts.")
 INJECTED = ("injected", 500, "Injected Error", "Error injected by --error-rate.")
 UNAVAILABLE = ("injected", 503, "Service Unavailable", "Error injected by --error-rate.")
