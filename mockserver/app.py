@@ -33,6 +33,8 @@ from .spec import Spec, builtin, load_spec
 MAX_QUERY_FIELDS = 1000
 MAX_HEADERS = 100  # browsers send about 15; more is an attack or a bug, and every header costs per request
 MAX_HEADER_BYTES = 65_536
+MEMO_ENTRIES = 4096  # answers remembered for repeated requests; with MEMO_BODY_BYTES, at most 64 MiB
+MEMO_BODY_BYTES = 16_384
 _sleep = asyncio.sleep  # one seam for tests, without patching asyncio for everyone
 
 
@@ -59,6 +61,9 @@ class MockEndpoint:
         self.redactor = journal.redactor
         self.rng = random.Random()
         self.cors = cors  # set when this endpoint is served outside Starlette's middleware stack (see _MockApp)
+        # The same request always gets the same answer (that is the design), so a repeated one (a frontend polling
+        # one resource) is answered from memory. Not with --error-rate, whose faults are drawn per request.
+        self.answers: dict[tuple[object, ...], Answer] | None = {} if config.error_rate == 0 else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -95,6 +100,10 @@ class MockEndpoint:
         body, too_large = await self._body(receive, headers)
         if too_large and answer is None:
             answer = _problem(problems.TOO_LARGE, f"request body over {self.config.max_body_bytes} bytes")
+        memo = None
+        if answer is None and self.answers is not None and not body:
+            memo = (method, raw_path, query_string, tuple(raw_headers))
+            answer = self.answers.get(memo)
         if answer is None:
             query: dict[str, list[str]] = {}
             for k, v in query_pairs:
@@ -106,6 +115,10 @@ class MockEndpoint:
             except Exception:  # a bug of ours must not take the server down: say so, and keep serving
                 traceback.print_exc()
                 answer = _problem(problems.INJECTED, "internal error in the mock server (a bug: please report it)")
+            if memo is not None and len(answer.body) <= MEMO_BODY_BYTES:
+                if len(self.answers) >= MEMO_ENTRIES:  # type: ignore[arg-type]
+                    self.answers.clear()  # type: ignore[union-attr]
+                self.answers[memo] = answer  # type: ignore[index]
         delay = answer.delay_ms
         if delay is None and self.config.latency[1] > 0:
             delay = self.rng.randint(*self.config.latency)

@@ -157,3 +157,28 @@ def test_asgi_factory_reads_the_environment(monkeypatch):
     with TestClient(app_module.create_app()) as client:
         assert client.get(CONVERSATION + "running", headers={KEY_HEADER: "nope"}).status_code == 401
         assert client.get(CONVERSATION + "running", headers={KEY_HEADER: "env-key"}).status_code == 200
+
+
+def test_repeated_requests_are_answered_from_memory_but_still_journaled(client_factory, monkeypatch):
+    client = client_factory()
+    endpoint = client.app.endpoint
+    calls = []
+    original = endpoint.mock.handle
+    monkeypatch.setattr(endpoint.mock, "handle", lambda request: calls.append(request.raw_path) or original(request))
+    first = client.get(CONVERSATION + "polled", headers=KEY)
+    second = client.get(CONVERSATION + "polled", headers=KEY)
+    other = client.get(CONVERSATION + "polled", headers={**KEY, "Prefer": "branch=null"})
+    assert first.content == second.content and other.json() is None
+    assert len(calls) == 2  # the repeat did not go through the pipeline again
+    assert client.get("/__mock/requests").json()["total"] == 3
+    monkeypatch.setattr(app_module, "MEMO_ENTRIES", 2)
+    for i in range(5):
+        client.get(CONVERSATION + f"id-{i}", headers=KEY)
+    assert len(endpoint.answers) <= 2
+
+
+def test_no_memory_of_answers_with_error_injection(client_factory):
+    client = client_factory(error_rate=0.5)
+    assert client.app.endpoint.answers is None
+    statuses = {client.get(CONVERSATION + "same", headers=KEY).status_code for _ in range(40)}
+    assert 200 in statuses and statuses & {500, 503}
