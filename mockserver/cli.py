@@ -7,6 +7,7 @@ reason and exits 2, with no traceback and no socket left listening. Heavy import
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import socket
 import sys
@@ -167,6 +168,7 @@ def serve(args: argparse.Namespace) -> int:
     )
     for warning in mock.spec.warnings:
         print(f"mockserver: warning: {warning}", file=sys.stderr)
+    gc.freeze()  # the contract, validators and fixtures live for ever: keep them out of every collection's walk
     common = dict(access_log=False, log_level="warning", server_header=False, date_header=False, timeout_graceful_shutdown=3)
     if args.workers == 1:
         server = uvicorn.Server(uvicorn.Config(create_app(config, mock), lifespan="off", **common))  # type: ignore[arg-type]
