@@ -116,7 +116,7 @@ class MockEndpoint:
                 answer = self.mock.handle(request)
             except Exception:  # a bug of ours must not take the server down: say so, and keep serving
                 traceback.print_exc()
-                answer = _problem(problems.INJECTED, "internal error in the mock server (a bug: please report it)")
+                answer = _problem(problems.INTERNAL, "internal error in the mock server (a bug: please report it)")
             if memo is not None and self.answers is not None and len(answer.body) <= MEMO_BODY_BYTES:
                 if len(self.answers) >= MEMO_ENTRIES:  # the oldest goes: O(1), no pause when the memory is full
                     del self.answers[next(iter(self.answers))]

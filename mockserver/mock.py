@@ -188,7 +188,7 @@ class Mock:
         try:
             value = self.generator.value(key, schema, slot)
         except GenerationError as exc:
-            return _problem(problems.INJECTED, f"cannot generate a body for {key}: {exc}")
+            return _problem(problems.INTERNAL, f"cannot generate a body for {key}: {exc}")
         value = self._echo(key, schema, slot, value, coerced)
         return Answer(code, _encode(value, media), GENERATED, media, headers)
 

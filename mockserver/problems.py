@@ -19,6 +19,7 @@ NO_FIXTURE = ("no-fixture", 404, "Not Found", "No fixture matches this request a
 HEADERS_TOO_LARGE = ("headers-too-large", 431, "Request Header Fields Too Large", "Too many or too large request headers.")
 TOO_LARGE = ("too-large", 413, "Content Too Large", "The request body is larger than the mock accepts.")
 INJECTED = ("injected", 500, "Injected Error", "Error injected by --error-rate.")
+INTERNAL = ("internal", 500, "Internal Server Error", "The mock server could not answer (a bug: please report it).")
 UNAVAILABLE = ("injected", 503, "Service Unavailable", "Error injected by --error-rate.")
 
 
