@@ -19,6 +19,10 @@ from .documents import DocumentError
 USAGE_ERROR = 2
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def _fail(message: str) -> int:
     print(f"mockserver: error: {message}", file=sys.stderr)
     return USAGE_ERROR
@@ -161,7 +165,7 @@ def serve(args: argparse.Namespace) -> int:
     shown = f"[{host}]" if ":" in host else host
     fixtures = sum(len(index.by_name) for index in mock.fixtures.values())
     print(
-        f"mockserver: serving {mock.spec.source} ({len(mock.spec.operations)} operations, {fixtures} fixtures) "
+        f"mockserver: serving {mock.spec.source} ({_count(len(mock.spec.operations), 'operation')}, {_count(fixtures, 'fixture')}) "
         f"on http://{shown}:{port}" + (f" - admin at {config.admin_prefix}" if config.admin else ""),
         file=sys.stderr,
         flush=True,
