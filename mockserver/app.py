@@ -75,13 +75,18 @@ class MockEndpoint:
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
         raw_path = raw_path.split(b"?", 1)[0]
         raw_headers: list[tuple[bytes, bytes]] = scope["headers"]
-        oversized = len(raw_headers) > MAX_HEADERS or sum(len(k) + len(v) for k, v in raw_headers) > MAX_HEADER_BYTES
+        oversized = len(raw_headers) > MAX_HEADERS
         if oversized:
-            raw_headers = [(k, v[:MAX_HEADER_BYTES]) for k, v in raw_headers[:MAX_HEADERS]]
-        pairs = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw_headers]  # ASGI names are lower-case
+            raw_headers = raw_headers[:MAX_HEADERS]
+        pairs: list[tuple[str, str]] = []
         headers: dict[str, str] = {}
-        for name, value in pairs:
+        size = 0
+        for k, v in raw_headers:
+            size += len(k) + len(v)
+            name, value = k.decode("latin-1"), v[:MAX_HEADER_BYTES].decode("latin-1")  # ASGI names are lower-case
+            pairs.append((name, value))
             headers[name] = f"{headers[name]}, {value}" if name in headers else value
+        oversized = oversized or size > MAX_HEADER_BYTES
         vary = False
         if self.cors is not None:
             origin = headers.get("origin")

@@ -52,27 +52,32 @@ class Redactor:
         return verdict
 
     def text(self, value: str, secrets: list[str]) -> str:
-        for secret in self.active(secrets):
+        return self._scrub(value, self.active(secrets))
+
+    def active(self, secrets: list[str]) -> list[str]:
+        """The values worth searching for: the request's credentials and the configured key, if long enough."""
+        found = [s for s in secrets if len(s) >= MIN_SECRET] if secrets else []
+        if self.api_key and len(self.api_key) >= MIN_SECRET:
+            found.append(self.api_key)
+        return found
+
+    def pairs(self, items: list[tuple[str, str]], active: list[str]) -> list[list[str]]:
+        """Name/value pairs, clipped, with secrets redacted; `active` comes from `active()`, once per request."""
+        if not active:  # the common case: only names to look at
+            return [[_clip(k), REDACTED if self.secret(k) else _clip(v)] for k, v in items[:_MAX_ITEMS]]
+        scrub = self._scrub
+        return [
+            [_clip(scrub(k, active)), REDACTED if self.secret(k) else _clip(scrub(v, active))] for k, v in items[:_MAX_ITEMS]
+        ]
+
+    @staticmethod
+    def _scrub(value: str, active: list[str]) -> str:
+        for secret in active:
             if secret in value:
                 value = value.replace(secret, REDACTED)
             elif "%" in value and secret in unquote(value):  # percent-encoded, with any mix of escapes
                 value = unquote(value).replace(secret, REDACTED)
         return value
-
-    def active(self, secrets: list[str]) -> list[str]:
-        """The values worth searching for: the request's credentials and the configured key, if long enough."""
-        found = [s for s in secrets if len(s) >= MIN_SECRET]
-        if self.api_key and len(self.api_key) >= MIN_SECRET:
-            found.append(self.api_key)
-        return found
-
-    def pairs(self, items: list[tuple[str, str]], secrets: list[str]) -> list[list[str]]:
-        if not self.active(secrets):  # the common case: only names to look at
-            return [[_clip(k), REDACTED if self.secret(k) else _clip(v)] for k, v in items[:_MAX_ITEMS]]
-        return [
-            [_clip(self.text(k, secrets)), REDACTED if self.secret(k) else _clip(self.text(v, secrets))]
-            for k, v in items[:_MAX_ITEMS]
-        ]
 
 
 class Journal:
@@ -97,13 +102,14 @@ class Journal:
         if self.entries.maxlen == 0:
             return
         redact = self.redactor
+        active = redact.active(secrets)
         self.entries.append(
             {
                 "time": time.time(),
                 "method": method[:32],
-                "path": _clip(redact.text(path, secrets)),
-                "query": redact.pairs(query, secrets),
-                "headers": redact.pairs(headers, secrets),
+                "path": _clip(redact._scrub(path, active)),
+                "query": redact.pairs(query, active) if query else [],
+                "headers": redact.pairs(headers, active),
                 "status": status,
                 "source": source,
                 "operation": operation,
