@@ -81,9 +81,9 @@ class MockEndpoint:
         pairs: list[tuple[str, str]] = []
         headers: dict[str, str] = {}
         size = 0
-        for k, v in raw_headers:
-            size += len(k) + len(v)
-            name, value = k.decode("latin-1"), v[:MAX_HEADER_BYTES].decode("latin-1")  # ASGI names are lower-case
+        for raw_name, raw_value in raw_headers:
+            size += len(raw_name) + len(raw_value)
+            name, value = raw_name.decode("latin-1"), raw_value[:MAX_HEADER_BYTES].decode("latin-1")  # ASGI: lower-case
             pairs.append((name, value))
             headers[name] = f"{headers[name]}, {value}" if name in headers else value
         oversized = oversized or size > MAX_HEADER_BYTES
