@@ -27,7 +27,7 @@ from .config import Config
 from .fixtures import load_fixtures
 from .generation import dumps
 from .journal import Journal, Redactor, RequestLog, secret_names
-from .mock import ERROR, Answer, Mock, MockRequest
+from .mock import Answer, Mock, MockRequest, problem_answer
 from .spec import Spec, builtin, load_spec
 
 MAX_QUERY_FIELDS = 1000
@@ -99,14 +99,14 @@ class MockEndpoint:
                 send = self._cors_send(send, scope)
         answer: Answer | None = None
         if oversized:
-            answer = _problem(problems.HEADERS_TOO_LARGE, f"at most {MAX_HEADERS} headers and {MAX_HEADER_BYTES} bytes of them")
+            answer = problem_answer(problems.HEADERS_TOO_LARGE, f"at most {MAX_HEADERS} headers and {MAX_HEADER_BYTES} bytes of them")
         query_string: bytes = scope["query_string"]
         query_pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True, errors="replace") if query_string else []
         too_many = len(query_pairs) > MAX_QUERY_FIELDS  # the server's URL limit bounds the count; the contract's 422 says it
         query_pairs = query_pairs[:MAX_QUERY_FIELDS]
         body, too_large = await self._body(receive, headers)
         if too_large and answer is None:
-            answer = _problem(problems.TOO_LARGE, f"request body over {self.config.max_body_bytes} bytes")
+            answer = problem_answer(problems.TOO_LARGE, f"request body over {self.config.max_body_bytes} bytes")
         memo = None
         if answer is None and self.answers is not None and not body:
             memo = (method, raw_path, query_string, tuple(raw_headers))
@@ -121,7 +121,7 @@ class MockEndpoint:
                 answer = self.mock.handle(request)
             except Exception:  # a bug of ours must not take the server down: say so, and keep serving
                 traceback.print_exc()
-                answer = _problem(problems.INTERNAL, "internal error in the mock server (a bug: please report it)")
+                answer = problem_answer(problems.INTERNAL, "internal error in the mock server (a bug: please report it)")
             if memo is not None and self.answers is not None and len(answer.body) <= MEMO_BODY_BYTES:
                 if len(self.answers) >= MEMO_ENTRIES:  # the oldest goes: O(1), no pause when the memory is full
                     del self.answers[next(iter(self.answers))]
@@ -185,10 +185,6 @@ class MockEndpoint:
         await send({"type": "http.response.start", "status": answer.status, "headers": headers})
         await send({"type": "http.response.body", "body": b"" if head else answer.body})
 
-
-def _problem(kind: tuple[str, int, str, str], detail: str) -> Answer:
-    status, body = problems.problem(kind, detail)
-    return Answer(status, dumps(body), ERROR, problems.PROBLEM_JSON)
 
 
 def _admin_routes(prefix: str, mock: Mock, journal: Journal) -> list[Route]:

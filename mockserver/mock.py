@@ -61,7 +61,8 @@ class Answer:
     secrets: list[str] = field(default_factory=list)  # credential values the request carried, for redaction
 
 
-def _problem(kind: tuple[str, int, str, str], detail: str | None = None, **extra: Any) -> Answer:
+def problem_answer(kind: tuple[str, int, str, str], detail: str | None = None, **extra: Any) -> Answer:
+    """One of problems.py's error documents as an answer (the mock's own errors, never the contract's)."""
     status, body = problems.problem(kind, detail, **extra)
     return Answer(status, dumps(body), ERROR, problems.PROBLEM_JSON)
 
@@ -87,11 +88,11 @@ class Mock:
     def handle(self, request: MockRequest) -> Answer:
         match = self.router.match(request.method, request.raw_path)
         if match.kind == METHOD:
-            answer = _problem(problems.NO_METHOD, allowed=match.allowed)
+            answer = problem_answer(problems.NO_METHOD, allowed=match.allowed)
             answer.headers.append(("Allow", ", ".join(match.allowed)))
             return answer
         if match.kind != FULL or match.operation is None:
-            return _problem(problems.NO_PATH, paths=self.router.paths[:50])
+            return problem_answer(problems.NO_PATH, paths=self.router.paths[:50])
         op = match.operation
         answer = self._fault(op) or self._answer(op, match.params, match.bad_params, request)
         answer.operation = op.key
@@ -114,7 +115,7 @@ class Mock:
             try:
                 prefs = parse_prefer(request.headers.get("prefer"), self.config.max_delay_ms)
             except PreferError as exc:
-                answer = _problem(problems.BAD_PREFER, str(exc))
+                answer = problem_answer(problems.BAD_PREFER, str(exc))
             else:
                 answer = self._negotiate(op, params, validator.coerce_path(params), prefs, request)
                 if prefs.delay_ms is not None:
@@ -128,7 +129,7 @@ class Mock:
             return None
         status = self._random.choice((500, 503))
         if documented(op, status) is None:
-            return _problem(problems.INJECTED if status == 500 else problems.UNAVAILABLE)
+            return problem_answer(problems.INJECTED if status == 500 else problems.UNAVAILABLE)
         answer = self._generated(op, str(status), {}, None, 0)
         answer.source = ERROR
         return answer
@@ -142,7 +143,7 @@ class Mock:
         if status is None:
             return Answer(200, b"", GENERATED, None)
         if prefs.code is not None and documented(op, prefs.code) is None:
-            return _problem(problems.BAD_PREFER, f"code={prefs.code} is not documented for {op.key}", documented=list(op.responses))
+            return problem_answer(problems.BAD_PREFER, f"code={prefs.code} is not documented for {op.key}", documented=list(op.responses))
         if prefs.branch is not None:
             return self._branch(op, status, prefs.branch, coerced, request, accept)
         if prefs.dynamic is not True:
@@ -188,7 +189,7 @@ class Mock:
         try:
             value = self.generator.value(key, schema, slot)
         except GenerationError as exc:
-            return _problem(problems.INTERNAL, f"cannot generate a body for {key}: {exc}")
+            return problem_answer(problems.INTERNAL, f"cannot generate a body for {key}: {exc}")
         value = self._echo(key, schema, slot, value, coerced)
         return Answer(code, _encode(value, media), GENERATED, media, headers)
 
@@ -240,14 +241,14 @@ class Mock:
         response, media = self._response(op, status, accept)
         schema = response.content[media].schema if response and media else None
         if schema is None:
-            return _problem(problems.BAD_PREFER, f"status {status} of {op.key} has no schema to pick a branch from")
+            return problem_answer(problems.BAD_PREFER, f"status {status} of {op.key} has no schema to pick a branch from")
         options = branches(schema, self.spec.schemas)
         if branch == -1:
             if not accepts_null(schema, self.spec.schemas):
-                return _problem(problems.BAD_PREFER, f"the {status} schema of {op.key} does not allow null")
+                return problem_answer(problems.BAD_PREFER, f"the {status} schema of {op.key} does not allow null")
             return Answer(numeric(status), b"null", GENERATED, media, self._headers(op, status, response, 0))  # type: ignore[arg-type]
         if branch >= len(options):
-            return _problem(problems.BAD_PREFER, f"the {status} schema of {op.key} has {len(options)} anyOf/oneOf branches (0-based); branch={branch} is out of range")
+            return problem_answer(problems.BAD_PREFER, f"the {status} schema of {op.key} has {len(options)} anyOf/oneOf branches (0-based); branch={branch} is out of range")
         return self._generated(op, status, coerced, accept, self._slot(request), branch)
 
     def _valid_examples(self, op: Operation) -> dict[str, dict[str, dict[str, Any]]]:
@@ -287,14 +288,14 @@ class Mock:
                     response = op.responses[status]
                     return Answer(numeric(status), _encode(named[name], media), EXAMPLE, media, self._headers(op, status, response, 0))
         offered = sorted(index.by_name) + sorted({n for m in self.examples[op.key].values() for ex in m.values() for n in ex})
-        return _problem(problems.BAD_PREFER, f"{op.key} has no example or fixture named {name[:200]!r}", available=offered[:200])
+        return problem_answer(problems.BAD_PREFER, f"{op.key} has no example or fixture named {name[:200]!r}", available=offered[:200])
 
     def _fixture_miss(self, op: Operation, status: str, accept: str | None) -> Answer:
         response, media = self._response(op, status, accept)
         schema = response.content[media].schema if response and media else None
         if schema is not None and accepts_null(schema, self.spec.schemas):
             return Answer(numeric(status), b"null", GENERATED, media)
-        return _problem(problems.NO_FIXTURE)
+        return problem_answer(problems.NO_FIXTURE)
 
     # --- error answers ----------------------------------------------------------------------------------------
 
@@ -306,7 +307,7 @@ class Mock:
             answer = self._generated(op, "401", {}, request.headers.get("accept"), 0)
             answer.source = ERROR
             return answer
-        answer = _problem(problems.UNAUTHORIZED, f"Send credentials: {missing_credentials(op)}")
+        answer = problem_answer(problems.UNAUTHORIZED, f"Send credentials: {missing_credentials(op)}")
         schemes = {s.scheme.lower() for alt in op.security for s in alt if s.type == "http"}
         if schemes:
             answer.headers.append(("WWW-Authenticate", ", ".join(f'{s.capitalize()} realm="mockserver"' for s in sorted(schemes))))
@@ -332,7 +333,7 @@ class Mock:
             answer = self._generated(op, status, {}, request.headers.get("accept"), 0)
             answer.source = ERROR
             return answer
-        return _problem(problems.INVALID_REQUEST, errors=detail)
+        return problem_answer(problems.INVALID_REQUEST, errors=detail)
 
 
 def _from_fixture(fixture: Fixture) -> Answer:
