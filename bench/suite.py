@@ -243,9 +243,9 @@ def generation(settings: Settings) -> dict[str, Any]:
 
 
 def _generation_in_process(count: int) -> dict[str, Any]:
-    from mockserver.app import build_mock
+    from mockserver.serve.mock import build_mock
     from mockserver.config import Config
-    from mockserver.mock import MockRequest
+    from mockserver.serve.mock import MockRequest
 
     began = time.perf_counter()
     mock = build_mock(Config(request_log=False))
@@ -386,7 +386,7 @@ def check_vs_schemathesis(settings: Settings) -> dict[str, Any]:
     if st is None:
         return {"skipped": "the Schemathesis CLI (st) is not installed in this environment"}
     try:
-        from mockserver.conformance import CHECKS
+        from mockserver.check.conformance import CHECKS
 
         checks = list(CHECKS)
     except ImportError:

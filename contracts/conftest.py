@@ -46,7 +46,7 @@ def contract_target(pytestconfig: pytest.Config) -> Iterator[Target]:
     # No server given: our own mock, in process, with a throwaway key so auth is enforced and checked
     import uvicorn
 
-    from mockserver.app import create_app
+    from mockserver.serve.app import create_app
     from mockserver.config import Config
 
     key = secrets.token_hex(16)

@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
-from mockserver import conformance, reporting
-from mockserver.findings import Finding, Report
-from mockserver.spec import load_spec
+from mockserver.check import conformance, reporting
+from mockserver.check.plan import Plan
+from mockserver.check.findings import Finding, Report
+from mockserver.contract.spec import Spec, load_spec
 
 _reports: dict[str, Report] = {}
 
@@ -30,13 +31,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture(scope="session")
-def document(contract_target: Any) -> dict[str, Any]:
-    return load_spec(contract_target.spec).document
+def spec(contract_target: Any) -> Spec:
+    return load_spec(contract_target.spec)
 
 
-def report_for(operation: str, target: Any, document: dict[str, Any], config: pytest.Config) -> Report:
+def report_for(operation: str, target: Any, spec: Spec, config: pytest.Config) -> Report:
     if operation not in _reports:
-        plan = conformance.Plan(
+        plan = Plan(
             base_url=target.base_url,
             api_key=target.api_key,
             include=[operation],
@@ -44,23 +45,23 @@ def report_for(operation: str, target: Any, document: dict[str, Any], config: py
             seed=config.getoption("--seed"),
             request_timeout=config.getoption("--request-timeout"),
         )
-        _reports[operation] = conformance.run(plan, document)
+        _reports[operation] = conformance.run(plan, spec)
     report = _reports[operation]
     if report.errors:
         pytest.fail(reporting.redact("\n".join(report.errors), target.api_key), pytrace=False)
     return report
 
 
-def test_contract(operation: str, check: str, contract_target: Any, document: dict[str, Any],
+def test_contract(operation: str, check: str, contract_target: Any, spec: Spec,
                   pytestconfig: pytest.Config) -> None:
-    report = report_for(operation, contract_target, document, pytestconfig)
+    report = report_for(operation, contract_target, spec, pytestconfig)
     fail_with(report, operation, check, [finding for finding in report.findings if finding.check == check],
               contract_target.api_key)
 
 
-def test_transport(operation: str, contract_target: Any, document: dict[str, Any], pytestconfig: pytest.Config) -> None:
+def test_transport(operation: str, contract_target: Any, spec: Spec, pytestconfig: pytest.Config) -> None:
     """Every request got a complete answer in time: no hang, reset or oversized body, and no other check failed."""
-    report = report_for(operation, contract_target, document, pytestconfig)
+    report = report_for(operation, contract_target, spec, pytestconfig)
     others = [f for f in report.findings if f.check not in conformance.CHECKS]
     for warning in report.warnings:
         print(f"warning: {warning}")

@@ -1,4 +1,5 @@
-"""Command line: argument parsing and process wiring only.
+"""Command line: argument parsing and process wiring only. `serve`'s options are `Config`'s fields, `check`'s and
+`fuzz`'s are `Plan`'s: each parser is built from the dataclass, with the field name as the argparse destination.
 
 Rules: a user's mistake (bad contract, bad fixture, bad option, busy port) prints one line naming file, location and
 reason and exits 2, with no traceback and no socket left listening. Heavy imports stay inside the commands.
@@ -7,14 +8,18 @@ reason and exits 2, with no traceback and no socket left listening. Heavy import
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gc
 import os
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
+from . import __version__
+from .check.plan import CHECK, FUZZ, FUZZ_DEFAULTS, Plan
 from .config import Config, ConfigError, parse_latency
-from .documents import DocumentError
+from .contract.documents import DocumentError
 
 USAGE_ERROR = 2
 
@@ -51,90 +56,92 @@ def _port(raw: str) -> int:
     return int(raw)
 
 
-def _add_serve(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("serve", help="serve a contract as a mock server", description="Serve an OpenAPI 3.x contract.")
-    p.add_argument("spec", nargs="?", help="YAML/JSON file or http(s) URL (default: the built-in contract)")
-    p.add_argument("--fixtures", metavar="DIR", help="fixtures folder (default: the built-in fixtures with the built-in contract)")
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
-    p.add_argument("--port", type=_port, default=4010, help="port (default: 4010; 0 picks a free one)")
-    p.add_argument("--seed", type=int, default=0, help="another deterministic world of generated data")
-    p.add_argument("--api-key", default=os.environ.get("MOCKSERVER_API_KEY"), help="require this exact credential (default: $MOCKSERVER_API_KEY; without it any non-empty value passes)")
-    p.add_argument("--fixtures-only", action="store_true", help="requests without a fixture answer null where the contract allows it")
-    p.add_argument("--edge-cases", action="store_true", help="boundary-seeking generated data instead of readable data")
-    p.add_argument("--latency", type=_latency, default=(0, 0), metavar="MS|MIN-MAX", help="added latency in milliseconds")
-    p.add_argument("--error-rate", type=_rate, default=0.0, metavar="P", help="fraction of requests answered 500/503")
-    p.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN", help="allow only these origins (repeatable)")
-    p.add_argument("--no-cors", action="store_true", help="no CORS headers at all")
-    p.add_argument("--no-admin", action="store_true", help="turn off the /__mock endpoints")
-    p.add_argument("--admin-prefix", default="/__mock", help="prefix of the admin endpoints (default: /__mock)")
-    p.add_argument("--journal-size", type=int, default=1000, help="requests kept in the journal (default: 1000)")
-    p.add_argument("--no-request-log", action="store_true", help="no per-request log line")
-    p.add_argument("--workers", type=int, default=1, help="worker processes (default: 1)")
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {text}")
+    return value
 
 
-def _add_fixtures(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("fixtures", help="work with fixture files")
-    sub = p.add_subparsers(dest="fixtures_command", required=True)
-    check = sub.add_parser("check", help="validate fixtures against the contract without serving")
-    check.add_argument("spec", nargs="?", help="YAML/JSON file or URL (default: the built-in contract)")
-    check.add_argument("--fixtures", metavar="DIR", help="fixtures folder (default: the built-in fixtures)")
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text}")
+    return value
+
+
+_TYPES: dict[str, Callable[[str], Any]] = {
+    "latency": _latency, "rate": _rate, "port": _port, "positive_int": _positive_int, "positive_float": _positive_float,
+}  # fmt: skip
+
+
+def add_options(parser: argparse.ArgumentParser, cls: type, command: str | None = None,
+                defaults: dict[str, Any] | None = None) -> None:  # fmt: skip
+    """One argument per field of `cls` that has `cli` metadata (and takes `command`), destination = field name."""
+    for f in dataclasses.fields(cls):
+        spec = dict(f.metadata.get("cli") or {})
+        if not spec or (command is not None and command not in spec.pop("commands", (command,))):
+            continue
+        flags = spec.pop("flags")
+        if isinstance(spec.get("type"), str):
+            spec["type"] = _TYPES[spec["type"]]
+        if f.default is not dataclasses.MISSING:
+            default = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            default = f.default_factory()
+        else:
+            default = None
+        default = (defaults or {}).get(f.name, default)
+        if "help" in spec and default not in (None, False, True, [], "") and "default:" not in spec["help"]:
+            spec["help"] += f" (default: {default})"
+        if flags:
+            parser.add_argument(*flags, dest=f.name, default=default, **spec)
+        elif spec.get("nargs") == "?":
+            parser.add_argument(f.name, default=default, **spec)
+        else:
+            parser.add_argument(f.name, **spec)
+
+
+def _from_args(cls: type, args: argparse.Namespace, **extra: Any) -> Any:
+    names = {f.name for f in dataclasses.fields(cls)}
+    return cls(**{k: v for k, v in vars(args).items() if k in names}, **extra)
 
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="mockserver", description="Mock servers and contract checks from OpenAPI 3.x.")
+    root.add_argument("--version", action="version", version=f"mockserver {__version__}")
     subparsers = root.add_subparsers(dest="command", required=True)
-    _add_serve(subparsers)
-    _add_fixtures(subparsers)
-    try:
-        from . import checking
-    except ImportError:  # the checker ships in its own module; serve works without it
-        checking = None  # type: ignore[assignment]
-    if checking is not None and hasattr(checking, "register"):
-        checking.register(subparsers)
+    serve = subparsers.add_parser("serve", help="serve a contract as a mock server", description="Serve an OpenAPI 3.x contract.")
+    add_options(serve, Config)
+    fixtures = subparsers.add_parser("fixtures", help="work with fixture files")
+    sub = fixtures.add_subparsers(dest="fixtures_command", required=True)
+    check = sub.add_parser("check", help="validate fixtures against the contract without serving")
+    check.add_argument("spec", nargs="?", help="YAML/JSON file or URL (default: the built-in contract)")
+    check.add_argument("--fixtures", metavar="DIR", help="fixtures folder (default: the built-in fixtures)")
+    for command, title, description in (
+        (CHECK, "check that a running server honours the contract",
+         "Send valid requests (examples, boundary and generated cases) to BASE_URL and check every answer against the "
+         "contract. Exit 0 conforming, 1 violations, 2 usage error, unreachable server or broken contract."),
+        (FUZZ, "everything check does, plus invalid requests and stateful sequences, bounded in time",
+         "Like check, plus negative data (wrong types, missing parameters, junk headers) that must get a 4xx and never "
+         "a 5xx, and stateful sequences where the contract has links. Read-only by default."),
+    ):  # fmt: skip
+        p = subparsers.add_parser(command, help=title, description=description)
+        add_options(p, Plan, command, FUZZ_DEFAULTS if command == FUZZ else None)
     return root
 
 
 def _config(args: argparse.Namespace) -> Config:
-    return Config(
-        spec=args.spec,
-        fixtures=args.fixtures,
-        seed=args.seed,
-        api_key=args.api_key or None,
-        fixtures_only=args.fixtures_only,
-        edge_cases=args.edge_cases,
-        latency=args.latency,
-        error_rate=args.error_rate,
-        cors=not args.no_cors,
-        cors_origins=args.cors_origin,
-        admin=not args.no_admin,
-        admin_prefix=args.admin_prefix,
-        journal_size=args.journal_size,
-        request_log=not args.no_request_log,
-    )
-
-
-def _environment(config: Config) -> dict[str, str]:
-    """The config as MOCKSERVER_* variables, for worker processes that build the app with the ASGI factory."""
-    env = {
-        "MOCKSERVER_SEED": str(config.seed),
-        "MOCKSERVER_FIXTURES_ONLY": str(config.fixtures_only),
-        "MOCKSERVER_EDGE_CASES": str(config.edge_cases),
-        "MOCKSERVER_LATENCY": f"{config.latency[0]}-{config.latency[1]}",
-        "MOCKSERVER_ERROR_RATE": str(config.error_rate),
-        "MOCKSERVER_CORS": str(config.cors),
-        "MOCKSERVER_CORS_ORIGINS": ",".join(config.cors_origins),
-        "MOCKSERVER_ADMIN": str(config.admin),
-        "MOCKSERVER_ADMIN_PREFIX": config.admin_prefix,
-        "MOCKSERVER_JOURNAL_SIZE": str(config.journal_size),
-        "MOCKSERVER_REQUEST_LOG": str(config.request_log),
-    }
-    if config.spec is not None:
-        env["MOCKSERVER_SPEC"] = config.spec
-    if config.fixtures is not None:
-        env["MOCKSERVER_FIXTURES"] = config.fixtures
-    if config.api_key:
-        env["MOCKSERVER_API_KEY"] = config.api_key
-    return env
+    config: Config = _from_args(Config, args)
+    if config.api_key is None:
+        config.api_key = os.environ.get("MOCKSERVER_API_KEY") or None
+    return config
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -151,16 +158,14 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve(args: argparse.Namespace) -> int:
+def serve(config: Config) -> int:
     import uvicorn
 
-    from .app import build_mock, create_app
+    from .serve.app import create_app
+    from .serve.mock import build_mock
 
-    config = _config(args)
-    if args.workers < 1:
-        return _fail("--workers must be at least 1")
     mock = build_mock(config)  # every contract or fixture mistake stops here, before a socket is opened
-    sock = _bind(args.host, args.port)
+    sock = _bind(config.host, config.port)
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     fixtures = sum(len(index.by_name) for index in mock.fixtures.values())
@@ -170,29 +175,29 @@ def serve(args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
-    for warning in mock.spec.warnings:
+    for warning in mock.warnings:
         print(f"mockserver: warning: {warning}", file=sys.stderr)
     gc.freeze()  # the contract, validators and fixtures live for ever: keep them out of every collection's walk
     common = dict(access_log=False, log_level="warning", server_header=False, date_header=False, timeout_graceful_shutdown=3)
-    if args.workers == 1:
+    if config.workers == 1:
         server = uvicorn.Server(uvicorn.Config(create_app(config, mock), lifespan="off", **common))  # type: ignore[arg-type]
         server.run(sockets=[sock])
         return 0
     from uvicorn.supervisors import Multiprocess
 
-    os.environ.update(_environment(config))
-    uv_config = uvicorn.Config("mockserver.app:create_app", factory=True, workers=args.workers, lifespan="off", **common)  # type: ignore[arg-type]
+    os.environ.update(config.to_env())
+    uv_config = uvicorn.Config("mockserver.serve.app:create_app", factory=True, workers=config.workers, lifespan="off", **common)  # type: ignore[arg-type]
     Multiprocess(uv_config, sockets=[sock]).run()
     return 0
 
 
 def fixtures_check(args: argparse.Namespace) -> int:
-    from .app import build_mock
+    from .serve.mock import build_mock
 
     mock = build_mock(Config(spec=args.spec, fixtures=args.fixtures))
     count = sum(len(index.by_name) for index in mock.fixtures.values())
     print(f"mockserver: {count} fixtures valid against {mock.spec.source}")
-    for warning in mock.spec.warnings:
+    for warning in mock.warnings:
         print(f"mockserver: warning: {warning}", file=sys.stderr)
     return 0
 
@@ -201,10 +206,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         if args.command == "serve":
-            return serve(args)
+            return serve(_config(args))
         if args.command == "fixtures":
             return fixtures_check(args)
-        return int(args.handler(args))
+        from .check import commands
+
+        plan: Plan = _from_args(Plan, args, fuzz=args.command == FUZZ)
+        return commands.run(plan, list(argv) if argv is not None else None)
     except (DocumentError, ConfigError) as exc:
         return _fail(str(exc))
     except KeyboardInterrupt:

@@ -1,4 +1,5 @@
-"""Server settings: one dataclass, filled by the CLI or by `MOCKSERVER_*` environment variables (ASGI factory)."""
+"""Server settings: one dataclass, filled by the CLI (each field's metadata is its option) or by `MOCKSERVER_*`
+environment variables (the ASGI factory, worker processes)."""
 
 from __future__ import annotations
 
@@ -6,28 +7,52 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from typing import Any
 
 
 class ConfigError(ValueError):
     pass
 
 
+def option(*flags: str, **argparse: Any) -> dict[str, Any]:
+    """Field metadata for the command line: the flags (none: positional) and argparse keywords. The argparse
+    destination is always the field's name, so an option is added in one place: its field."""
+    return {"cli": {"flags": flags, **argparse}}
+
+
 @dataclass
 class Config:
-    spec: str | None = None  # None: the built-in contract
-    fixtures: str | None = None  # None: the built-in fixtures with the built-in contract, none otherwise
-    seed: int = 0
-    api_key: str | None = field(default=None, repr=False)
-    fixtures_only: bool = False
-    edge_cases: bool = False
-    latency: tuple[int, int] = (0, 0)  # milliseconds, uniform in [min, max]
-    error_rate: float = 0.0
-    cors: bool = True
-    cors_origins: list[str] = field(default_factory=list)  # empty: any origin
-    admin: bool = True
-    admin_prefix: str = "/__mock"
-    journal_size: int = 1000
-    request_log: bool = True
+    spec: str | None = field(default=None, metadata=option(
+        nargs="?", help="YAML/JSON file or http(s) URL (default: the built-in contract)"))
+    fixtures: str | None = field(default=None, metadata=option(
+        "--fixtures", metavar="DIR", help="fixtures folder (default: the built-in fixtures with the built-in contract)"))
+    host: str = field(default="127.0.0.1", metadata=option("--host", help="address to bind (default: 127.0.0.1)"))
+    port: int = field(default=4010, metadata=option(
+        "--port", type="port", help="port (default: 4010; 0 picks a free one)"))
+    seed: int = field(default=0, metadata=option("--seed", type=int, help="another deterministic world of generated data"))
+    api_key: str | None = field(default=None, repr=False, metadata=option(
+        "--api-key", help="require this exact credential (default: $MOCKSERVER_API_KEY; without it any non-empty "
+                          "value passes)"))
+    fixtures_only: bool = field(default=False, metadata=option(
+        "--fixtures-only", action="store_true", help="requests without a fixture answer null where the contract allows it"))
+    edge_cases: bool = field(default=False, metadata=option(
+        "--edge-cases", action="store_true", help="boundary-seeking generated data instead of readable data"))
+    latency: tuple[int, int] = field(default=(0, 0), metadata=option(
+        "--latency", type="latency", metavar="MS|MIN-MAX", help="added latency in milliseconds"))  # uniform in [min, max]
+    error_rate: float = field(default=0.0, metadata=option(
+        "--error-rate", type="rate", metavar="P", help="fraction of requests answered 500/503"))
+    cors: bool = field(default=True, metadata=option("--no-cors", action="store_false", help="no CORS headers at all"))
+    cors_origins: list[str] = field(default_factory=list, metadata=option(
+        "--cors-origin", action="append", metavar="ORIGIN", help="allow only these origins (repeatable)"))  # empty: any
+    admin: bool = field(default=True, metadata=option(
+        "--no-admin", action="store_false", help="turn off the /__mock endpoints"))
+    admin_prefix: str = field(default="/__mock", metadata=option(
+        "--admin-prefix", help="prefix of the admin endpoints (default: /__mock)"))
+    journal_size: int = field(default=1000, metadata=option(
+        "--journal-size", type=int, help="requests kept in the journal (default: 1000)"))
+    request_log: bool = field(default=True, metadata=option(
+        "--no-request-log", action="store_false", help="no per-request log line"))
+    workers: int = field(default=1, metadata=option("--workers", type=int, help="worker processes (default: 1)"))
     max_delay_ms: int = 10_000
     max_body_bytes: int = 1_048_576
 
@@ -40,6 +65,8 @@ class Config:
             raise ConfigError(f"admin prefix must start with '/' and not end with one, got {self.admin_prefix!r}")
         if self.journal_size < 0:
             raise ConfigError("journal size must be >= 0")
+        if self.workers < 1:
+            raise ConfigError("--workers must be at least 1")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -62,6 +89,22 @@ class Config:
             else:
                 values[f.name] = raw
         return cls(**values)  # type: ignore[arg-type]
+
+    def to_env(self) -> dict[str, str]:
+        """The config as MOCKSERVER_* variables (what `from_env` reads back), for worker processes."""
+        env = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None:
+                continue
+            if f.name == "latency":
+                text = f"{value[0]}-{value[1]}"
+            elif f.name == "cors_origins":
+                text = ",".join(value)
+            else:
+                text = str(value)
+            env["MOCKSERVER_" + f.name.upper()] = text
+        return env
 
 
 def _number(kind: type, raw: str, name: str) -> object:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from mockserver.app import create_app
+from mockserver.serve.app import create_app
 from mockserver.config import Config
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-import mockserver.app as app_module
+import mockserver.serve.app as app_module
 from mockserver.config import Config, ConfigError
 from tests.support import CONVERSATION, KEY_HEADER
 
@@ -161,7 +161,7 @@ def test_asgi_factory_reads_the_environment(monkeypatch):
 
 def test_repeated_requests_are_answered_from_memory_but_still_journaled(client_factory, monkeypatch):
     client = client_factory()
-    endpoint = client.app.endpoint
+    endpoint = client.app
     calls = []
     original = endpoint.mock.handle
     monkeypatch.setattr(endpoint.mock, "handle", lambda request: calls.append(request.raw_path) or original(request))
@@ -180,6 +180,6 @@ def test_repeated_requests_are_answered_from_memory_but_still_journaled(client_f
 
 def test_no_memory_of_answers_with_error_injection(client_factory):
     client = client_factory(error_rate=0.5)
-    assert client.app.endpoint.answers is None
+    assert client.app.answers is None
     statuses = {client.get(CONVERSATION + "same", headers=KEY).status_code for _ in range(40)}
     assert 200 in statuses and statuses & {500, 503}

@@ -10,8 +10,8 @@ import jsonschema_rs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mockserver.generation import POOL, Generator
-from mockserver.spec import load_spec
+from mockserver.serve.generation import POOL, Generator
+from mockserver.contract.spec import load_spec
 from tests.support import CONVERSATION, KEY_HEADER, ROOT, SHOP
 
 KEY = {KEY_HEADER: "k"}
@@ -22,7 +22,7 @@ VALID = jsonschema_rs.validator_for(SPEC.schemas.standalone(SCHEMA), validate_fo
 _SCRIPT = """
 import sys
 from starlette.testclient import TestClient
-from mockserver.app import create_app
+from mockserver.serve.app import create_app
 from mockserver.config import Config
 client = TestClient(create_app(Config(request_log=False, seed=int(sys.argv[1]), fixtures="")))
 for i in range(20):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import jsonschema_rs
 import pytest
 
-from mockserver.negotiation import PreferError, parse_prefer
-from mockserver.spec import load_spec
+from mockserver.serve.preferences import PreferError, parse_prefer
+from mockserver.contract.spec import load_spec
 from tests.support import CONVERSATION, KEY_HEADER, SHOP
 
 KEY = {KEY_HEADER: "any-value"}

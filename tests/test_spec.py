@@ -8,9 +8,9 @@ from pathlib import Path
 import jsonschema_rs
 import pytest
 
-from mockserver.documents import DocumentError
-from mockserver.schemas import accepts_null
-from mockserver.spec import load_spec
+from mockserver.contract.documents import DocumentError
+from mockserver.contract.schemas import accepts_null
+from mockserver.contract.spec import load_spec
 from tests.support import ROOT, SHOP
 
 

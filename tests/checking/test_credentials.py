@@ -7,8 +7,9 @@ from urllib.parse import urlencode
 
 import pytest
 
-from mockserver import credentials, reporting
-from mockserver.findings import Request
+from mockserver.contract import security
+from mockserver.check import reporting
+from mockserver.check.findings import Request
 
 DOCUMENT = {"components": {"securitySchemes": {
     "header": {"type": "apiKey", "in": "header", "name": "X-Key"},
@@ -22,9 +23,9 @@ DOCUMENT = {"components": {"securitySchemes": {
 
 
 def test_each_scheme_gets_its_form() -> None:
-    found = {scheme.name: scheme for scheme in credentials.schemes(DOCUMENT)}
+    found = {name: scheme for name, scheme in security.parse_schemes(DOCUMENT, "api.yaml").items() if scheme.fillable}
     assert set(found) == {"header", "query", "bearer", "basic", "oauth", "oidc"}  # digest: nothing to send
-    sent = {name: (s.location, s.parameter, credentials.sent_as(s, "k")) for name, s in found.items()}
+    sent = {name: (s.location, s.parameter, s.wire_value("k")) for name, s in found.items()}
     assert sent == {
         "header": ("header", "X-Key", "k"),
         "query": ("query", "key", "k"),
@@ -38,14 +39,14 @@ def test_each_scheme_gets_its_form() -> None:
 @pytest.mark.parametrize(("key", "pair"),
                          [("secret", ("", "secret")), ("alice:s:e", ("alice", "s:e")), (":pw", ("", "pw"))])
 def test_basic_reads_user_and_password(key: str, pair: tuple[str, str]) -> None:
-    assert credentials.basic_user(key) == pair
+    assert security.basic_user(key) == pair
 
 
 def test_schemathesis_config_holds_the_key_literally() -> None:
     from schemathesis.config import SchemathesisConfig
 
     key = "u${HOME}:p$${x}"  # Schemathesis would read `${HOME}` as an environment variable
-    data = credentials.config(key, credentials.schemes(DOCUMENT))
+    data = security.checker_auth(security.parse_schemes(DOCUMENT, "api.yaml").values(), key)
     assert set(data["headers"]) == {"X-Key"}
     assert set(data["auth"]["openapi"]) == {"query", "bearer", "basic", "oauth", "oidc"}
     config = SchemathesisConfig.from_dict({"base-url": "http://127.0.0.1:1", **data})
@@ -66,7 +67,7 @@ def test_every_form_is_redacted(key: str) -> None:
 
 @pytest.mark.parametrize(("key", "user"), [("plain-key", ":"), ("alice:pw", "")])
 def test_curl_sends_the_variable(key: str, user: str) -> None:
-    basic = credentials.basic_authorization(key)
+    basic = security.basic_authorization(key)
     request = Request("GET", "http://127.0.0.1/x", {"Authorization": basic, "X-Key": f"{key}$`"}, None)
     line = reporting.curl(request, key)
     # The Basic header becomes -u; anything around the key is escaped so the shell expands only the variable

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mockserver import checking
+from mockserver import cli
 
 from . import zoo
 from .conftest import Served
@@ -21,7 +21,7 @@ def test_fuzz_reports_and_stops_in_time(zoo_server: Served, name: str, tmp_path:
                                         capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MOCKSERVER_API_KEY", zoo.KEY)
     started = time.monotonic()
-    code = checking.main(["fuzz", f"{zoo_server.url}/zoo/{name}", "--duration", "3", "--request-timeout", "1",
+    code = cli.main(["fuzz", f"{zoo_server.url}/zoo/{name}", "--duration", "3", "--request-timeout", "1",
                           "--max-examples", "5", "--seed", "1", "--no-progress", "--rate-limit", "50",
                           "--cassette", str(tmp_path / "c.yaml")])
     elapsed = time.monotonic() - started
@@ -34,7 +34,7 @@ def test_fuzz_reports_and_stops_in_time(zoo_server: Served, name: str, tmp_path:
 def test_unreachable_server_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     from .conftest import free_port
 
-    code = checking.main(["check", f"http://127.0.0.1:{free_port()}", "--no-progress", "--request-timeout", "1"])
+    code = cli.main(["check", f"http://127.0.0.1:{free_port()}", "--no-progress", "--request-timeout", "1"])
     assert code == 2
     assert "cannot reach" in capsys.readouterr().out
 
@@ -43,7 +43,7 @@ def test_unreachable_server_is_exit_2(capsys: pytest.CaptureFixture[str]) -> Non
                                   ["check", "http://127.0.0.1:1", "--max-examples", "0"]])
 def test_usage_errors_are_exit_2(argv: list[str]) -> None:
     try:
-        code = checking.main(argv)
+        code = cli.main(argv)
     except SystemExit as exc:  # argparse
         code = int(exc.code or 0)
     assert code == 2
@@ -69,7 +69,7 @@ def test_429_is_waited_out_and_never_a_failure(capsys: pytest.CaptureFixture[str
         await response(scope, receive, send)
 
     with Served(app) as served:
-        code = checking.main(["check", served.url, "--no-progress", "--max-examples", "5", "--seed", "1"])
+        code = cli.main(["check", served.url, "--no-progress", "--max-examples", "5", "--seed", "1"])
     out = capsys.readouterr().out
     assert code == 0, out
     assert "rate-limited" in out

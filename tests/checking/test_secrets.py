@@ -38,7 +38,7 @@ def artefacts(url: str, key: str, tmp_path: Path, *extra: str) -> list[str]:
     found = []
     for command in ("check", "fuzz"):
         junit, cassette = tmp_path / f"{command}.xml", tmp_path / f"{command}.yaml"
-        argv = [sys.executable, "-m", "mockserver.checking", command, url, "--junit-xml", str(junit),
+        argv = [sys.executable, "-m", "mockserver", command, url, "--junit-xml", str(junit),
                 "--max-examples", "5", "--seed", "1", "--api-key", key, *extra]
         if command == "fuzz":
             argv += ["--duration", "3", "--cassette", str(cassette), "--rate-limit", "100"]

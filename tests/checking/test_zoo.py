@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from mockserver import checking, conformance
-from mockserver.app import create_app
+from mockserver import cli
+from mockserver.check import conformance
+from mockserver.serve.app import create_app
 from mockserver.config import Config
-from mockserver.spec import load_spec
+from mockserver.contract.spec import load_spec
 
 from . import zoo
 from .conftest import Served
@@ -44,7 +45,7 @@ def run_args(command: str, tmp_path: Path) -> list[str]:
 def test_flags_each_defect(
     zoo_server: Served, command: str, name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = checking.main([command, f"{zoo_server.url}/zoo/{name}", *run_args(command, tmp_path)])
+    code = cli.main([command, f"{zoo_server.url}/zoo/{name}", *run_args(command, tmp_path)])
     out = capsys.readouterr().out
     assert code == 1, out
     assert f"  {zoo.DEFECTS[name][1]}: " in out, out
@@ -57,7 +58,7 @@ def test_flags_each_defect(
 def test_passes_valid_variants(
     zoo_server: Served, command: str, name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = checking.main([command, f"{zoo_server.url}/zoo/{name}", *run_args(command, tmp_path)])
+    code = cli.main([command, f"{zoo_server.url}/zoo/{name}", *run_args(command, tmp_path)])
     out = capsys.readouterr().out
     assert code == 0, out
     assert "PASSED" in out.splitlines()[-1]
@@ -72,7 +73,7 @@ def test_check_sends_authorization_credentials(
     spec = tmp_path / "auth.json"
     spec.write_text(json.dumps(zoo.AUTH_CONTRACT))
     before = zoo.AUTHORIZED.copy()
-    code = checking.main(["check", f"{zoo_server.url}/zoo/{name}", "--spec", str(spec), *FAST])
+    code = cli.main(["check", f"{zoo_server.url}/zoo/{name}", "--spec", str(spec), *FAST])
     out = capsys.readouterr().out
     assert all(zoo.AUTHORIZED[scheme] > before[scheme] for scheme in zoo.AUTHORIZATION), (zoo.AUTHORIZED, out)
     if zoo.AUTH_VARIANTS[name]:
@@ -121,7 +122,7 @@ def contract_suite_agrees(zoo_server: Served, tmp_path: Path, names: list[str]) 
 
 def test_check_passes_against_our_own_mock(capsys: pytest.CaptureFixture[str]) -> None:
     with Served(create_app(Config(api_key=zoo.KEY, request_log=False))) as mock:
-        code = checking.main(["check", mock.url, *FAST, "--max-examples", "20"])
+        code = cli.main(["check", mock.url, *FAST, "--max-examples", "20"])
     out = capsys.readouterr().out
     assert code == 0, out
 
@@ -130,6 +131,6 @@ def test_formats_are_checked() -> None:
     # "yesterday" as a date-time fails: Schemathesis validates formats in response bodies, and so do we
     with Served(zoo.app) as served:
         plan = conformance.Plan(f"{served.url}/zoo/bad_date_time", api_key=zoo.KEY, seed=1, max_examples=3)
-        report = conformance.run(plan, load_spec(None).document)
+        report = conformance.run(plan, load_spec(None))
     [finding] = report.findings
     assert finding.message == 'at created_at: "yesterday" is not a "date-time"'

@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import mockserver.app as app_module
+import mockserver.serve.app as app_module
 from mockserver import Config, DocumentError, create_app
-from mockserver.problems import PROBLEM_JSON
+from mockserver.serve.problems import PROBLEM_JSON
 
 from .support import CONVERSATION, KEY, KEY_HEADER, ROOT, copy_builtin_fixtures, report
 

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis import GenerationMode
 
 from mockserver import Config, create_app
-from mockserver.spec import Operation, builtin
+from mockserver.contract.spec import Operation, builtin
 
 from .support import KEY, ROOT, report
 

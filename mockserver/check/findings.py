@@ -1,9 +1,8 @@
-"""What a check or fuzz run yields: `Finding`s gathered in a `Report`, and how a Schemathesis failure, a transport
-error or a response becomes a finding.
+"""What a check or fuzz run yields: `Finding`s gathered in a `Report`, and how a failure (as `FailureInfo`, plain
+data from engine.py), a transport error or a response becomes a finding.
 
 Rules: one finding per distinct failure (`Finding.key`), counted, never listed twice; a schema failure names the
 innermost reason and where it is, not the whole value; bodies and messages are cut short for a one-screen report.
-Schemathesis is imported inside functions.
 """
 
 from __future__ import annotations
@@ -12,7 +11,26 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import jsonschema_rs
+
 from . import throttling
+
+
+@dataclass
+class FailureInfo:
+    """A failed check, as plain data (engine.py fills it from the checker's own failure object)."""
+
+    kind: str  # the failure's class name, e.g. "JsonSchemaError", "IgnoredAuth"
+    title: str
+    message: str
+    operation: str = ""
+    key: str = ""  # what the checker itself uses to tell two failures of a kind apart
+    schema: bool = False  # a body that violates its schema: the fields below are set
+    instance_path: list[Any] = field(default_factory=list)
+    schema_path: list[Any] = field(default_factory=list)
+    instance: Any = None
+    validation_message: str = ""
+    root_schema: dict[str, Any] | None = None
 
 
 @dataclass
@@ -84,16 +102,16 @@ class Progress:
     seconds: float
 
 
-def from_failure(failure: Any, check: str, operation: str, interaction: Any) -> Finding:
-    """A failed Schemathesis check, with the request that showed it."""
+def from_failure(failure: FailureInfo, check: str, operation: str, request: Request | None, response: Any) -> Finding:
+    """A failed check, with the request that showed it and what came back."""
     return Finding(
         operation=failure.operation or operation,
         check=check,
         title=failure.title,
         message=_message(failure),
         distinct=_distinct(failure),
-        received=received(interaction.response if interaction is not None else None),
-        request=as_request(interaction.request) if interaction is not None else None,
+        received=received(response),
+        request=request,
     )
 
 
@@ -134,29 +152,25 @@ def one_line(value: object) -> str:
     return _short(str(value), 400)
 
 
-def _distinct(failure: Any) -> str:
-    from schemathesis.openapi.checks import JsonSchemaError
-
-    if type(failure).__name__ == "IgnoredAuth":
+def _distinct(failure: FailureInfo) -> str:
+    if failure.kind == "IgnoredAuth":
         return "IgnoredAuth"  # one verdict per operation, however many requests showed it
-    if isinstance(failure, JsonSchemaError):
+    if failure.schema:
         # The same broken field in a hundred bodies is one failure: where it is and which keyword, not the value
         return _schema_detail(failure)[1]
-    return f"{type(failure).__name__}:{getattr(failure, '_unique_key', '') or failure.message}"
+    return f"{failure.kind}:{failure.key or failure.message}"
 
 
-def _message(failure: Any) -> str:
-    from schemathesis.openapi.checks import JsonSchemaError
-
-    if isinstance(failure, JsonSchemaError):
+def _message(failure: FailureInfo) -> str:
+    if failure.schema:
         return _schema_detail(failure)[0]
-    return str(failure.message).strip() or failure.title
+    return failure.message.strip() or failure.title
 
 
-def _schema_detail(failure: Any) -> tuple[str, str]:
+def _schema_detail(failure: FailureInfo) -> tuple[str, str]:
     """The innermost reason a body fails its schema (`anyOf [Thing, null]` alone says only "not valid"), and a key
     naming where it failed."""
-    root = getattr(failure, "_root_schema", None)
+    root = failure.root_schema
     path, schema_path = list(failure.instance_path), list(failure.schema_path)
     reason = _tidy(failure.validation_message or failure.message, failure.instance)
     if isinstance(root, dict):
@@ -171,8 +185,6 @@ def _innermost(
     root: dict[str, Any], schema_path: list[Any], instance: Any, depth: int
 ) -> tuple[list[Any], str, list[Any]] | None:
     """Follow a failed anyOf/oneOf into the branch that fits the value's type: (path, message, schema path)."""
-    import jsonschema_rs
-
     if depth > 5 or not schema_path or schema_path[-1] not in ("anyOf", "oneOf"):
         return None
     node: Any = root

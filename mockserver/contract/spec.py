@@ -1,9 +1,10 @@
-"""Loading an OpenAPI 3.0/3.1 document into `Operation`s: the only module that knows OpenAPI's layout.
+"""Loading an OpenAPI 3.0/3.1 document into a `Spec` of `Operation`s: the only module that knows OpenAPI's layout.
 
 Rules: external `$ref`s (relative files, URLs) are bundled into the document's `components` first, so everything
-after works on one self-contained document (the same one `check` hands to Schemathesis). Non-schema `$ref`s
-(parameters, responses, ...) are inlined; schema `$ref`s become `$defs` (see schemas.py). Every user mistake raises
-`SpecError` naming the file, the JSON pointer and the reason.
+after works on one self-contained document (the same one `check` hands to its engine). Non-schema `$ref`s
+(parameters, responses, ...) are inlined; schema `$ref`s become `$defs` (see schemas.py); security schemes are read
+by security.py. Every user mistake raises `DocumentError` naming the file, the JSON pointer and the reason. Both
+products take the `Spec`, never the raw document, for anything the model answers (operations, prefix, security).
 """
 
 from __future__ import annotations
@@ -20,13 +21,14 @@ from referencing.exceptions import Unresolvable
 from . import documents
 from .documents import DocumentError, pointer
 from .schemas import Schema, SchemaSet, lookup
+from .security import SecurityScheme, parse_schemes
 
-SpecError = DocumentError
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _OPAQUE = Specification.OPAQUE
-BUILTIN = Path(__file__).resolve().parent.parent / "contracts" / "builtin.yaml"
+_PACKAGE = Path(__file__).resolve().parent.parent
+BUILTIN = _PACKAGE.parent / "contracts" / "builtin.yaml"
 if not BUILTIN.exists():  # installed as a wheel: contracts/ and fixtures/ ship inside the package
-    BUILTIN = Path(__file__).resolve().parent / "_builtin" / "contracts" / "builtin.yaml"
+    BUILTIN = _PACKAGE / "_builtin" / "contracts" / "builtin.yaml"
 
 
 @dataclass
@@ -53,15 +55,6 @@ class Response:
 
 
 @dataclass
-class SecurityScheme:
-    name: str
-    type: str  # apiKey | http | oauth2 | openIdConnect | mutualTLS
-    location: str = "header"  # apiKey: header | query | cookie
-    parameter: str = "Authorization"  # apiKey parameter name
-    scheme: str = ""  # http: bearer | basic | ...
-
-
-@dataclass
 class Operation:
     method: str  # upper case
     path: str  # template, without the server prefix
@@ -77,6 +70,19 @@ class Operation:
     def __post_init__(self) -> None:
         self.key = f"{self.method} {self.path}"
 
+    @property
+    def requires_auth(self) -> bool:
+        """Whether every alternative needs credentials (an empty requirement `{}` makes them optional)."""
+        return bool(self.security)
+
+    def named(self, name: str) -> bool:
+        """Whether `name` is this operation's operationId, "METHOD /path" or its path (any case)."""
+        return name.lower() in (self.operation_id.lower(), self.key.lower(), self.path.lower())
+
+    def response_for(self, status: int) -> Response | None:
+        """The documented response for a status: exact code, then range (4XX), then default."""
+        return self.responses.get(str(status)) or self.responses.get(f"{str(status)[0]}XX") or self.responses.get("default")
+
 
 @dataclass
 class Spec:
@@ -86,6 +92,7 @@ class Spec:
     prefix: str
     operations: list[Operation]
     schemas: SchemaSet
+    security_schemes: dict[str, SecurityScheme] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
     def find(self, name: str) -> Operation | None:
@@ -94,6 +101,17 @@ class Spec:
             if name in (op.operation_id, op.key) or name.upper() == op.key.upper():
                 return op
         return None
+
+    def select(self, names: list[str]) -> list[Operation]:
+        """The operations any of `names` designates (operationId, "METHOD /path" or a path); all when empty.
+        A name that designates nothing raises `LookupError` with that name."""
+        wanted = [name.strip() for name in names if name.strip()]
+        if not wanted:
+            return list(self.operations)
+        for name in wanted:
+            if not any(op.named(name) for op in self.operations):
+                raise LookupError(name)
+        return [op for op in self.operations if any(op.named(name) for name in wanted)]
 
 
 def builtin() -> tuple[str, str]:
@@ -106,12 +124,12 @@ def load_spec(source: str | Path | None = None) -> Spec:
     source = builtin()[0] if source is None else str(source)
     data = documents.load(source)
     if not isinstance(data, dict):
-        raise SpecError(source, "", "not an OpenAPI document (top level is not a mapping)")
+        raise DocumentError(source, "", "not an OpenAPI document (top level is not a mapping)")
     version = data.get("openapi")
     if "swagger" in data:
-        raise SpecError(source, "/swagger", "Swagger/OpenAPI 2.0 is not supported; convert it to OpenAPI 3")
+        raise DocumentError(source, "/swagger", "Swagger/OpenAPI 2.0 is not supported; convert it to OpenAPI 3")
     if not isinstance(version, str) or not re.fullmatch(r"3\.[01]\.\d+(-.+)?", version):
-        raise SpecError(source, "/openapi", f"expected an OpenAPI version 3.0.x or 3.1.x, got {version!r}")
+        raise DocumentError(source, "/openapi", f"expected an OpenAPI version 3.0.x or 3.1.x, got {version!r}")
     document = _bundle(data, source)
     return _build(document, source, version)
 
@@ -163,14 +181,14 @@ def _bundle(root: dict[str, Any], source: str) -> dict[str, Any]:
         fragment = unquote(fragment)
         if uri == root_uri:
             if lookup(root, fragment) is None and fragment:
-                raise SpecError(file, where, f"$ref {value!r} points nowhere")
+                raise DocumentError(file, where, f"$ref {value!r} points nowhere")
             return "#" + fragment
         if target in keys:
             return "#/components/" + keys[target]
         try:
             resolved = registry.resolver(base_uri=base).lookup(value)
         except _Unretrievable as exc:
-            raise SpecError(file, where, f"$ref {value!r}: {exc.error}") from None
+            raise DocumentError(file, where, f"$ref {value!r}: {exc.error}") from None
         except Unresolvable as exc:
             cause: BaseException | None = exc
             for _ in range(5):  # referencing wraps our error twice: Unresolvable <- Unretrievable <- _Unretrievable
@@ -178,8 +196,8 @@ def _bundle(root: dict[str, Any], source: str) -> dict[str, Any]:
                     break
                 cause = cause.__cause__ or cause.__context__
             if isinstance(cause, _Unretrievable):
-                raise SpecError(file, where, f"$ref {value!r}: {cause.error}") from None
-            raise SpecError(file, where, f"$ref {value!r} points nowhere") from None
+                raise DocumentError(file, where, f"$ref {value!r}: {cause.error}") from None
+            raise DocumentError(file, where, f"$ref {value!r} points nowhere") from None
         stem = Path(urlparse(uri).path).stem
         name = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{stem}_{fragment.rsplit('/', 1)[-1]}" if fragment else stem)
         section = _section(where)
@@ -223,6 +241,7 @@ class _Builder:
         self.document = document
         self.file = source
         self.schemas = SchemaSet(document, source, openapi30=version.startswith("3.0"))
+        self.security_schemes = parse_schemes(document, source)
         self.warnings: list[str] = []
 
     def deref(self, node: Any, where: str) -> tuple[Any, str]:
@@ -231,18 +250,18 @@ class _Builder:
         while isinstance(node, dict) and isinstance(node.get("$ref"), str):
             ref = node["$ref"]
             if ref in seen:
-                raise SpecError(self.file, where, f"$ref {ref!r} refers to itself")
+                raise DocumentError(self.file, where, f"$ref {ref!r} refers to itself")
             seen.add(ref)
             target = lookup(self.document, ref[1:]) if ref.startswith("#") else None
             if target is None:
-                raise SpecError(self.file, where + "/$ref", f"$ref {ref!r} points nowhere")
+                raise DocumentError(self.file, where + "/$ref", f"$ref {ref!r} points nowhere")
             node, where = target, ref[1:]
         return node, where
 
     def mapping(self, node: Any, where: str, what: str) -> dict[str, Any]:
         node, where = self.deref(node, where)
         if not isinstance(node, dict):
-            raise SpecError(self.file, where, f"{what} must be a mapping")
+            raise DocumentError(self.file, where, f"{what} must be a mapping")
         return node
 
     def schema(self, node: Any, where: str) -> Schema:
@@ -267,26 +286,16 @@ class _Builder:
 
     def security(self, requirements: Any, where: str) -> list[list[SecurityScheme]]:
         if not isinstance(requirements, list):
-            raise SpecError(self.file, where, "security must be a list of requirement objects")
-        components = (self.document.get("components") or {}).get("securitySchemes") or {}
+            raise DocumentError(self.file, where, "security must be a list of requirement objects")
         alternatives = []
         for i, requirement in enumerate(requirements):
             if not isinstance(requirement, dict):
-                raise SpecError(self.file, f"{where}/{i}", "a security requirement must be a mapping")
+                raise DocumentError(self.file, f"{where}/{i}", "a security requirement must be a mapping")
             schemes = []
             for name in requirement:
-                if name not in components:
-                    raise SpecError(self.file, f"{where}/{i}/{documents.escape(name)}", f"unknown security scheme {name!r}")
-                obj = self.mapping(components[name], pointer("components", "securitySchemes", name), "a security scheme")
-                schemes.append(
-                    SecurityScheme(
-                        name=name,
-                        type=str(obj.get("type", "")),
-                        location=str(obj.get("in", "header")),
-                        parameter=str(obj.get("name", "Authorization")),
-                        scheme=str(obj.get("scheme", "bearer" if obj.get("type") in ("oauth2", "openIdConnect") else "")),
-                    )
-                )
+                if name not in self.security_schemes:
+                    raise DocumentError(self.file, f"{where}/{i}/{documents.escape(name)}", f"unknown security scheme {name!r}")
+                schemes.append(self.security_schemes[name])
             if not schemes:
                 return []  # an empty requirement {} makes the operation public
             alternatives.append(schemes)
@@ -296,14 +305,14 @@ class _Builder:
         if items is None:
             return {}
         if not isinstance(items, list):
-            raise SpecError(self.file, where, "parameters must be a list")
+            raise DocumentError(self.file, where, "parameters must be a list")
         out = {}
         for i, raw in enumerate(items):
             obj = self.mapping(raw, f"{where}/{i}", "a parameter")
             w = f"{where}/{i}"
             name, location = obj.get("name"), obj.get("in")
             if not isinstance(name, str) or location not in ("path", "query", "header", "cookie"):
-                raise SpecError(self.file, w, "a parameter needs a string 'name' and 'in' of path, query, header, cookie")
+                raise DocumentError(self.file, w, "a parameter needs a string 'name' and 'in' of path, query, header, cookie")
             if "schema" in obj:
                 schema = self.schema(obj["schema"], w + "/schema")
             elif "content" in obj:
@@ -326,7 +335,7 @@ class _Builder:
         for path, item in paths.items():
             wp = pointer("paths", path)
             if not isinstance(path, str) or not path.startswith("/"):
-                raise SpecError(self.file, wp, "a path must start with '/'")
+                raise DocumentError(self.file, wp, "a path must start with '/'")
             item = self.mapping(item, wp, "a path item")
             shared = self.parameters(item.get("parameters"), wp + "/parameters")
             for method in METHODS:
@@ -339,7 +348,7 @@ class _Builder:
                     params.setdefault(("path", name), Parameter(name, "path", True, {"type": "string"}, "simple", False))
                 op_id = obj.get("operationId") or f"{method.upper()} {path}"
                 if op_id in seen_ids:
-                    raise SpecError(self.file, w + "/operationId", f"duplicate operationId {op_id!r} (also at {seen_ids[op_id]})")
+                    raise DocumentError(self.file, w + "/operationId", f"duplicate operationId {op_id!r} (also at {seen_ids[op_id]})")
                 seen_ids[op_id] = w
                 body, body_required, body_media = None, False, []
                 if "requestBody" in obj:
@@ -354,7 +363,7 @@ class _Builder:
                     wr = f"{w}/responses/{status}"
                     status = str(status)
                     if not re.fullmatch(r"[1-5](\d\d|XX)|default", status):
-                        raise SpecError(self.file, wr, f"{status!r} is not a status code, a range like 4XX, or default")
+                        raise DocumentError(self.file, wr, f"{status!r} is not a status code, a range like 4XX, or default")
                     resp = self.mapping(resp, wr, "a response")
                     headers = {}
                     for hname, header in (resp.get("headers") or {}).items():
@@ -389,4 +398,5 @@ def _prefix(document: dict[str, Any]) -> str:
 def _build(document: dict[str, Any], source: str, version: str) -> Spec:
     builder = _Builder(document, source, version)
     operations = builder.operations()
-    return Spec(source, document, version, _prefix(document), operations, builder.schemas, builder.warnings)
+    return Spec(source, document, version, _prefix(document), operations, builder.schemas, builder.security_schemes,
+                builder.warnings)

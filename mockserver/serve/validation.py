@@ -12,8 +12,8 @@ from typing import Any
 import jsonschema_rs
 import orjson
 
-from .schemas import Schema, SchemaSet
-from .spec import Operation, Parameter
+from ..contract.schemas import Schema, SchemaSet
+from ..contract.spec import Operation, Parameter
 
 MAX_VIOLATIONS = 20
 _ANNOTATIONS = frozenset({"title", "description", "examples", "example", "default", "deprecated", "readOnly", "writeOnly", "$comment"})

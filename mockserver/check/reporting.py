@@ -1,9 +1,10 @@
 """What a `Report` becomes for people and for CI: the text report, curl lines, JUnit XML, a VCR cassette, progress.
 
 Rules: everything written goes through `redact`, which replaces the API key, in every form it takes on the wire
-(`credentials.secrets`: as is, URL-encoded, the base64 of a Basic header), with `$MOCKSERVER_API_KEY` wherever it
+(`security.wire_forms`: as is, URL-encoded, the base64 of a Basic header), with `$MOCKSERVER_API_KEY` wherever it
 appears (a server may echo it back in a body); curl lines put that variable in double quotes so the shell expands
-it, and turn a Basic header into `-u`. Report text goes to stdout, progress to stderr.
+it, and use curl's own spelling of a credential where it has one (`-u`). Report text goes to stdout, progress to
+stderr.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import IO, Any
 
-from . import credentials
+from ..contract import security
+from . import engine
 from .findings import Finding, Progress, Report, Request
 
 KEY_VARIABLE = "$MOCKSERVER_API_KEY"
@@ -31,15 +33,11 @@ def redact(text: str, key: str | None) -> str:
 
 def curl(request: Request, key: str | None) -> str:
     parts = ["curl", "-X", request.method, _quote(request.url, key)]
-    basic = credentials.basic_authorization(key) if key else None
     for name, value in request.headers.items():
         if name.lower() in _NOISE or (name.lower() == "accept" and value == "*/*"):
             continue
-        if name.lower() == "authorization" and value == basic:
-            # curl builds the same header from user:password, and the shell fills in the key
-            parts += ["-u", f'"{KEY_VARIABLE}"' if ":" in str(key) else f'":{KEY_VARIABLE}"']
-            continue
-        parts += ["-H", _quote(f"{name}: {value}", key)]
+        own = security.curl_option(name, value, key, KEY_VARIABLE) if key else None
+        parts += own if own is not None else ["-H", _quote(f"{name}: {value}", key)]
     if request.body:
         parts += ["--data-binary", _quote(request.body.decode("utf-8", "replace"), key)]
     return " ".join(parts)
@@ -55,7 +53,7 @@ def _quote(value: str, key: str | None) -> str:
 
 
 def _secrets(key: str) -> re.Pattern[str]:
-    return re.compile("|".join(re.escape(secret) for secret in credentials.secrets(key)))
+    return re.compile("|".join(re.escape(secret) for secret in security.wire_forms(key)))
 
 
 def render(report: Report, command: str, key: str | None) -> str:
@@ -136,16 +134,9 @@ def write_junit(report: Report, path: str | Path, command: str, key: str | None,
 
 
 def write_cassette(report: Report, path: str | Path, command: str, key: str | None) -> int:
-    """The failing scenarios as a Schemathesis VCR cassette (`st replay` reads it); returns how many."""
-    from schemathesis.config import OutputConfig
-    from schemathesis.reporting.vcr import VcrWriter
-
+    """The failing scenarios as a VCR cassette (`st replay` reads it); returns how many."""
     buffer = io.StringIO()
-    writer = VcrWriter(output=buffer, config=OutputConfig())
-    writer.open(seed=report.seed, command=command)
-    for recorder in report.recorders:
-        writer.write(recorder)
-    writer.close()
+    engine.write_vcr(report.recorders, buffer, report.seed, command)
     # Sanitisation already filters credential-looking headers; the key can still hide elsewhere (an echoed body)
     Path(path).write_text(redact(buffer.getvalue(), key), encoding="utf-8")
     return len(report.recorders)

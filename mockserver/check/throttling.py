@@ -50,16 +50,16 @@ class Pacer:
 
     def __init__(self, rate: float | None) -> None:
         self.interval = 1.0 / rate if rate else 0.0
-        self._next = 0.0
-        self._lock = threading.Lock()
+        self.next_slot = 0.0
+        self.lock = threading.Lock()
 
     def wait(self, stopped: Callable[[], bool]) -> None:
         if not self.interval:
             return
-        with self._lock:
+        with self.lock:
             now = time.monotonic()
-            slot = max(now, self._next)
-            self._next = slot + self.interval
+            slot = max(now, self.next_slot)
+            self.next_slot = slot + self.interval
         _sleep(slot - now, stopped)
 
 
@@ -74,12 +74,16 @@ class Limits:
     on_budget_spent: Callable[[], None] = lambda: None
 
 
+Adopt = Callable[[requests.Response, bytes], None]  # hands a body read here to `requests` (engine.adopt_body)
+
+
 class GuardedAdapter(HTTPAdapter):
-    def __init__(self, limits: Limits, counters: Counters, pacer: Pacer) -> None:
+    def __init__(self, limits: Limits, counters: Counters, pacer: Pacer, adopt: Adopt) -> None:
         super().__init__(max_retries=0)
         self.limits = limits
         self.counters = counters
         self.pacer = pacer
+        self.adopt = adopt
 
     def send(  # type: ignore[override]  # same call, looser annotations
         self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None, **kwargs: Any
@@ -87,21 +91,21 @@ class GuardedAdapter(HTTPAdapter):
         limits = self.limits
         timeout = limits.timeout if timeout is None else timeout
         for attempt in range(RATE_LIMIT_RETRIES + 1):
-            self._take_slot(request)
+            self.take_slot(request)
             started = time.monotonic()
             response = super().send(request, stream=True, timeout=timeout, **kwargs)
-            self._read_body(response, started)
+            self.read_body(response, started)
             if response.status_code != 429:
                 return response
             with self.counters.lock:
                 self.counters.rate_limited += 1
             delay = retry_after(response.headers.get("Retry-After"))
-            if delay is None or attempt == RATE_LIMIT_RETRIES or not self._can_wait(delay):
+            if delay is None or attempt == RATE_LIMIT_RETRIES or not self.can_wait(delay):
                 return response
             _sleep(delay, limits.stopped)
         return response  # pragma: no cover - the loop always returns
 
-    def _take_slot(self, request: requests.PreparedRequest) -> None:
+    def take_slot(self, request: requests.PreparedRequest) -> None:
         limits = self.limits
         if limits.stopped() or (limits.deadline is not None and time.monotonic() >= limits.deadline):
             raise BudgetSpent(RuntimeError("the run is over; request not sent"), request=request)
@@ -116,11 +120,11 @@ class GuardedAdapter(HTTPAdapter):
             raise BudgetSpent(RuntimeError(f"--max-requests {limits.max_requests} reached; not sent"), request=request)
         self.pacer.wait(limits.stopped)
 
-    def _can_wait(self, delay: float) -> bool:
+    def can_wait(self, delay: float) -> bool:
         deadline = self.limits.deadline
         return delay <= MAX_RETRY_AFTER and (deadline is None or time.monotonic() + delay < deadline)
 
-    def _read_body(self, response: requests.Response, started: float) -> None:
+    def read_body(self, response: requests.Response, started: float) -> None:
         limits = self.limits
         chunks: list[bytes] = []
         size = 0
@@ -146,8 +150,7 @@ class GuardedAdapter(HTTPAdapter):
             response.close()
             # urllib3's errors become the requests errors the engine knows how to report
             raise requests.exceptions.ConnectionError(exc, request=response.request) from exc
-        response._content = b"".join(chunks)  # type: ignore[attr-defined]
-        response._content_consumed = True  # type: ignore[attr-defined]
+        self.adopt(response, b"".join(chunks))
         response.raw.release_conn()
 
 
@@ -165,9 +168,10 @@ def retry_after(value: str | None) -> float | None:
         return None
 
 
-def make_session(limits: Limits, counters: Counters, pacer: Pacer, base: requests.Session | None = None) -> Any:
+def make_session(limits: Limits, counters: Counters, pacer: Pacer, adopt: Adopt,
+                 base: requests.Session | None = None) -> Any:  # fmt: skip
     session = base if base is not None else requests.Session()
-    adapter = GuardedAdapter(limits, counters, pacer)
+    adapter = GuardedAdapter(limits, counters, pacer, adopt)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session

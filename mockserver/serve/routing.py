@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import unquote_to_bytes
 
-from .spec import Operation
+from ..contract.spec import Operation
 
 FULL, METHOD, NONE = "full", "method", "none"
 

@@ -16,9 +16,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import jsonschema_rs
-import orjson
 
-from .schemas import Schema, SchemaSet
+from ..contract.schemas import Schema, SchemaSet
+from .encoding import serializable
 
 POOL = 32
 MAX_DEPTH = 5
@@ -40,16 +40,6 @@ class GenerationError(Exception):
 def seed_of(*parts: object) -> int:
     digest = hashlib.blake2b("\x1f".join(map(str, parts)).encode("utf-8", "surrogatepass"), digest_size=8).digest()
     return int.from_bytes(digest, "big")
-
-
-def dumps(value: Any) -> bytes:
-    """JSON bytes; falls back to the standard library for what orjson refuses (huge integers)."""
-    try:
-        return orjson.dumps(value)
-    except TypeError:
-        import json
-
-        return json.dumps(value, ensure_ascii=True).encode()
 
 
 class Generator:
@@ -94,14 +84,14 @@ class Generator:
                     value = _Walker(self.schemas, rng, mode).walk(schema, "", 0)
             except (GenerationError, RecursionError):
                 continue
-            if validator.is_valid(value) and _serializable(value):
+            if validator.is_valid(value) and serializable(value):
                 return value
         for attempt in range(20):  # last resort: whatever hypothesis-jsonschema finds valid
             try:
                 value = self._hypothesis(key, schema, random.Random(seed_of(self.seed, key, slot, "h", attempt)))
             except GenerationError:
                 break
-            if validator.is_valid(value) and _serializable(value):
+            if validator.is_valid(value) and serializable(value):
                 return value
         raise GenerationError(f"could not generate a value valid against schema {key}")
 
@@ -122,14 +112,6 @@ class Generator:
 
 
 _MISSING = object()
-
-
-def _serializable(value: Any) -> bool:
-    try:
-        orjson.dumps(value)
-    except TypeError:
-        return False
-    return True
 
 
 def _strategy(schema: Schema) -> Any:

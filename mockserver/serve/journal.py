@@ -16,21 +16,11 @@ from collections import deque
 from typing import Any, TextIO
 from urllib.parse import unquote
 
-from .spec import Spec
-
 REDACTED = "[redacted]"
 _SECRET_NAME = re.compile(r"auth|key|token|secret|passw|session|cookie|credential", re.I)
 _MAX_FIELD = 2048
 MIN_SECRET = 4  # shorter values are redacted by name only: "k" would otherwise eat every "k" in the journal
 _MAX_ITEMS = 100
-
-
-def secret_names(spec: Spec) -> set[str]:
-    names = {"authorization", "proxy-authorization", "cookie", "set-cookie"}
-    for op in spec.operations:
-        for alternative in op.security:
-            names.update(s.parameter.lower() for s in alternative if s.type == "apiKey")
-    return names
 
 
 def _clip(text: str) -> str:
@@ -97,6 +87,7 @@ class Journal:
         operation: str,
         ms: float,
         secrets: list[str],
+        note: str = "",
     ) -> None:
         self.total += 1
         if self.entries.maxlen == 0:
@@ -113,6 +104,7 @@ class Journal:
                 "status": status,
                 "source": source,
                 "operation": operation,
+                "note": _clip(redact._scrub(note, active)) if note else "",
                 "ms": round(ms, 3),
             }
         )

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import documents
-from .documents import DocumentError, escape
-from .generation import dumps
-from .spec import Operation, Spec
+from ..contract import documents
+from ..contract.documents import DocumentError, escape
+from ..contract.spec import Operation, Spec
+from .encoding import dumps
 from .validation import compile_schema, deepest
 
 SUFFIXES = (".yaml", ".yml", ".json")
@@ -188,17 +188,8 @@ def _parse(item: Any, file: str, base: str, spec: Spec, default_name: str) -> Fi
     )
 
 
-def documented(operation: Operation, status: int) -> Any:
-    """The contract's response for a status: exact code, then range (4XX), then default."""
-    return (
-        operation.responses.get(str(status))
-        or operation.responses.get(f"{str(status)[0]}XX")
-        or operation.responses.get("default")
-    )
-
-
 def _check_body(operation: Operation, status: int, has_body: bool, body: Any, when: str, spec: Spec, file: str, where: str) -> None:
-    response = documented(operation, status)
+    response = operation.response_for(status)
     if response is None:
         if when == "unauthorized":
             return  # a 401 the contract does not document: nothing to check the body against

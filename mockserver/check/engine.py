@@ -1,0 +1,334 @@
+"""Schemathesis, as the rest of `check/` sees it: the only module that imports it or touches a private name of it
+(or of `requests`). Loading a contract, its configuration, cases, failures, the engine on a daemon thread and the
+VCR writer all go through here; everything else works on plain data (`findings.FailureInfo`, dicts, strings).
+
+Rules: Schemathesis is imported inside functions, so `mockserver serve` starts fast. The caller's thread only waits
+on a queue, so a stuck request or Ctrl-C can never hang it; `--duration` stops the engine when spent, and a watchdog
+gives up on the engine `GRACE` seconds plus one request timeout after that; an interrupted run still returns the
+report it has. `tests/check/test_engine.py` fails loudly when a private name used here disappears.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import IO, TYPE_CHECKING, Any
+
+from .findings import FailureInfo, Finding, Progress, Report, as_request, from_failure, from_transport_error, one_line
+
+if TYPE_CHECKING:
+    import requests
+    from schemathesis.engine.core import EventStream
+
+GRACE = 5.0  # seconds past --duration before the watchdog stops waiting for the engine
+# Private names this module relies on, checked by the canary test: (importable object path, attribute)
+PRIVATE = (
+    ("schemathesis.engine.core.Engine", "_create_execution_plan"),
+    ("schemathesis.generation.case.Case", "_has_explicit_auth"),
+    ("schemathesis.core.failures.Failure", "_unique_key"),
+    ("schemathesis.openapi.checks.JsonSchemaError", "_root_schema"),
+    ("requests.models.Response", "_content"),
+)
+
+
+# --- contract and configuration -----------------------------------------------------------------------------------
+
+
+def configure(data: dict[str, Any]) -> Any:
+    """A Schemathesis configuration from the dict form of its `schemathesis.toml`."""
+    from schemathesis.config import SchemathesisConfig
+
+    return SchemathesisConfig.from_dict(data)
+
+
+def load(document: dict[str, Any], config: Any, *, filter_failure: Callable[..., bool],
+         before_add_examples: Callable[..., None] | None) -> Any:  # fmt: skip
+    """The contract as a Schemathesis schema, with our hooks (see rules.py)."""
+    import schemathesis
+
+    schema = schemathesis.openapi.from_dict(document, config=config)
+    schema.hooks.register_hook_with_name(filter_failure, "filter_failure")
+    if before_add_examples is not None:
+        schema.hooks.register_hook_with_name(before_add_examples, "before_add_examples")
+    return schema
+
+
+def set_max_time(schema: Any, seconds: int) -> None:
+    schema.config.max_time = seconds
+
+
+def operations(schema: Any) -> Iterator[Any]:
+    for result in schema.get_all_operations():
+        yield result.ok()
+
+
+def label(operation: Any) -> str:
+    return str(operation.label)
+
+
+def documents_status(operation: Any, status: int) -> bool:
+    return operation.responses.find_by_status_code(status) is not None
+
+
+# --- cases --------------------------------------------------------------------------------------------------------
+
+
+def first_case(operation: Any) -> Any:
+    """Any valid case of an operation, fast (no shrinking, no explaining); None when none can be generated."""
+    from hypothesis import HealthCheck, Phase, find, settings
+
+    try:
+        return find(
+            operation.as_strategy(),
+            lambda _: True,
+            settings=settings(database=None, max_examples=1, phases=[Phase.generate], derandomize=True,
+                              suppress_health_check=list(HealthCheck)),  # fmt: skip
+        )
+    except Exception:  # an operation Schemathesis cannot generate for is reported by the engine itself
+        return None
+
+
+def parameters(operation: Any) -> list[tuple[str, str, dict[str, Any]]]:
+    """(location, name, schema) of each parameter of an operation."""
+    found = []
+    for parameter in operation.iter_parameters():
+        definition = parameter.definition if hasattr(parameter, "definition") else {}
+        schema = definition.get("schema", {}) if isinstance(definition, dict) else {}
+        location = str(getattr(parameter.location, "value", parameter.location))
+        found.append((location, str(parameter.name), schema if isinstance(schema, dict) else {}))
+    return found
+
+
+def case_with(operation: Any, base: Any, location: str, name: str, value: str) -> Any:
+    """A copy of case `base` whose parameter `name` in `location` is `value` (a path value already encoded)."""
+    from schemathesis.core import NOT_SET
+
+    parts = {"path": dict(base.path_parameters or {}), "query": dict(base.query or {}), "header": dict(base.headers or {})}
+    parts[location][name] = value
+    kwargs: dict[str, Any] = {
+        "path_parameters": parts["path"],
+        "query": parts["query"] or None,
+        "headers": parts["header"] or None,
+        "cookies": dict(base.cookies) if base.cookies else None,
+        "media_type": base.media_type,
+    }
+    if base.body is not NOT_SET:
+        kwargs["body"] = base.body
+    case = operation.Case(**kwargs)
+    # Configured credentials came along with the copied parts: say so, or `ignored_auth` takes them for generated ones
+    case._has_explicit_auth = base._has_explicit_auth
+    return case
+
+
+def request_kwargs(case: Any, base_url: str) -> dict[str, Any]:
+    """What `requests.Session.request` takes to send a case."""
+    return dict(case.as_transport_kwargs(base_url=base_url))
+
+
+def case_operation_label(case: Any) -> str:
+    return str(case.operation.label)
+
+
+# --- failures -----------------------------------------------------------------------------------------------------
+
+
+def is_undefined_status(failure: Any) -> bool:
+    from schemathesis.openapi.checks import UndefinedStatusCode
+
+    return isinstance(failure, UndefinedStatusCode)
+
+
+def failure_info(failure: Any) -> FailureInfo:
+    """A Schemathesis failure as plain data."""
+    from schemathesis.openapi.checks import JsonSchemaError
+
+    info = FailureInfo(
+        kind=type(failure).__name__,
+        title=str(failure.title),
+        message=str(failure.message),
+        operation=str(failure.operation or ""),
+        key=str(getattr(failure, "_unique_key", "") or ""),
+    )
+    if isinstance(failure, JsonSchemaError):
+        info.schema = True
+        info.instance_path = list(failure.instance_path)
+        info.schema_path = list(failure.schema_path)
+        info.instance = failure.instance
+        info.validation_message = str(failure.validation_message or failure.message)
+        root = getattr(failure, "_root_schema", None)
+        info.root_schema = root if isinstance(root, dict) else None
+    return info
+
+
+def adopt_body(response: requests.Response, content: bytes) -> None:
+    """Hand a body we read ourselves (bounded in size and time) to `requests`, as if it had read it."""
+    response._content = content
+    response._content_consumed = True  # type: ignore[attr-defined]
+
+
+# --- running ------------------------------------------------------------------------------------------------------
+
+
+def start(schema: Any, make_session: Callable[[Any], Any]) -> EventStream:
+    """Schemathesis' `Engine.execute()`, with our guarded session in every worker thread."""
+    from schemathesis.config import InferenceAlgorithm
+    from schemathesis.engine.context import EngineContext
+    from schemathesis.engine.core import Engine, EventStream
+    from schemathesis.engine.observations import Observations
+    from schemathesis.engine.run import PhaseName, PhaseSkipReason
+
+    class Context(EngineContext):
+        def get_session(self, *, operation: Any = None) -> Any:
+            session = super().get_session(operation=operation)
+            if not getattr(session, "mockserver_guarded", False):
+                make_session(session)
+                session.mockserver_guarded = True
+            return session
+
+    engine = Engine(schema=schema)
+    plan = engine._create_execution_plan()
+    observations = None
+    for phase in plan.phases:
+        if (
+            phase.name == PhaseName.STATEFUL_TESTING
+            and phase.skip_reason in (None, PhaseSkipReason.NOT_APPLICABLE)
+            and schema.config.phases.stateful.inference.is_algorithm_enabled(InferenceAlgorithm.LOCATION_HEADERS)
+        ):
+            observations = Observations()
+    ctx = Context(schema=schema, stop_event=threading.Event(), observations=observations, max_time=schema.config.max_time)
+    return EventStream(plan.execute(ctx), ctx.control.stop_event)
+
+
+def pump(
+    stream: EventStream,
+    report: Report,
+    sent: Callable[[], int],
+    started: float,
+    duration: float | None,
+    request_timeout: float,
+    on_progress: Callable[[Progress], None] | None,
+    quiet: tuple[type[BaseException], ...] = (),
+) -> None:
+    """Drive the engine on a daemon thread and collect its events here, so a stuck request or Ctrl-C can't hang us.
+    `sent()` counts requests so far; errors of the `quiet` types (our own budget stops) are not reported."""
+    events: queue.Queue[Any] = queue.Queue()
+    done = object()
+
+    def drive() -> None:
+        try:
+            for event in stream:
+                events.put(event)
+        except BaseException as exc:  # reported, never swallowed silently
+            events.put(exc)
+        events.put(done)
+
+    worker = threading.Thread(target=drive, name="mockserver-engine", daemon=True)
+    worker.start()
+    phase = ""
+    soft = started + duration if duration is not None else None
+    hard: float | None = soft + GRACE + request_timeout if soft is not None else None
+    while True:
+        try:
+            try:
+                event = events.get(timeout=0.2)
+            except queue.Empty:
+                event = None
+            now = time.monotonic()
+            if soft is not None and now >= soft and not stream.stop_event.is_set():
+                stop(stream, report, "")  # --duration spent: a planned end, not an interruption
+            if hard is not None and now >= hard:
+                report.stopped = report.stopped or "the server stopped answering; gave up waiting for it"
+                return
+            if event is done:
+                return
+            if isinstance(event, BaseException):
+                report.errors.append(f"internal error: {one_line(event)}")
+                continue
+            if event is not None:
+                phase = _collect(event, report, quiet) or phase
+            if on_progress is not None:
+                on_progress(Progress(phase, sent(), len(report.findings), now - started))
+        except KeyboardInterrupt:
+            stop(stream, report, "interrupted (Ctrl-C)")
+            hard = time.monotonic() + GRACE  # print what we have even if a request is stuck
+
+
+def stop(stream: EventStream, report: Report, reason: str) -> None:
+    if reason and not report.stopped:
+        report.stopped = reason
+    stream.stop()
+
+
+def is_stopped(stream: EventStream) -> bool:
+    return bool(stream.stop_event.is_set())
+
+
+def _collect(event: Any, report: Report, quiet: tuple[type[BaseException], ...]) -> str | None:
+    """Add what an engine event found to the report; the name of the phase it starts, if it starts one."""
+    from schemathesis.engine import events
+
+    if isinstance(event, events.PhaseStarted):
+        return str(event.phase.name.value)
+    if isinstance(event, (events.ScenarioFinished, events.FuzzScenarioFinished)):
+        _collect_scenario(event.recorder, report)
+    elif isinstance(event, events.NonFatalError):
+        _collect_error(event, report, quiet)
+    elif isinstance(event, events.FatalError):
+        report.errors.append(f"internal error: {one_line(event.exception)}")
+    elif isinstance(event, events.EngineFinished):
+        if event.stop_reason == "server_unavailable":
+            report.stopped = report.stopped or "the server stopped responding"
+            report.add(Finding(operation="(run)", check="connection", title="Server stopped responding",
+                               message="requests kept failing or timing out; Schemathesis stopped the run"))
+        for failure in event.failures:
+            names = getattr(failure, "checks", None) or ()
+            report.add(Finding(operation=failure.operation or "(run)", check=names[0] if names else type(failure).__name__,
+                               title=failure.title, message=failure.message))
+    return None
+
+
+def _collect_scenario(recorder: Any, report: Report) -> None:
+    failing = False
+    for case_id, nodes in recorder.checks.items():
+        for node in nodes:
+            info = node.failure_info
+            if info is None:
+                continue
+            failing = True
+            interaction = recorder.interactions.get(case_id)
+            request = as_request(interaction.request) if interaction is not None else None
+            response = interaction.response if interaction is not None else None
+            report.add(from_failure(failure_info(info.failure), node.name, recorder.label, request, response))
+    if failing:
+        report.recorders.append(recorder)
+
+
+def _collect_error(event: Any, report: Report, quiet: tuple[type[BaseException], ...]) -> None:
+    import requests
+
+    error = event.value
+    name = event.label or "run"
+    if quiet and isinstance(error, quiet):
+        return
+    if isinstance(error, requests.RequestException):
+        report.add(from_transport_error(name, error))
+        return
+    text = f"{name}: {event.info.title}: {one_line(event.info.message)}"
+    if event.related_to_operation:
+        report.warn(text)
+    else:
+        report.errors.append(text)
+
+
+def write_vcr(recorders: list[Any], output: IO[str], seed: int | None, command: str) -> None:
+    """Failing scenarios as a Schemathesis VCR cassette, which `st replay` reads."""
+    from schemathesis.config import OutputConfig
+    from schemathesis.reporting.vcr import VcrWriter
+
+    writer = VcrWriter(output=output, config=OutputConfig())
+    writer.open(seed=seed, command=command)
+    for recorder in recorders:
+        writer.write(recorder)
+    writer.close()

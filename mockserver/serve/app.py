@@ -1,0 +1,231 @@
+"""The ASGI adapter: HTTP in, a `MockRequest` to the core, bytes out; CORS, latency, the journal and the log line.
+
+Rules: the only module that sees ASGI (and the only one that imports Starlette). One raw ASGI endpoint, because
+framework Request/Response objects cost more than the whole mock on a fast request. Each request is read (bounded
+headers, query and body), answered (admin route, remembered answer or the core), delivered (delay, CORS, HEAD) and
+recorded (journal, log line). `create_app()` with no argument reads `MOCKSERVER_*` variables, so
+`uvicorn --factory mockserver.serve.app:create_app` works.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+import traceback
+from dataclasses import dataclass
+from types import SimpleNamespace
+from urllib.parse import parse_qsl, quote
+
+from starlette.requests import cookie_parser
+from starlette.types import Receive, Scope, Send
+
+from ..config import Config
+from ..contract import security
+from . import problems
+from .admin import Admin
+from .answers import Answer, problem_answer
+from .cors import Cors
+from .journal import Journal, Redactor, RequestLog
+from .mock import Mock, MockRequest, Outcome, build_mock
+
+MAX_QUERY_FIELDS = 1000
+MAX_HEADERS = 100  # browsers send about 15; more is an attack or a bug, and every header costs per request
+MAX_HEADER_BYTES = 65_536
+# Answers remembered for repeated requests. Few: a frontend polls a handful of URLs, and a flood of new ids must not
+# grow the heap the garbage collector walks (4096 entries cost 25 MB and 2x the p99 on generated answers, bench/).
+MEMO_ENTRIES = 256
+MEMO_BODY_BYTES = 16_384
+_sleep = asyncio.sleep  # one seam for tests, without patching asyncio for everyone
+
+
+@dataclass
+class _Read:
+    """A request as read off the wire, bounded, before the core sees it."""
+
+    method: str
+    raw_path: bytes
+    query_string: bytes
+    raw_headers: list[tuple[bytes, bytes]]
+    pairs: list[tuple[str, str]]  # decoded header pairs, for the journal
+    headers: dict[str, str]  # lower-case names, repeated headers joined with ", "
+    query_pairs: list[tuple[str, str]]
+    too_many_query: bool
+    body: bytes
+    refused: Answer | None  # 413 / 431 before the core is asked
+
+
+class MockApp:
+    def __init__(self, mock: Mock, config: Config, journal: Journal, log: RequestLog | None, cors: Cors | None,
+                 admin: Admin | None) -> None:  # fmt: skip
+        self.mock = mock
+        self.config = config
+        self.journal = journal
+        self.log = log
+        self.cors = cors
+        self.admin = admin
+        self.admin_prefix = config.admin_prefix
+        self.redactor = journal.redactor
+        self.rng = random.Random()
+        self.state = SimpleNamespace(mock=mock, journal=journal)
+        # The same request always gets the same answer (that is the design), so a repeated one (a frontend polling
+        # one resource) is answered from memory. Not with --error-rate, whose faults are drawn per request.
+        self.answers: dict[tuple[object, ...], Outcome] | None = {} if config.error_rate == 0 else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        start = time.perf_counter()
+        request = await self._read(scope, receive)
+        origin = request.headers.get("origin")
+        if self.cors is not None and origin is not None and request.method == "OPTIONS" \
+                and "access-control-request-method" in request.headers:  # fmt: skip
+            status, headers, body = self.cors.preflight(origin, request.headers["access-control-request-method"],
+                                                        request.headers.get("access-control-request-headers"))
+            await _send(send, status, headers + [(b"content-length", str(len(body)).encode()),
+                                                 (b"content-type", b"text/plain; charset=utf-8")], body)
+            return
+        admin = self._admin(request)
+        if admin is not None:
+            await self._deliver(send, admin, request.method == "HEAD", origin, delay=False)
+            return
+        outcome = self._answer(request)
+        await self._deliver(send, outcome.answer, request.method == "HEAD", origin, delay=True)
+        self._record(request, outcome, (time.perf_counter() - start) * 1000)
+
+    async def _read(self, scope: Scope, receive: Receive) -> _Read:
+        method: str = scope["method"]
+        raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
+        raw_path = raw_path.split(b"?", 1)[0]
+        raw_headers: list[tuple[bytes, bytes]] = scope["headers"]
+        oversized = len(raw_headers) > MAX_HEADERS
+        if oversized:
+            raw_headers = raw_headers[:MAX_HEADERS]
+        pairs: list[tuple[str, str]] = []
+        headers: dict[str, str] = {}
+        size = 0
+        for raw_name, raw_value in raw_headers:
+            size += len(raw_name) + len(raw_value)
+            name, value = raw_name.decode("latin-1"), raw_value[:MAX_HEADER_BYTES].decode("latin-1")  # ASGI: lower-case
+            pairs.append((name, value))
+            headers[name] = f"{headers[name]}, {value}" if name in headers else value
+        refused = None
+        if oversized or size > MAX_HEADER_BYTES:
+            refused = problem_answer(problems.HEADERS_TOO_LARGE, f"at most {MAX_HEADERS} headers and {MAX_HEADER_BYTES} bytes of them")
+        query_string: bytes = scope["query_string"]
+        query_pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True, errors="replace") if query_string else []
+        too_many = len(query_pairs) > MAX_QUERY_FIELDS  # the server's URL limit bounds the count; the contract's 422 says it
+        body, too_large = await self._body(receive, headers)
+        if too_large and refused is None:
+            refused = problem_answer(problems.TOO_LARGE, f"request body over {self.config.max_body_bytes} bytes")
+        return _Read(method, raw_path, query_string, raw_headers, pairs, headers, query_pairs[:MAX_QUERY_FIELDS],
+                     too_many, body, refused)  # fmt: skip
+
+    def _admin(self, request: _Read) -> Answer | None:
+        if self.admin is None or not request.raw_path.startswith(self.admin_prefix.encode()):
+            return None
+        sub = request.raw_path[len(self.admin_prefix) :].decode("latin-1")
+        return self.admin.handle(request.method, sub, _query(request.query_pairs))
+
+    def _answer(self, request: _Read) -> Outcome:
+        if request.refused is not None:
+            return Outcome(request.refused, note=problems.HEADERS_TOO_LARGE.title if request.refused.status == 431 else problems.TOO_LARGE.title)
+        memo = None
+        if self.answers is not None and not request.body:
+            memo = (request.method, request.raw_path, request.query_string, tuple(request.raw_headers))
+            found = self.answers.get(memo)
+            if found is not None:
+                return found
+        cookies = cookie_parser(request.headers["cookie"]) if "cookie" in request.headers else {}
+        core = MockRequest(request.method, request.raw_path, _query(request.query_pairs), request.headers, cookies,
+                           request.body, request.too_many_query)  # fmt: skip
+        try:
+            outcome = self.mock.handle(core)
+        except Exception:  # a bug of ours must not take the server down: say so, and keep serving
+            traceback.print_exc()
+            outcome = Outcome(problem_answer(problems.INTERNAL, "internal error in the mock server (a bug: please report it)"))
+        if memo is not None and self.answers is not None and len(outcome.answer.body) <= MEMO_BODY_BYTES:
+            if len(self.answers) >= MEMO_ENTRIES:  # the oldest goes: O(1), no pause when the memory is full
+                del self.answers[next(iter(self.answers))]
+            self.answers[memo] = outcome
+        return outcome
+
+    async def _deliver(self, send: Send, answer: Answer, head: bool, origin: str | None, delay: bool) -> None:
+        wait = answer.delay_ms
+        if wait is None and delay and self.config.latency[1] > 0:
+            wait = self.rng.randint(*self.config.latency)
+        if wait:
+            await _sleep(wait / 1000)
+        headers = [(b"content-length", str(len(answer.body)).encode()), (b"x-mock-source", answer.source.encode())]
+        if self.cors is not None:
+            headers.extend(self.cors.simple(origin) if origin is not None else [(b"vary", b"Origin")])
+        if answer.media is not None:
+            headers.append((b"content-type", answer.media.encode("latin-1", "replace")))
+        for name, value in answer.headers:
+            clean = "".join(c for c in value if c >= " " and c != "\x7f")
+            headers.append((name.lower().encode("latin-1", "replace"), clean.encode("latin-1", "replace")))
+        await _send(send, answer.status, headers, b"" if head else answer.body)
+
+    def _record(self, request: _Read, outcome: Outcome, ms: float) -> None:
+        answer = outcome.answer
+        secrets = [*outcome.secrets, *(quote(s, safe="") for s in outcome.secrets)]
+        path = request.raw_path.decode("latin-1")
+        if self.log is not None:
+            self.log.write(f"{request.method} {self.redactor.text(path, secrets)} {answer.status} {answer.source} {ms:.2f}ms\n")
+        self.journal.record(request.method, path, request.query_pairs, request.pairs, answer.status, answer.source,
+                            outcome.operation, ms, secrets, outcome.note)  # fmt: skip
+
+    async def _body(self, receive: Receive, headers: dict[str, str]) -> tuple[bytes, bool]:
+        if "content-length" not in headers and "transfer-encoding" not in headers:
+            return b"", False
+        chunks, size, too_large = [], 0, False
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.config.max_body_bytes:
+                too_large = True
+            elif chunk:
+                chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return (b"" if too_large else b"".join(chunks)), too_large
+
+
+def _query(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
+    query: dict[str, list[str]] = {}
+    for k, v in pairs:
+        query.setdefault(k, []).append(v)
+    return query
+
+
+async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+def create_app(config: Config | None = None, mock: Mock | None = None) -> MockApp:
+    config = config or Config.from_env()
+    mock = mock or build_mock(config)
+    journal = Journal(config.journal_size, Redactor(security.secret_names(mock.spec.security_schemes.values()), config.api_key))
+    cors = None
+    if config.cors:
+        exposed = {"X-Mock-Source", *(h for op in mock.spec.operations for r in op.responses.values() for h in r.headers)}
+        cors = Cors(config.cors_origins, exposed)
+    admin = Admin(mock, journal) if config.admin else None
+    return MockApp(mock, config, journal, RequestLog() if config.request_log else None, cors, admin)

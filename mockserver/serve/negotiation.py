@@ -1,0 +1,247 @@
+"""Deciding an answer: which status, media type and source. Pure functions of their arguments; no HTTP, no I/O,
+no generation (producing the body is answers.py's job).
+
+The precedence, first match wins (`Mock.handle` runs steps 1-2, `negotiate` the rest):
+1. security: required credentials missing or wrong -> 401 (fixture `when: unauthorized`, documented 401, problem);
+2. request validation: bad parameters or body -> the documented 422 (or 400) with a body valid against it;
+3. `Prefer` (Prism-compatible): `example=NAME`, `code=NNN`, `branch=null|N`, `dynamic=true|false`;
+4. a fixture that matches the request;
+5. an example from the contract;
+6. generated data.
+An impossible preference is a 400 that says what the contract offers, never a guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from typing import Any
+
+from ..contract import security
+from ..contract.schemas import SchemaSet, accepts_null, branches
+from ..contract.spec import Operation, Response
+from . import problems
+from .fixtures import Fixture, FixtureIndex
+from .preferences import Preferences
+from .problems import Problem
+
+# What the producer makes of a decision
+FIXTURE, EXAMPLE, GENERATE, NULL, EMPTY, PROBLEM, INVALID = (
+    "fixture", "example", "generate", "null", "empty", "problem", "invalid",
+)  # fmt: skip
+# X-Mock-Source values: where an answer came from
+FROM_FIXTURE, FROM_EXAMPLE, FROM_GENERATED, FROM_ERROR = "fixture", "example", "generated", "error"
+Examples = Mapping[str, Mapping[str, Mapping[str, Any]]]  # status -> media -> name -> value (valid ones only)
+
+
+@dataclass(frozen=True)
+class Decision:
+    kind: str  # FIXTURE | EXAMPLE | GENERATE | NULL | EMPTY | PROBLEM | INVALID
+    status: int
+    source: str  # the X-Mock-Source value
+    response: str | None = None  # the contract's response key ("200", "4XX", "default") whose schema and headers apply
+    media: str | None = None
+    fixture: Fixture | None = None
+    value: Any = None  # EXAMPLE: the example; INVALID: the violations as FastAPI-style detail items
+    slot: int = 0
+    branch: int | None = None
+    problem: Problem | None = None
+    detail: str | None = None
+    extra: tuple[tuple[str, Any], ...] = ()  # more members of a problem document
+    headers: tuple[tuple[str, str], ...] = ()
+    note: str = ""  # for the journal: the fixture or example used, or why the request was refused
+    delay_ms: int | None = None  # `Prefer: delay`; None: the fixture's or the configured latency applies
+
+
+def problem(kind: Problem, detail: str | None = None, headers: tuple[tuple[str, str], ...] = (), **extra: Any) -> Decision:
+    return Decision(PROBLEM, kind.status, FROM_ERROR, problem=kind, detail=detail, extra=tuple(extra.items()),
+                    headers=headers, note=detail or kind.title)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What negotiation needs to know about one operation, worked out once at start-up."""
+
+    operation: Operation
+    schemas: SchemaSet
+    fixtures: FixtureIndex = field(default_factory=FixtureIndex)
+    examples: Examples = field(default_factory=dict)
+    default_status: str | None = None
+    fixtures_only: bool = False
+
+    @classmethod
+    def of(cls, operation: Operation, schemas: SchemaSet, fixtures: FixtureIndex | None, examples: Examples,
+           fixtures_only: bool) -> Facts:  # fmt: skip
+        return cls(operation, schemas, fixtures or FixtureIndex(), examples, default_status(operation), fixtures_only)
+
+
+def negotiate(facts: Facts, prefs: Preferences, path: dict[str, str], query: dict[str, list[str]],
+              headers: dict[str, str], slot: Callable[[], int]) -> Decision:  # fmt: skip
+    """Steps 3-6 of the precedence for a request that passed security and validation. `slot()` is the request's
+    pool slot for generated data (a hash of the request, see generation.py), asked only when data is generated."""
+    op = facts.operation
+    accept = headers.get("accept")
+    if prefs.example is not None:
+        return _named(facts, prefs.example, prefs.code, accept)
+    status = facts.default_status if prefs.code is None else str(prefs.code)
+    if status is None:
+        return Decision(EMPTY, 200, FROM_GENERATED)
+    if prefs.code is not None and op.response_for(prefs.code) is None:
+        return problem(problems.BAD_PREFER, f"code={prefs.code} is not documented for {op.key}", documented=list(op.responses))
+    if prefs.branch is not None:
+        return _branch(facts, status, prefs.branch, accept, slot())
+    if prefs.dynamic is not True:
+        fixture = facts.fixtures.find(path, query, headers)
+        if fixture is not None and (prefs.code is None or fixture.status == prefs.code):
+            return from_fixture(fixture)
+        example = _first_example(facts, status, accept)
+        if example is not None:
+            return example
+        if facts.fixtures_only and prefs.code is None:
+            return _fixture_miss(facts, status, accept)
+    return generated(op, status, accept, 0 if prefs.dynamic is False else slot())
+
+
+def unauthorized(facts: Facts, accept: str | None) -> Decision:
+    """Step 1's answer: the `when: unauthorized` fixture, else the documented 401, else a problem with a challenge."""
+    op = facts.operation
+    if facts.fixtures.unauthorized is not None:
+        return from_fixture(facts.fixtures.unauthorized)
+    if op.response_for(401) is not None:
+        return replace(generated(op, "401", accept, 0, source=FROM_ERROR), note="credentials missing or wrong")
+    challenge = security.challenges(op.security)
+    return problem(problems.UNAUTHORIZED, f"Send credentials: {security.missing(op.security)}",
+                   headers=(("WWW-Authenticate", challenge),) if challenge else ())
+
+
+def invalid(op: Operation, detail: list[dict[str, Any]], accept: str | None) -> Decision:
+    """Step 2's answer: the documented 422 (or 400, 4XX) filled with the violations, else a problem."""
+    note = f"{'/'.join(map(str, detail[0]['loc']))}: {detail[0]['msg']}" if detail else "invalid request"
+    for status in ("422", "400", "4XX"):
+        response = op.responses.get(status)
+        if response is None:
+            continue
+        media = choose_media(response, accept)
+        return Decision(INVALID, numeric(status), FROM_ERROR, status, media, value=detail, note=note)
+    return Decision(PROBLEM, 422, FROM_ERROR, problem=problems.INVALID_REQUEST, extra=(("errors", detail),), note=note)
+
+
+def fault(op: Operation, status: int) -> Decision:
+    """`--error-rate`: an injected 500 or 503, with the contract's body where it documents one."""
+    if op.response_for(status) is None:
+        return problem(problems.INJECTED if status == 500 else problems.UNAVAILABLE)
+    return generated(op, str(status), None, 0, source=FROM_ERROR)
+
+
+def generated(op: Operation, status: str, accept: str | None, slot: int, branch: int | None = None,
+              source: str = FROM_GENERATED) -> Decision:  # fmt: skip
+    response = response_of(op, status)
+    media = choose_media(response, accept) if response is not None else None
+    # `response` keeps the status as asked ("404" where the contract says 4XX): it names the generated data's pool
+    return Decision(GENERATE, numeric(status), source, status if response else None, media, slot=slot, branch=branch)
+
+
+def from_fixture(fixture: Fixture) -> Decision:
+    return Decision(FIXTURE, fixture.status, FROM_FIXTURE, fixture=fixture, note=fixture.name)
+
+
+def _branch(facts: Facts, status: str, branch: int, accept: str | None, slot: int) -> Decision:
+    op = facts.operation
+    decision = generated(op, status, accept, slot, branch)
+    schema = response_schema(op, decision)
+    if schema is None:
+        return problem(problems.BAD_PREFER, f"status {status} of {op.key} has no schema to pick a branch from")
+    if branch == -1:
+        if not accepts_null(schema, facts.schemas):
+            return problem(problems.BAD_PREFER, f"the {status} schema of {op.key} does not allow null")
+        return Decision(NULL, decision.status, FROM_GENERATED, decision.response, decision.media, note="branch=null")
+    count = len(branches(schema, facts.schemas))
+    if branch >= count:
+        return problem(problems.BAD_PREFER, f"the {status} schema of {op.key} has {count} anyOf/oneOf branches "
+                                            f"(0-based); branch={branch} is out of range")
+    return decision
+
+
+def _first_example(facts: Facts, status: str, accept: str | None) -> Decision | None:
+    if not facts.examples:
+        return None
+    response = response_of(facts.operation, status)
+    media = choose_media(response, accept) if response is not None else None
+    if response is None or media is None:
+        return None
+    named = facts.examples.get(response.status, {}).get(media)
+    if not named:
+        return None
+    name, value = next(iter(named.items()))
+    return Decision(EXAMPLE, numeric(status), FROM_EXAMPLE, response.status, media, value=value, note=name)
+
+
+def _named(facts: Facts, name: str, code: int | None, accept: str | None) -> Decision:
+    op = facts.operation
+    fixture = facts.fixtures.by_name.get(name)
+    if fixture is not None and (code is None or fixture.status == code):
+        return from_fixture(fixture)
+    for status, by_media in facts.examples.items():
+        if code is not None and op.response_for(code) is not op.responses[status]:
+            continue
+        for media, named in by_media.items():
+            if name in named:
+                return Decision(EXAMPLE, numeric(status), FROM_EXAMPLE, status, media, value=named[name], note=name)
+    offered = sorted(facts.fixtures.by_name) + sorted({n for m in facts.examples.values() for ex in m.values() for n in ex})
+    return problem(problems.BAD_PREFER, f"{op.key} has no example or fixture named {name[:200]!r}", available=offered[:200])
+
+
+def _fixture_miss(facts: Facts, status: str, accept: str | None) -> Decision:
+    decision = generated(facts.operation, status, accept, 0)
+    schema = response_schema(facts.operation, decision)
+    if schema is not None and accepts_null(schema, facts.schemas):
+        return Decision(NULL, decision.status, FROM_GENERATED, decision.response, decision.media, note="no fixture")
+    return problem(problems.NO_FIXTURE)
+
+
+def response_of(op: Operation, status: str | None) -> Response | None:
+    """The contract's response a decision names: its exact key, else the one documented for that status."""
+    if status is None:
+        return None
+    return op.responses.get(status) or op.response_for(numeric(status))
+
+
+def response_schema(op: Operation, decision: Decision) -> Any:
+    response = response_of(op, decision.response)
+    return response.content[decision.media].schema if response is not None and decision.media else None
+
+
+def default_status(operation: Operation) -> str | None:
+    """The success answer: the lowest documented 2xx, then 2XX, then default, then the first documented."""
+    codes = sorted(s for s in operation.responses if s.isdigit() and s.startswith("2"))
+    for candidate in (*codes, "2XX", "default"):
+        if candidate in operation.responses:
+            return candidate
+    return next(iter(operation.responses), None)
+
+
+def numeric(status: str) -> int:
+    if status.isdigit():
+        return int(status)
+    if status.endswith("XX"):
+        return int(status[0]) * 100
+    return 200
+
+
+def choose_media(response: Response, accept: str | None) -> str | None:
+    """The response media type for an Accept header; JSON first when the client takes anything."""
+    return _choose(tuple(response.content), accept)
+
+
+@lru_cache(maxsize=4096)  # a handful of Accept headers per operation in practice; bounded whatever comes in
+def _choose(offered: tuple[str, ...], accept: str | None) -> str | None:
+    if not offered:
+        return None
+    if accept:
+        for wanted in (a.split(";")[0].strip().lower() for a in accept.split(",")):
+            for media in offered:
+                base = media.split(";")[0].lower()
+                if wanted == base or (wanted.endswith("/*") and base.startswith(wanted[:-1])):
+                    return media
+    return next((m for m in offered if "json" in m.lower()), offered[0])
