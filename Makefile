@@ -7,7 +7,7 @@ TEST_STAMP := $(VENV)/.installed-test
 HOST ?= 127.0.0.1
 PORT ?= 4010
 
-.PHONY: serve test check bench bench-smoke bench-profile clean
+.PHONY: serve test test-fast check bench bench-smoke bench-profile clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,13 @@ serve: $(STAMP)
 test: $(TEST_STAMP)
 	$(BIN)/python -m pytest
 
+# The inner loop (< 1 min): unit and in-process tests; no subprocesses, load, fuzzing or browsers
+test-fast: $(TEST_STAMP)
+	$(BIN)/python -m pytest -m "not e2e" tests --ignore=tests/robustness
+
 check: $(TEST_STAMP)
 	$(BIN)/ruff check mockserver tests contracts bench
+	$(BIN)/ruff format --check mockserver tests contracts bench
 	$(BIN)/mypy mockserver
 
 # ~10 min; writes bench/RESULTS.md. Shorter or longer: BENCH_SECONDS, BENCH_ROUNDS, BENCH_SOAK (see bench/__main__.py)

@@ -73,8 +73,8 @@ def _per_request_us(app: Callable[..., Awaitable[None]], paths: Callable[[int], 
 
 def layers(count: int) -> list[tuple[str, float]]:
     os.environ.setdefault("BENCH_CEILING_BODY", "")
-    from mockserver.serve.app import create_app
     from mockserver.config import Config
+    from mockserver.serve.app import create_app
     from mockserver.serve.journal import RequestLog
     from mockserver.serve.mock import MockRequest
 

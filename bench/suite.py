@@ -243,9 +243,8 @@ def generation(settings: Settings) -> dict[str, Any]:
 
 
 def _generation_in_process(count: int) -> dict[str, Any]:
-    from mockserver.serve.mock import build_mock
     from mockserver.config import Config
-    from mockserver.serve.mock import MockRequest
+    from mockserver.serve.mock import MockRequest, build_mock
 
     began = time.perf_counter()
     mock = build_mock(Config(request_log=False))

@@ -18,8 +18,12 @@ import pytest
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("contract", "contract suite (contracts/)")
-    group.addoption("--base-url", default=None, help="server to check (default: $CONTRACT_BASE_URL, else the built-in mock)")
-    group.addoption("--contract-spec", default=None, help="OpenAPI file or URL (default: $CONTRACT_SPEC, else built-in)")
+    group.addoption(
+        "--base-url", default=None, help="server to check (default: $CONTRACT_BASE_URL, else the built-in mock)"
+    )
+    group.addoption(
+        "--contract-spec", default=None, help="OpenAPI file or URL (default: $CONTRACT_SPEC, else built-in)"
+    )
     group.addoption("--max-examples", type=int, default=20, help="generated cases per operation and phase")
     group.addoption("--seed", type=int, default=None, help="seed, to repeat a run exactly")
     group.addoption("--request-timeout", type=float, default=10.0, help="seconds for one complete answer")
@@ -46,8 +50,8 @@ def contract_target(pytestconfig: pytest.Config) -> Iterator[Target]:
     # No server given: our own mock, in process, with a throwaway key so auth is enforced and checked
     import uvicorn
 
-    from mockserver.serve.app import create_app
     from mockserver.config import Config
+    from mockserver.serve.app import create_app
 
     key = secrets.token_hex(16)
     app = create_app(Config(spec=spec, api_key=key, request_log=False))

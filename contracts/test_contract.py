@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from mockserver.check import conformance, reporting
-from mockserver.check.plan import Plan
 from mockserver.check.findings import Finding, Report
+from mockserver.check.plan import Plan
 from mockserver.contract.spec import Spec, load_spec
 
 _reports: dict[str, Report] = {}
@@ -52,11 +52,15 @@ def report_for(operation: str, target: Any, spec: Spec, config: pytest.Config) -
     return report
 
 
-def test_contract(operation: str, check: str, contract_target: Any, spec: Spec,
-                  pytestconfig: pytest.Config) -> None:
+def test_contract(operation: str, check: str, contract_target: Any, spec: Spec, pytestconfig: pytest.Config) -> None:
     report = report_for(operation, contract_target, spec, pytestconfig)
-    fail_with(report, operation, check, [finding for finding in report.findings if finding.check == check],
-              contract_target.api_key)
+    fail_with(
+        report,
+        operation,
+        check,
+        [finding for finding in report.findings if finding.check == check],
+        contract_target.api_key,
+    )
 
 
 def test_transport(operation: str, contract_target: Any, spec: Spec, pytestconfig: pytest.Config) -> None:
@@ -71,6 +75,12 @@ def test_transport(operation: str, contract_target: Any, spec: Spec, pytestconfi
 def fail_with(report: Report, operation: str, name: str, found: list[Finding], key: str | None) -> None:
     """Fail with the report `check` prints, holding only these findings."""
     if found:
-        partial = Report(base_url=report.base_url, operations=[operation], findings=found, requests=report.requests,
-                         seconds=report.seconds, seed=report.seed)
+        partial = Report(
+            base_url=report.base_url,
+            operations=[operation],
+            findings=found,
+            requests=report.requests,
+            seconds=report.seconds,
+            seed=report.seed,
+        )
         pytest.fail(reporting.render(partial, f"{operation} {name}", key), pytrace=False)

@@ -117,7 +117,9 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="mockserver", description="Mock servers and contract checks from OpenAPI 3.x.")
     root.add_argument("--version", action="version", version=f"mockserver {__version__}")
     subparsers = root.add_subparsers(dest="command", required=True)
-    serve = subparsers.add_parser("serve", help="serve a contract as a mock server", description="Serve an OpenAPI 3.x contract.")
+    serve = subparsers.add_parser(
+        "serve", help="serve a contract as a mock server", description="Serve an OpenAPI 3.x contract."
+    )
     add_options(serve, Config)
     fixtures = subparsers.add_parser("fixtures", help="work with fixture files")
     sub = fixtures.add_subparsers(dest="fixtures_command", required=True)
@@ -169,24 +171,28 @@ def serve(config: Config) -> int:
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     fixtures = sum(len(index.by_name) for index in mock.fixtures.values())
+    counts = f"{_count(len(mock.spec.operations), 'operation')}, {_count(fixtures, 'fixture')}"
     print(
-        f"mockserver: serving {mock.spec.source} ({_count(len(mock.spec.operations), 'operation')}, {_count(fixtures, 'fixture')}) "
-        f"on http://{shown}:{port}" + (f" - admin at {config.admin_prefix}" if config.admin else ""),
+        f"mockserver: serving {mock.spec.source} ({counts}) on http://{shown}:{port}"
+        + (f" - admin at {config.admin_prefix}" if config.admin else ""),
         file=sys.stderr,
         flush=True,
     )
     for warning in mock.warnings:
         print(f"mockserver: warning: {warning}", file=sys.stderr)
     gc.freeze()  # the contract, validators and fixtures live for ever: keep them out of every collection's walk
-    common = dict(access_log=False, log_level="warning", server_header=False, date_header=False, timeout_graceful_shutdown=3)
+    common: dict[str, Any] = {
+        "access_log": False, "log_level": "warning", "server_header": False, "date_header": False,
+        "timeout_graceful_shutdown": 3, "lifespan": "off",
+    }  # fmt: skip
     if config.workers == 1:
-        server = uvicorn.Server(uvicorn.Config(create_app(config, mock), lifespan="off", **common))  # type: ignore[arg-type]
+        server = uvicorn.Server(uvicorn.Config(create_app(config, mock), **common))
         server.run(sockets=[sock])
         return 0
     from uvicorn.supervisors import Multiprocess
 
     os.environ.update(config.to_env())
-    uv_config = uvicorn.Config("mockserver.serve.app:create_app", factory=True, workers=config.workers, lifespan="off", **common)  # type: ignore[arg-type]
+    uv_config = uvicorn.Config("mockserver.serve.app:create_app", factory=True, workers=config.workers, **common)
     Multiprocess(uv_config, sockets=[sock]).run()
     return 0
 

@@ -22,36 +22,73 @@ def option(*flags: str, **argparse: Any) -> dict[str, Any]:
 
 @dataclass
 class Config:
-    spec: str | None = field(default=None, metadata=option(
-        nargs="?", help="YAML/JSON file or http(s) URL (default: the built-in contract)"))
-    fixtures: str | None = field(default=None, metadata=option(
-        "--fixtures", metavar="DIR", help="fixtures folder (default: the built-in fixtures with the built-in contract)"))
+    spec: str | None = field(
+        default=None, metadata=option(nargs="?", help="YAML/JSON file or http(s) URL (default: the built-in contract)")
+    )
+    fixtures: str | None = field(
+        default=None,
+        metadata=option(
+            "--fixtures",
+            metavar="DIR",
+            help="fixtures folder (default: the built-in fixtures with the built-in contract)",
+        ),
+    )
     host: str = field(default="127.0.0.1", metadata=option("--host", help="address to bind (default: 127.0.0.1)"))
-    port: int = field(default=4010, metadata=option(
-        "--port", type="port", help="port (default: 4010; 0 picks a free one)"))
-    seed: int = field(default=0, metadata=option("--seed", type=int, help="another deterministic world of generated data"))
-    api_key: str | None = field(default=None, repr=False, metadata=option(
-        "--api-key", help="require this exact credential (default: $MOCKSERVER_API_KEY; without it any non-empty "
-                          "value passes)"))
-    fixtures_only: bool = field(default=False, metadata=option(
-        "--fixtures-only", action="store_true", help="requests without a fixture answer null where the contract allows it"))
-    edge_cases: bool = field(default=False, metadata=option(
-        "--edge-cases", action="store_true", help="boundary-seeking generated data instead of readable data"))
-    latency: tuple[int, int] = field(default=(0, 0), metadata=option(
-        "--latency", type="latency", metavar="MS|MIN-MAX", help="added latency in milliseconds"))  # uniform in [min, max]
-    error_rate: float = field(default=0.0, metadata=option(
-        "--error-rate", type="rate", metavar="P", help="fraction of requests answered 500/503"))
+    port: int = field(
+        default=4010, metadata=option("--port", type="port", help="port (default: 4010; 0 picks a free one)")
+    )
+    seed: int = field(
+        default=0, metadata=option("--seed", type=int, help="another deterministic world of generated data")
+    )
+    api_key: str | None = field(
+        default=None,
+        repr=False,
+        metadata=option(
+            "--api-key",
+            help="require this exact credential (default: $MOCKSERVER_API_KEY; without it any non-empty value passes)",
+        ),
+    )
+    fixtures_only: bool = field(
+        default=False,
+        metadata=option(
+            "--fixtures-only",
+            action="store_true",
+            help="requests without a fixture answer null where the contract allows it",
+        ),
+    )
+    edge_cases: bool = field(
+        default=False,
+        metadata=option(
+            "--edge-cases", action="store_true", help="boundary-seeking generated data instead of readable data"
+        ),
+    )
+    latency: tuple[int, int] = field(
+        default=(0, 0),
+        metadata=option("--latency", type="latency", metavar="MS|MIN-MAX", help="added latency in milliseconds"),
+    )  # uniform in [min, max]
+    error_rate: float = field(
+        default=0.0,
+        metadata=option("--error-rate", type="rate", metavar="P", help="fraction of requests answered 500/503"),
+    )
     cors: bool = field(default=True, metadata=option("--no-cors", action="store_false", help="no CORS headers at all"))
-    cors_origins: list[str] = field(default_factory=list, metadata=option(
-        "--cors-origin", action="append", metavar="ORIGIN", help="allow only these origins (repeatable)"))  # empty: any
-    admin: bool = field(default=True, metadata=option(
-        "--no-admin", action="store_false", help="turn off the /__mock endpoints"))
-    admin_prefix: str = field(default="/__mock", metadata=option(
-        "--admin-prefix", help="prefix of the admin endpoints (default: /__mock)"))
-    journal_size: int = field(default=1000, metadata=option(
-        "--journal-size", type=int, help="requests kept in the journal (default: 1000)"))
-    request_log: bool = field(default=True, metadata=option(
-        "--no-request-log", action="store_false", help="no per-request log line"))
+    cors_origins: list[str] = field(
+        default_factory=list,
+        metadata=option(
+            "--cors-origin", action="append", metavar="ORIGIN", help="allow only these origins (repeatable)"
+        ),
+    )  # empty: any
+    admin: bool = field(
+        default=True, metadata=option("--no-admin", action="store_false", help="turn off the /__mock endpoints")
+    )
+    admin_prefix: str = field(
+        default="/__mock", metadata=option("--admin-prefix", help="prefix of the admin endpoints (default: /__mock)")
+    )
+    journal_size: int = field(
+        default=1000, metadata=option("--journal-size", type=int, help="requests kept in the journal (default: 1000)")
+    )
+    request_log: bool = field(
+        default=True, metadata=option("--no-request-log", action="store_false", help="no per-request log line")
+    )
     workers: int = field(default=1, metadata=option("--workers", type=int, help="worker processes (default: 1)"))
     max_delay_ms: int = 10_000
     max_body_bytes: int = 1_048_576

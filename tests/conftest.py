@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from mockserver.serve.app import create_app
 from mockserver.config import Config
+from mockserver.serve.app import create_app
 
 
 @pytest.fixture

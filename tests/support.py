@@ -1,49 +1,32 @@
-"""Constants and helpers shared by test modules (fixtures live in conftest.py)."""
+"""Constants and helpers shared by test modules (fixtures live in conftest.py): the one way to start the real CLI
+(`serve`, `run_cli`), an app on a loopback port in a thread (`Served`), `free_port`, and `stop`.
+
+Rules: every wait has a deadline, every started process or server is stopped in a `finally`, and traffic goes to
+127.0.0.1 only.
+"""
 
 from __future__ import annotations
 
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import uvicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOP = str(ROOT / "tests" / "contracts" / "shop.openapi.yaml")
 KEY_HEADER = "X-Session-API-Key"
 CONVERSATION = "/api/conversations/"
-
-
-@contextmanager
-def running_server(*args: str, env: dict[str, str] | None = None, timeout: float = 20.0) -> Iterator[tuple[str, subprocess.Popen]]:
-    """Starts `mockserver serve ARGS --port 0` and yields its base URL; always stops it."""
-    command = [sys.executable, "-m", "mockserver", "serve", *args, "--host", "127.0.0.1", "--port", "0"]
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})}, cwd=ROOT
-    )
-    try:
-        deadline = time.monotonic() + timeout
-        url = None
-        assert process.stderr is not None
-        while time.monotonic() < deadline:
-            line = process.stderr.readline()
-            if not line:
-                break
-            found = re.search(r"on (http://127\.0\.0\.1:\d+)", line)
-            if found:
-                url = found.group(1)
-                break
-        if url is None:
-            process.kill()
-            _, err = process.communicate(timeout=5)
-            raise AssertionError(f"server did not start: {err}")
-        yield url, process
-    finally:
-        stop(process)
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -55,3 +38,141 @@ def stop(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+def cli() -> list[str]:
+    script = Path(sys.executable).with_name("mockserver")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "mockserver"]
+
+
+# --- the real CLI ----------------------------------------------------------------------------------------------
+
+
+class Output(threading.Thread):
+    """Drains a pipe into memory (so the child never blocks on a full pipe) and signals the start-up banner."""
+
+    BANNER = re.compile(r"mockserver: serving .* on http://(\S+):(\d+)")
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(daemon=True)
+        self.stream = stream
+        self.lines: list[str] = []
+        self.banner: re.Match[str] | None = None
+        self.ready = threading.Event()
+
+    def run(self) -> None:
+        for line in self.stream:
+            self.lines.append(line)
+            if self.banner is None:
+                self.banner = self.BANNER.search(line)
+                if self.banner:
+                    self.ready.set()
+        self.ready.set()  # end of stream: the process is gone
+
+    def text(self) -> str:
+        return "".join(self.lines)
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[str]
+    host: str
+    port: int
+    stdout: Output
+    stderr: Output
+    args: list[str] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def output(self) -> str:
+        return self.stdout.text() + self.stderr.text()
+
+    def rss_kib(self) -> int:
+        """Resident memory of the server process, from /proc (Linux)."""
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        found = re.search(r"VmRSS:\s+(\d+) kB", status)
+        assert found, status
+        return int(found.group(1))
+
+
+@contextmanager
+def serve(*args: str, env: dict[str, str] | None = None, timeout: float = 30.0) -> Iterator[Server]:
+    """`mockserver serve ARGS --port 0` as a subprocess; yields once it listens; always stops it."""
+    command = [*cli(), "serve", *args, "--port", "0"]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace",
+        env={**os.environ, **(env or {})}, cwd=ROOT,
+    )  # fmt: skip
+    out, err = Output(process.stdout), Output(process.stderr)
+    out.start()
+    err.start()
+    try:
+        err.ready.wait(timeout)
+        if err.banner is None:
+            raise AssertionError(f"server did not start within {timeout} s: {' '.join(command)}\n{err.text()}")
+        yield Server(process, err.banner.group(1), int(err.banner.group(2)), out, err, list(args))
+    finally:
+        stop(process)
+        out.join(10)
+        err.join(10)
+        for pipe in (process.stdout, process.stderr):
+            if pipe is not None:
+                pipe.close()
+
+
+def run_cli(
+    *args: str, timeout: float = 10.0, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> tuple[subprocess.CompletedProcess[str], float]:
+    """Runs the CLI to completion; returns the result and its wall time (the process is killed on timeout)."""
+    start = time.monotonic()
+    result = subprocess.run(
+        [*cli(), *args], capture_output=True, text=True, encoding="utf-8", errors="replace", timeout=timeout,
+        cwd=cwd or ROOT, env={**os.environ, **(env or {})},
+    )  # fmt: skip
+    return result, time.monotonic() - start
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+class Served:
+    """A uvicorn server on a free loopback port, in a thread of this process; always stopped."""
+
+    def __init__(self, app: object) -> None:
+        self.port = free_port()
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_level="critical", lifespan="on", timeout_graceful_shutdown=1
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> Served:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("test server did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=5)
+        if self.thread.is_alive():  # a handler still sleeping: force it
+            self.server.force_exit = True
+            self.thread.join(timeout=5)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"

@@ -11,6 +11,8 @@ import pytest
 
 from bench.load import parse_wrk
 
+pytestmark = pytest.mark.e2e  # real servers on loopback ports
+
 ROOT = Path(__file__).resolve().parent.parent
 
 WRK_OUTPUT = """Running 5s test @ http://127.0.0.1:4011

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from mockserver.cli import main, parser
-from tests.support import CONVERSATION, KEY_HEADER, ROOT, SHOP, running_server
+from tests.support import CONVERSATION, KEY_HEADER, ROOT, SHOP, serve
 
 
 def test_serve_options_parse_into_a_config():
@@ -57,7 +57,10 @@ def test_fixtures_check_names_file_pointer_and_reason(tmp_path, capsys):
     [
         ("operation: GET /nope\nresponse: {status: 200}\n", "/operation"),
         ("operation: GET /api/conversations/{conversation_id}\nresponse: {status: 404}\n", "/response/status"),
-        ("operation: GET /api/conversations/{conversation_id}\nmatch: {path: {id: x}}\nresponse: {status: 200}\n", "/match/path/id"),
+        (
+            "operation: GET /api/conversations/{conversation_id}\nmatch: {path: {id: x}}\nresponse: {status: 200}\n",
+            "/match/path/id",
+        ),
         ("operation: GET /api/conversations/{conversation_id}\nresponse: {stauts: 200}\n", "/response/stauts"),
         ("operation: [unclosed\n", "invalid YAML"),
     ],
@@ -80,10 +83,14 @@ def test_symlink_out_of_the_fixtures_folder_is_refused(tmp_path, capsys):
 
 
 def test_busy_port_exits_2_without_traceback():
-    with running_server() as (url, _):
-        port = url.rsplit(":", 1)[1]
+    with serve() as server:
+        port = str(server.port)
         result = subprocess.run(
-            [sys.executable, "-m", "mockserver", "serve", "--port", port], capture_output=True, text=True, cwd=ROOT, timeout=30
+            [sys.executable, "-m", "mockserver", "serve", "--port", port],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=30,
         )
     assert result.returncode == 2
     assert "cannot listen on 127.0.0.1:" + port in result.stderr
@@ -92,8 +99,8 @@ def test_busy_port_exits_2_without_traceback():
 
 @pytest.mark.e2e
 def test_serve_end_to_end_on_loopback():
-    with running_server("--api-key", "e2e-secret-key") as (url, process):
-        with httpx.Client(base_url=url, timeout=10) as http:
+    with serve("--api-key", "e2e-secret-key") as server:
+        with httpx.Client(base_url=server.url, timeout=10) as http:
             ok = http.get(CONVERSATION + "running", headers={KEY_HEADER: "e2e-secret-key"})
             assert ok.status_code == 200 and ok.json()["status"] == "RUNNING"
             assert ok.headers["x-mock-source"] == "fixture"
@@ -101,20 +108,21 @@ def test_serve_end_to_end_on_loopback():
             generated = http.get(CONVERSATION + "fresh-id", headers={KEY_HEADER: "e2e-secret-key"})
             assert generated.json()["conversation_id"] == "fresh-id"
             assert http.get("/__mock/health").json()["status"] == "ok"
-        process.terminate()
-        _, err = process.communicate(timeout=10)
+    err = server.output()
     assert "GET /api/conversations/running 200 fixture" in err
     assert "e2e-secret-key" not in err
 
 
 @pytest.mark.e2e
 def test_serve_a_file_contract_with_workers():
-    with running_server(SHOP, "--workers", "2", "--no-request-log") as (url, _):
-        with httpx.Client(base_url=url, timeout=10) as http:
+    with serve(SHOP, "--workers", "2", "--no-request-log") as server:
+        with httpx.Client(base_url=server.url, timeout=10) as http:
             answers = {http.get("/v1/pets/4", headers={"Authorization": "Basic eDp5"}).content for _ in range(6)}
     assert len(answers) == 1  # replicas agree without shared state
 
 
 def test_python_dash_m_and_console_script_agree():
-    result = subprocess.run([sys.executable, "-m", "mockserver", "--help"], capture_output=True, text=True, cwd=ROOT, timeout=30)
+    result = subprocess.run(
+        [sys.executable, "-m", "mockserver", "--help"], capture_output=True, text=True, cwd=ROOT, timeout=30
+    )
     assert result.returncode == 0 and "serve" in result.stdout

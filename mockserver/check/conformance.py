@@ -20,7 +20,7 @@ from ..contract.spec import Spec
 from . import engine, throttling
 from .findings import Progress, Report, one_line
 from .plan import SAFE_METHODS, Plan
-from .rules import Rules, probe_auth
+from .rules import Rules
 
 CHECKS = (
     "not_a_server_error",
@@ -76,12 +76,12 @@ def run(plan: Plan, spec: Spec, on_progress: Callable[[Progress], None] | None =
                     "checked for rejecting requests without it")  # fmt: skip
     try:
         config = engine.configure(engine_config(plan, base_url, schemes))
-        hook = rules.add_boundary_cases if plan.boundary_values else None
-        schema = engine.load(prepared, config, filter_failure=rules.keep_failure, before_add_examples=hook)
+        schema = engine.load(prepared, config, rules.hooks(plan))
     except Exception as exc:  # a contract the engine cannot load is a broken contract: exit 2
         report.errors.append(f"contract: {one_line(exc)}")
         return finish()
-    probe_auth(schema, spec, rules, base_url, session(), plan.request_timeout)
+    for probe in rules.probes():
+        probe(schema, spec, base_url, session(), plan.request_timeout)
     if deadline is not None:
         engine.set_max_time(schema, max(1, int(deadline - time.monotonic())))
     stream = engine.start(schema, session)
@@ -158,7 +158,7 @@ def engine_config(plan: Plan, base_url: str, schemes: list[security.SecuritySche
 
 
 def _reachable(base_url: str, plan: Plan, session: Any) -> str:
-    """"" when anything answers at BASE_URL, else why not."""
+    """ "" when anything answers at BASE_URL, else why not."""
     import requests
 
     try:

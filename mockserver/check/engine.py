@@ -43,15 +43,13 @@ def configure(data: dict[str, Any]) -> Any:
     return SchemathesisConfig.from_dict(data)
 
 
-def load(document: dict[str, Any], config: Any, *, filter_failure: Callable[..., bool],
-         before_add_examples: Callable[..., None] | None) -> Any:  # fmt: skip
-    """The contract as a Schemathesis schema, with our hooks (see rules.py)."""
+def load(document: dict[str, Any], config: Any, hooks: dict[str, Callable[..., Any]]) -> Any:
+    """The contract as a Schemathesis schema, with our hooks by Schemathesis hook name (see rules.py)."""
     import schemathesis
 
     schema = schemathesis.openapi.from_dict(document, config=config)
-    schema.hooks.register_hook_with_name(filter_failure, "filter_failure")
-    if before_add_examples is not None:
-        schema.hooks.register_hook_with_name(before_add_examples, "before_add_examples")
+    for name, hook in hooks.items():
+        schema.hooks.register_hook_with_name(hook, name)
     return schema
 
 
@@ -83,8 +81,13 @@ def first_case(operation: Any) -> Any:
         return find(
             operation.as_strategy(),
             lambda _: True,
-            settings=settings(database=None, max_examples=1, phases=[Phase.generate], derandomize=True,
-                              suppress_health_check=list(HealthCheck)),  # fmt: skip
+            settings=settings(
+                database=None,
+                max_examples=1,
+                phases=[Phase.generate],
+                derandomize=True,
+                suppress_health_check=list(HealthCheck),
+            ),  # fmt: skip
         )
     except Exception:  # an operation Schemathesis cannot generate for is reported by the engine itself
         return None
@@ -105,7 +108,11 @@ def case_with(operation: Any, base: Any, location: str, name: str, value: str) -
     """A copy of case `base` whose parameter `name` in `location` is `value` (a path value already encoded)."""
     from schemathesis.core import NOT_SET
 
-    parts = {"path": dict(base.path_parameters or {}), "query": dict(base.query or {}), "header": dict(base.headers or {})}
+    parts = {
+        "path": dict(base.path_parameters or {}),
+        "query": dict(base.query or {}),
+        "header": dict(base.headers or {}),
+    }
     parts[location][name] = value
     kwargs: dict[str, Any] = {
         "path_parameters": parts["path"],
@@ -184,7 +191,7 @@ def start(schema: Any, make_session: Callable[[Any], Any]) -> EventStream:
             session = super().get_session(operation=operation)
             if not getattr(session, "mockserver_guarded", False):
                 make_session(session)
-                session.mockserver_guarded = True
+                session.mockserver_guarded = True  # type: ignore[attr-defined]
             return session
 
     engine = Engine(schema=schema)
@@ -197,7 +204,9 @@ def start(schema: Any, make_session: Callable[[Any], Any]) -> EventStream:
             and schema.config.phases.stateful.inference.is_algorithm_enabled(InferenceAlgorithm.LOCATION_HEADERS)
         ):
             observations = Observations()
-    ctx = Context(schema=schema, stop_event=threading.Event(), observations=observations, max_time=schema.config.max_time)
+    ctx = Context(
+        schema=schema, stop_event=threading.Event(), observations=observations, max_time=schema.config.max_time
+    )
     return EventStream(plan.execute(ctx), ctx.control.stop_event)
 
 
@@ -280,12 +289,24 @@ def _collect(event: Any, report: Report, quiet: tuple[type[BaseException], ...])
     elif isinstance(event, events.EngineFinished):
         if event.stop_reason == "server_unavailable":
             report.stopped = report.stopped or "the server stopped responding"
-            report.add(Finding(operation="(run)", check="connection", title="Server stopped responding",
-                               message="requests kept failing or timing out; Schemathesis stopped the run"))
+            report.add(
+                Finding(
+                    operation="(run)",
+                    check="connection",
+                    title="Server stopped responding",
+                    message="requests kept failing or timing out; Schemathesis stopped the run",
+                )
+            )
         for failure in event.failures:
             names = getattr(failure, "checks", None) or ()
-            report.add(Finding(operation=failure.operation or "(run)", check=names[0] if names else type(failure).__name__,
-                               title=failure.title, message=failure.message))
+            report.add(
+                Finding(
+                    operation=failure.operation or "(run)",
+                    check=names[0] if names else type(failure).__name__,
+                    title=failure.title,
+                    message=failure.message,
+                )
+            )
     return None
 
 

@@ -144,8 +144,9 @@ def as_request(request: Any) -> Request | None:
         return None
     headers = {k: (v[0] if isinstance(v, list) else v) for k, v in dict(request.headers).items()}
     body = request.body.encode() if isinstance(request.body, str) else request.body
-    return Request(method=str(request.method), url=str(getattr(request, "uri", None) or request.url), headers=headers,
-                   body=body)
+    return Request(
+        method=str(request.method), url=str(getattr(request, "uri", None) or request.url), headers=headers, body=body
+    )
 
 
 def one_line(value: object) -> str:

@@ -21,41 +21,96 @@ def option(*flags: str, commands: tuple[str, ...] = (CHECK, FUZZ), **argparse: A
 
 @dataclass
 class Plan:
-    base_url: str = field(metadata=option(metavar="BASE_URL", help="the server to test; the only host that gets requests"))
-    spec: str | None = field(default=None, metadata=option(
-        "--spec", metavar="SPEC", help="OpenAPI file or URL (default: the built-in contract)"))
-    api_key: str | None = field(default=None, repr=False, metadata=option(
-        "--api-key", metavar="KEY", help="credentials, sent where the contract's security scheme says "
-                                         "(default: $MOCKSERVER_API_KEY)"))
+    base_url: str = field(
+        metadata=option(metavar="BASE_URL", help="the server to test; the only host that gets requests")
+    )
+    spec: str | None = field(
+        default=None,
+        metadata=option("--spec", metavar="SPEC", help="OpenAPI file or URL (default: the built-in contract)"),
+    )
+    api_key: str | None = field(
+        default=None,
+        repr=False,
+        metadata=option(
+            "--api-key",
+            metavar="KEY",
+            help="credentials, sent where the contract's security scheme says (default: $MOCKSERVER_API_KEY)",
+        ),
+    )
     fuzz: bool = False
-    max_examples: int = field(default=20, metadata=option(
-        "--max-examples", type="positive_int", metavar="N", help="generated cases per operation and phase"))
-    seed: int | None = field(default=None, metadata=option(
-        "--seed", type=int, metavar="N", help="seed, to repeat a run exactly (the summary prints the one used)"))
-    include: list[str] = field(default_factory=list, metadata=option(
-        "--include", action="append", metavar="PATH_OR_OPERATION",
-        help="test only this path, 'METHOD /path' or operationId (repeatable)"))
-    workers: int = field(default=1, metadata=option(
-        "--workers", type="positive_int", metavar="N", help="concurrent requests"))
-    request_timeout: float = field(default=10.0, metadata=option(
-        "--request-timeout", type="positive_float", metavar="S", help="seconds for one complete answer"))
-    rate_limit: float | None = field(default=None, metadata=option(
-        "--rate-limit", type="positive_float", metavar="PER_SECOND", help="at most this many requests per second"))
-    max_requests: int | None = field(default=None, metadata=option(
-        "--max-requests", type="positive_int", metavar="N", commands=(FUZZ,), help="stop after N requests"))
-    duration: float | None = field(default=None, metadata=option(
-        "--duration", type="positive_float", metavar="S", commands=(FUZZ,), help="stop after S seconds"))
-    allow_unsafe_methods: bool = field(default=False, metadata=option(
-        "--allow-unsafe-methods", action="store_true", commands=(FUZZ,),
-        help="also send POST/PUT/PATCH/DELETE (never against a deployment you care about)"))
+    max_examples: int = field(
+        default=20,
+        metadata=option(
+            "--max-examples", type="positive_int", metavar="N", help="generated cases per operation and phase"
+        ),
+    )
+    seed: int | None = field(
+        default=None,
+        metadata=option(
+            "--seed", type=int, metavar="N", help="seed, to repeat a run exactly (the summary prints the one used)"
+        ),
+    )
+    include: list[str] = field(
+        default_factory=list,
+        metadata=option(
+            "--include",
+            action="append",
+            metavar="PATH_OR_OPERATION",
+            help="test only this path, 'METHOD /path' or operationId (repeatable)",
+        ),
+    )
+    workers: int = field(
+        default=1, metadata=option("--workers", type="positive_int", metavar="N", help="concurrent requests")
+    )
+    request_timeout: float = field(
+        default=10.0,
+        metadata=option(
+            "--request-timeout", type="positive_float", metavar="S", help="seconds for one complete answer"
+        ),
+    )
+    rate_limit: float | None = field(
+        default=None,
+        metadata=option(
+            "--rate-limit", type="positive_float", metavar="PER_SECOND", help="at most this many requests per second"
+        ),
+    )
+    max_requests: int | None = field(
+        default=None,
+        metadata=option(
+            "--max-requests", type="positive_int", metavar="N", commands=(FUZZ,), help="stop after N requests"
+        ),
+    )
+    duration: float | None = field(
+        default=None,
+        metadata=option(
+            "--duration", type="positive_float", metavar="S", commands=(FUZZ,), help="stop after S seconds"
+        ),
+    )
+    allow_unsafe_methods: bool = field(
+        default=False,
+        metadata=option(
+            "--allow-unsafe-methods",
+            action="store_true",
+            commands=(FUZZ,),
+            help="also send POST/PUT/PATCH/DELETE (never against a deployment you care about)",
+        ),
+    )
     boundary_values: bool = True  # empty / long / non-ASCII / reserved strings where a string parameter has no bound
-    junit_xml: str | None = field(default=None, metadata=option(
-        "--junit-xml", metavar="PATH", help="write a JUnit XML report for CI"))
-    cassette: str | None = field(default=None, metadata=option(
-        "--cassette", metavar="PATH", commands=(FUZZ,),
-        help=f"where failing requests are saved as a VCR cassette, key redacted (default: {FUZZ_CASSETTE})"))
-    progress: bool = field(default=True, metadata=option(
-        "--no-progress", action="store_false", help="no progress display"))
+    junit_xml: str | None = field(
+        default=None, metadata=option("--junit-xml", metavar="PATH", help="write a JUnit XML report for CI")
+    )
+    cassette: str | None = field(
+        default=None,
+        metadata=option(
+            "--cassette",
+            metavar="PATH",
+            commands=(FUZZ,),
+            help=f"where failing requests are saved as a VCR cassette, key redacted (default: {FUZZ_CASSETTE})",
+        ),
+    )
+    progress: bool = field(
+        default=True, metadata=option("--no-progress", action="store_false", help="no progress display")
+    )
 
 
 # Where fuzz differs from check: more cases, and bounded for a live deployment

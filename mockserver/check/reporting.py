@@ -152,8 +152,10 @@ class ProgressDisplay:
         self.last = 0.0
 
     def __call__(self, progress: Progress) -> None:
-        text = f"{progress.phase or 'done'}: {progress.requests} requests, {progress.findings} failures, " \
-               f"{progress.seconds:.0f} s"
+        text = (
+            f"{progress.phase or 'done'}: {progress.requests} requests, {progress.findings} failures, "
+            f"{progress.seconds:.0f} s"
+        )
         if self.interactive:
             now = time.monotonic()
             if now - self.last >= 0.1:

@@ -11,6 +11,7 @@ to engine.py, the only module that looks inside them.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -19,6 +20,7 @@ from ..contract.security import SecurityScheme
 from ..contract.spec import Spec
 from . import engine, throttling
 from .findings import Finding, Report, as_request, from_transport_error, received
+from .plan import Plan
 
 LONG = "x" * 5000
 NON_ASCII = "ünïcødé-会話-🙂"
@@ -35,6 +37,17 @@ class Rules:
         self.schemes = schemes
         self.credential_names = security.secret_names(schemes)
         self.lock = threading.Lock()
+
+    def hooks(self, plan: Plan) -> dict[str, Callable[..., Any]]:
+        """Our hooks, by the checker's hook name; a new rule that filters or adds cases is one more entry."""
+        found: dict[str, Callable[..., Any]] = {"filter_failure": self.keep_failure}
+        if plan.boundary_values:
+            found["before_add_examples"] = self.add_boundary_cases
+        return found
+
+    def probes(self) -> list[Callable[[Any, Spec, str, Any, float], None]]:
+        """Requests of our own, sent before the run: (schema, spec, base_url, session, timeout) -> None."""
+        return [self.probe_auth]
 
     def keep_failure(self, context: Any, failure: Any, case: Any, response: Any) -> bool:
         # `filter_failure` hook: what a contract check must not count against the server
@@ -81,6 +94,10 @@ class Rules:
             found.append((location, name))
         return found
 
+    def probe_auth(self, schema: Any, spec: Spec, base_url: str, session: Any, timeout: float) -> None:
+        """One valid request per protected operation, without credentials: it must get 401/403, and never data."""
+        probe_auth(schema, spec, self, base_url, session, timeout)
+
 
 def undocumented_rejection(label: str, status: int) -> str:
     return (f"contract: {label} answers {status} to requests without valid credentials, "
@@ -88,7 +105,6 @@ def undocumented_rejection(label: str, status: int) -> str:
 
 
 def probe_auth(schema: Any, spec: Spec, rules: Rules, base_url: str, session: Any, timeout: float) -> None:
-    """One valid request per protected operation, without credentials: it must get 401/403, and never data."""
     import requests
 
     report = rules.report

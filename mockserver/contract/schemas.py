@@ -189,13 +189,15 @@ def _from_openapi30(schema: dict[str, Any]) -> dict[str, Any]:
             del out["exclusive" + bound]
             if flag and bound.lower() in out:
                 out["exclusive" + bound] = out.pop(bound.lower())
-    if nullable:  # as Schemathesis reads it: the schema, or null (a `type` list would still fail an allOf)
+    if nullable:  # as the checker reads it: the schema, or null (a `type` list would still fail an allOf)
         out = {"anyOf": [out, {"type": "null"}]}
     return out
 
 
 _MISSING = object()
-_ANNOTATIONS = frozenset({"title", "description", "$comment", "deprecated", "readOnly", "writeOnly", "default", "examples"})
+_ANNOTATIONS = frozenset(
+    {"title", "description", "$comment", "deprecated", "readOnly", "writeOnly", "default", "examples"}
+)
 
 
 def _only_ref(schema: Any) -> str | None:
@@ -229,7 +231,9 @@ def lookup(document: Any, pointer: str) -> Any:
 
 
 def _kind(value: Any) -> str:
-    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(type(value), type(value).__name__)
+    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(
+        type(value), type(value).__name__
+    )
 
 
 def accepts_null(schema: Schema, schemas: SchemaSet) -> bool:

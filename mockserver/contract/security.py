@@ -37,7 +37,9 @@ class SecurityScheme:
 
     # --- the mock's side --------------------------------------------------------------------------------------
 
-    def credential(self, headers: Mapping[str, str], query: Mapping[str, list[str]], cookies: Mapping[str, str]) -> str | None:
+    def credential(
+        self, headers: Mapping[str, str], query: Mapping[str, list[str]], cookies: Mapping[str, str]
+    ) -> str | None:
         """The credential a request carries for this scheme (headers with lower-case names), or None."""
         if self.type == "apiKey":
             if self.location == "header":
@@ -135,11 +137,15 @@ def parse_schemes(document: Mapping[str, Any], file: str) -> dict[str, SecurityS
             raise DocumentError(file, where + "/type", f"unknown security scheme type {kind!r}")
         if kind == "apiKey":
             if not isinstance(obj.get("name"), str) or obj.get("in") not in ("header", "query", "cookie"):
-                raise DocumentError(file, where, "an apiKey scheme needs a string 'name' and 'in' of header, query, cookie")
+                raise DocumentError(
+                    file, where, "an apiKey scheme needs a string 'name' and 'in' of header, query, cookie"
+                )
             found[name] = SecurityScheme(name, kind, obj["in"], obj["name"])
         else:
             scheme = str(obj.get("scheme", "")).lower() if kind == "http" else "bearer" if kind != "mutualTLS" else ""
-            found[name] = SecurityScheme(name, kind, "header", "Authorization", scheme or ("bearer" if kind == "http" else ""))
+            found[name] = SecurityScheme(
+                name, kind, "header", "Authorization", scheme or ("bearer" if kind == "http" else "")
+            )
     return found
 
 

@@ -81,7 +81,11 @@ class Operation:
 
     def response_for(self, status: int) -> Response | None:
         """The documented response for a status: exact code, then range (4XX), then default."""
-        return self.responses.get(str(status)) or self.responses.get(f"{str(status)[0]}XX") or self.responses.get("default")
+        return (
+            self.responses.get(str(status))
+            or self.responses.get(f"{str(status)[0]}XX")
+            or self.responses.get("default")
+        )
 
 
 @dataclass
@@ -221,8 +225,10 @@ def _bundle(root: dict[str, Any], source: str) -> dict[str, Any]:
 
 
 _SCHEMA_WORDS = {"schema", "schemas", "items", "properties", "allOf", "anyOf", "oneOf", "not", "additionalProperties"}
-_SECTIONS = {"parameters": "parameters", "responses": "responses", "requestBody": "requestBodies",
-             "requestBodies": "requestBodies", "headers": "headers", "examples": "examples", "links": "links"}  # fmt: skip
+_SECTIONS = {
+    "parameters": "parameters", "responses": "responses", "requestBody": "requestBodies",
+    "requestBodies": "requestBodies", "headers": "headers", "examples": "examples", "links": "links",
+}  # fmt: skip
 
 
 def _section(where: str) -> str:
@@ -294,7 +300,9 @@ class _Builder:
             schemes = []
             for name in requirement:
                 if name not in self.security_schemes:
-                    raise DocumentError(self.file, f"{where}/{i}/{documents.escape(name)}", f"unknown security scheme {name!r}")
+                    raise DocumentError(
+                        self.file, f"{where}/{i}/{documents.escape(name)}", f"unknown security scheme {name!r}"
+                    )
                 schemes.append(self.security_schemes[name])
             if not schemes:
                 return []  # an empty requirement {} makes the operation public
@@ -312,7 +320,9 @@ class _Builder:
             w = f"{where}/{i}"
             name, location = obj.get("name"), obj.get("in")
             if not isinstance(name, str) or location not in ("path", "query", "header", "cookie"):
-                raise DocumentError(self.file, w, "a parameter needs a string 'name' and 'in' of path, query, header, cookie")
+                raise DocumentError(
+                    self.file, w, "a parameter needs a string 'name' and 'in' of path, query, header, cookie"
+                )
             if "schema" in obj:
                 schema = self.schema(obj["schema"], w + "/schema")
             elif "content" in obj:
@@ -345,10 +355,14 @@ class _Builder:
                 obj = self.mapping(item[method], w, "an operation")
                 params = {**shared, **self.parameters(obj.get("parameters"), w + "/parameters")}
                 for name in re.findall(r"{([^}]+)}", path):
-                    params.setdefault(("path", name), Parameter(name, "path", True, {"type": "string"}, "simple", False))
+                    params.setdefault(
+                        ("path", name), Parameter(name, "path", True, {"type": "string"}, "simple", False)
+                    )
                 op_id = obj.get("operationId") or f"{method.upper()} {path}"
                 if op_id in seen_ids:
-                    raise DocumentError(self.file, w + "/operationId", f"duplicate operationId {op_id!r} (also at {seen_ids[op_id]})")
+                    raise DocumentError(
+                        self.file, w + "/operationId", f"duplicate operationId {op_id!r} (also at {seen_ids[op_id]})"
+                    )
                 seen_ids[op_id] = w
                 body, body_required, body_media = None, False, []
                 if "requestBody" in obj:
@@ -363,7 +377,9 @@ class _Builder:
                     wr = f"{w}/responses/{status}"
                     status = str(status)
                     if not re.fullmatch(r"[1-5](\d\d|XX)|default", status):
-                        raise DocumentError(self.file, wr, f"{status!r} is not a status code, a range like 4XX, or default")
+                        raise DocumentError(
+                            self.file, wr, f"{status!r} is not a status code, a range like 4XX, or default"
+                        )
                     resp = self.mapping(resp, wr, "a response")
                     headers = {}
                     for hname, header in (resp.get("headers") or {}).items():
@@ -371,7 +387,9 @@ class _Builder:
                         header = self.mapping(header, wh, "a header")
                         hschema = self.schema(header["schema"], wh + "/schema") if "schema" in header else {}
                         headers[hname] = (bool(header.get("required", False)), hschema)
-                    responses[status] = Response(status, self.media(resp.get("content") or {}, wr + "/content"), headers)
+                    responses[status] = Response(
+                        status, self.media(resp.get("content") or {}, wr + "/content"), headers
+                    )
                 security = self.security(obj.get("security", global_security), w + "/security")
                 ops.append(
                     Operation(method.upper(), path, op_id, list(params.values()), body, body_required, body_media,
@@ -398,5 +416,13 @@ def _prefix(document: dict[str, Any]) -> str:
 def _build(document: dict[str, Any], source: str, version: str) -> Spec:
     builder = _Builder(document, source, version)
     operations = builder.operations()
-    return Spec(source, document, version, _prefix(document), operations, builder.schemas, builder.security_schemes,
-                builder.warnings)
+    return Spec(
+        source,
+        document,
+        version,
+        _prefix(document),
+        operations,
+        builder.schemas,
+        builder.security_schemes,
+        builder.warnings,
+    )

@@ -39,7 +39,9 @@ class Answer:
 def problem_answer(kind: problems.Problem, detail: str | None = None, headers: tuple[tuple[str, str], ...] = (),
                    **extra: Any) -> Answer:  # fmt: skip
     """One of problems.py's documents as an answer (the mock's own errors, never the contract's)."""
-    return Answer(kind.status, dumps(kind.body(detail, **extra)), negotiation.FROM_ERROR, problems.PROBLEM_JSON, headers)
+    return Answer(
+        kind.status, dumps(kind.body(detail, **extra)), negotiation.FROM_ERROR, problems.PROBLEM_JSON, headers
+    )
 
 
 class Producer:
@@ -68,7 +70,9 @@ class Producer:
         response = response_of(op, decision.response)
         headers = self._headers(op, decision.response or "", response, 0) if response is not None else ()
         if kind == negotiation.EXAMPLE and decision.media is not None:
-            return Answer(decision.status, encode(decision.value, decision.media), decision.source, decision.media, headers)
+            return Answer(
+                decision.status, encode(decision.value, decision.media), decision.source, decision.media, headers
+            )
         if kind == negotiation.NULL:
             return Answer(decision.status, b"null", decision.source, decision.media, headers)
         if kind == negotiation.INVALID:
@@ -156,5 +160,9 @@ class Producer:
 
 def from_fixture(fixture: Any) -> Answer:
     headers = tuple((k, v) for k, v in fixture.response_headers.items() if k.lower() != "content-type")
-    media = fixture.response_headers.get("content-type", fixture.response_headers.get("Content-Type", JSON if fixture.has_body else None))
-    return Answer(fixture.status, fixture.body_bytes, negotiation.FROM_FIXTURE, media, headers, fixture.delay_ms or None)
+    media = fixture.response_headers.get(
+        "content-type", fixture.response_headers.get("Content-Type", JSON if fixture.has_body else None)
+    )
+    return Answer(
+        fixture.status, fixture.body_bytes, negotiation.FROM_FIXTURE, media, headers, fixture.delay_ms or None
+    )

@@ -83,10 +83,18 @@ class MockApp:
         origin = request.headers.get("origin")
         if self.cors is not None and origin is not None and request.method == "OPTIONS" \
                 and "access-control-request-method" in request.headers:  # fmt: skip
-            status, headers, body = self.cors.preflight(origin, request.headers["access-control-request-method"],
-                                                        request.headers.get("access-control-request-headers"))
-            await _send(send, status, headers + [(b"content-length", str(len(body)).encode()),
-                                                 (b"content-type", b"text/plain; charset=utf-8")], body)
+            status, headers, body = self.cors.preflight(
+                origin,
+                request.headers["access-control-request-method"],
+                request.headers.get("access-control-request-headers"),
+            )
+            await _send(
+                send,
+                status,
+                headers
+                + [(b"content-length", str(len(body)).encode()), (b"content-type", b"text/plain; charset=utf-8")],
+                body,
+            )
             return
         admin = self._admin(request)
         if admin is not None:
@@ -114,10 +122,16 @@ class MockApp:
             headers[name] = f"{headers[name]}, {value}" if name in headers else value
         refused = None
         if oversized or size > MAX_HEADER_BYTES:
-            refused = problem_answer(problems.HEADERS_TOO_LARGE, f"at most {MAX_HEADERS} headers and {MAX_HEADER_BYTES} bytes of them")
+            refused = problem_answer(
+                problems.HEADERS_TOO_LARGE, f"at most {MAX_HEADERS} headers and {MAX_HEADER_BYTES} bytes of them"
+            )
         query_string: bytes = scope["query_string"]
-        query_pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True, errors="replace") if query_string else []
-        too_many = len(query_pairs) > MAX_QUERY_FIELDS  # the server's URL limit bounds the count; the contract's 422 says it
+        query_pairs = (
+            parse_qsl(query_string.decode("latin-1"), keep_blank_values=True, errors="replace") if query_string else []
+        )
+        too_many = (
+            len(query_pairs) > MAX_QUERY_FIELDS
+        )  # the server's URL limit bounds the count; the contract's 422 says it
         body, too_large = await self._body(receive, headers)
         if too_large and refused is None:
             refused = problem_answer(problems.TOO_LARGE, f"request body over {self.config.max_body_bytes} bytes")
@@ -132,7 +146,10 @@ class MockApp:
 
     def _answer(self, request: _Read) -> Outcome:
         if request.refused is not None:
-            return Outcome(request.refused, note=problems.HEADERS_TOO_LARGE.title if request.refused.status == 431 else problems.TOO_LARGE.title)
+            return Outcome(
+                request.refused,
+                note=problems.HEADERS_TOO_LARGE.title if request.refused.status == 431 else problems.TOO_LARGE.title,
+            )
         memo = None
         if self.answers is not None and not request.body:
             memo = (request.method, request.raw_path, request.query_string, tuple(request.raw_headers))
@@ -146,7 +163,9 @@ class MockApp:
             outcome = self.mock.handle(core)
         except Exception:  # a bug of ours must not take the server down: say so, and keep serving
             traceback.print_exc()
-            outcome = Outcome(problem_answer(problems.INTERNAL, "internal error in the mock server (a bug: please report it)"))
+            outcome = Outcome(
+                problem_answer(problems.INTERNAL, "internal error in the mock server (a bug: please report it)")
+            )
         if memo is not None and self.answers is not None and len(outcome.answer.body) <= MEMO_BODY_BYTES:
             if len(self.answers) >= MEMO_ENTRIES:  # the oldest goes: O(1), no pause when the memory is full
                 del self.answers[next(iter(self.answers))]
@@ -174,7 +193,9 @@ class MockApp:
         secrets = [*outcome.secrets, *(quote(s, safe="") for s in outcome.secrets)]
         path = request.raw_path.decode("latin-1")
         if self.log is not None:
-            self.log.write(f"{request.method} {self.redactor.text(path, secrets)} {answer.status} {answer.source} {ms:.2f}ms\n")
+            self.log.write(
+                f"{request.method} {self.redactor.text(path, secrets)} {answer.status} {answer.source} {ms:.2f}ms\n"
+            )
         self.journal.record(request.method, path, request.query_pairs, request.pairs, answer.status, answer.source,
                             outcome.operation, ms, secrets, outcome.note)  # fmt: skip
 
@@ -222,10 +243,15 @@ async def _lifespan(receive: Receive, send: Send) -> None:
 def create_app(config: Config | None = None, mock: Mock | None = None) -> MockApp:
     config = config or Config.from_env()
     mock = mock or build_mock(config)
-    journal = Journal(config.journal_size, Redactor(security.secret_names(mock.spec.security_schemes.values()), config.api_key))
+    journal = Journal(
+        config.journal_size, Redactor(security.secret_names(mock.spec.security_schemes.values()), config.api_key)
+    )
     cors = None
     if config.cors:
-        exposed = {"X-Mock-Source", *(h for op in mock.spec.operations for r in op.responses.values() for h in r.headers)}
+        exposed = {
+            "X-Mock-Source",
+            *(h for op in mock.spec.operations for r in op.responses.values() for h in r.headers),
+        }
         cors = Cors(config.cors_origins, exposed)
     admin = Admin(mock, journal) if config.admin else None
     return MockApp(mock, config, journal, RequestLog() if config.request_log else None, cors, admin)

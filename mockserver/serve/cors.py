@@ -35,8 +35,12 @@ class Cors:
 
     def preflight(self, origin: str, method: str, requested_headers: str | None) -> tuple[int, Headers, bytes]:
         """The answer to `OPTIONS` with `Origin` and `Access-Control-Request-Method`: status, headers, body."""
-        headers: Headers = [(b"vary", b"Origin"), (b"access-control-allow-methods", METHODS.encode()),
-                            (b"access-control-max-age", self.max_age), (b"access-control-allow-credentials", b"true")]  # fmt: skip
+        headers: Headers = [
+            (b"vary", b"Origin"),
+            (b"access-control-allow-methods", METHODS.encode()),
+            (b"access-control-max-age", self.max_age),
+            (b"access-control-allow-credentials", b"true"),
+        ]
         if requested_headers:
             headers.append((b"access-control-allow-headers", requested_headers.encode("latin-1", "replace")))
         failures = []

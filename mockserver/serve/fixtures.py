@@ -84,7 +84,9 @@ def fixture_files(folder: str) -> list[Path]:
                 continue
             real = path.resolve()
             if not real.is_relative_to(root) or not real.is_file():
-                raise DocumentError(str(path), "", "resolves outside the fixtures folder (symlink?); refusing to read it")
+                raise DocumentError(
+                    str(path), "", "resolves outside the fixtures folder (symlink?); refusing to read it"
+                )
             found.append(path)
     return found
 
@@ -97,7 +99,13 @@ def load_fixtures(folder: str | None, spec: Spec) -> dict[str, FixtureIndex]:
         data = documents.load(str(path))
         for i, item in enumerate(data if isinstance(data, list) else [data]):
             base = f"/{i}" if isinstance(data, list) else ""
-            fixture = _parse(item, str(path), base, spec, default_name=path.stem if not isinstance(data, list) else f"{path.stem}-{i}")
+            fixture = _parse(
+                item,
+                str(path),
+                base,
+                spec,
+                default_name=path.stem if not isinstance(data, list) else f"{path.stem}-{i}",
+            )
             index = indexes.setdefault(fixture.operation.key, FixtureIndex())
             index.path_names = tuple(p.name for p in fixture.operation.parameters if p.location == "path")
             _add(index, fixture)
@@ -138,30 +146,42 @@ def _parse(item: Any, file: str, base: str, spec: Spec, default_name: str) -> Fi
     item = _mapping(item, file, base or "/", "a fixture")
     unknown = set(item) - _TOP_KEYS
     if unknown:
-        raise DocumentError(file, f"{base}/{escape(sorted(unknown)[0])}", f"unknown key; expected one of {sorted(_TOP_KEYS)}")
+        raise DocumentError(
+            file, f"{base}/{escape(sorted(unknown)[0])}", f"unknown key; expected one of {sorted(_TOP_KEYS)}"
+        )
     name_of_op = item.get("operation")
     if not isinstance(name_of_op, str):
         raise DocumentError(file, f"{base}/operation", "required: 'METHOD /path' or an operationId")
     operation = spec.find(name_of_op)
     if operation is None:
         offered = ", ".join(op.key for op in spec.operations[:10])
-        raise DocumentError(file, f"{base}/operation", f"no operation {name_of_op!r} in the contract (it has: {offered})")
+        raise DocumentError(
+            file, f"{base}/operation", f"no operation {name_of_op!r} in the contract (it has: {offered})"
+        )
     when = item.get("when", "request")
     if when not in ("request", "unauthorized"):
         raise DocumentError(file, f"{base}/when", "must be 'request' or 'unauthorized'")
     match = _mapping(item.get("match"), file, f"{base}/match", "match")
     for key in match:
         if key not in ("path", "query", "headers"):
-            raise DocumentError(file, f"{base}/match/{escape(str(key))}", "unknown key; expected path, query or headers")
+            raise DocumentError(
+                file, f"{base}/match/{escape(str(key))}", "unknown key; expected path, query or headers"
+            )
     path = _strings(match.get("path"), file, f"{base}/match/path")
     declared = {p.name for p in operation.parameters if p.location == "path"}
     for key in path:
         if key not in declared:
-            raise DocumentError(file, f"{base}/match/path/{escape(key)}", f"{operation.key} has no path parameter {key!r}")
+            raise DocumentError(
+                file, f"{base}/match/path/{escape(key)}", f"{operation.key} has no path parameter {key!r}"
+            )
     response = _mapping(item.get("response"), file, f"{base}/response", "response")
     unknown = set(response) - _RESPONSE_KEYS
     if unknown:
-        raise DocumentError(file, f"{base}/response/{escape(sorted(unknown)[0])}", f"unknown key; expected one of {sorted(_RESPONSE_KEYS)}")
+        raise DocumentError(
+            file,
+            f"{base}/response/{escape(sorted(unknown)[0])}",
+            f"unknown key; expected one of {sorted(_RESPONSE_KEYS)}",
+        )
     status = response.get("status", 401 if when == "unauthorized" else 200)
     if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
         raise DocumentError(file, f"{base}/response/status", f"must be an HTTP status code, got {status!r}")
@@ -188,13 +208,17 @@ def _parse(item: Any, file: str, base: str, spec: Spec, default_name: str) -> Fi
     )
 
 
-def _check_body(operation: Operation, status: int, has_body: bool, body: Any, when: str, spec: Spec, file: str, where: str) -> None:
+def _check_body(
+    operation: Operation, status: int, has_body: bool, body: Any, when: str, spec: Spec, file: str, where: str
+) -> None:
     response = operation.response_for(status)
     if response is None:
         if when == "unauthorized":
             return  # a 401 the contract does not document: nothing to check the body against
         offered = ", ".join(operation.responses)
-        raise DocumentError(file, f"{where}/status", f"{operation.key} does not document status {status} (it has: {offered})")
+        raise DocumentError(
+            file, f"{where}/status", f"{operation.key} does not document status {status} (it has: {offered})"
+        )
     media = next((m for m in response.content.values() if m.schema is not None), None)
     if media is None or not has_body:
         return

@@ -29,7 +29,9 @@ _WORDS = (
     "spruce stone summit swift tango thunder tulip umber valley velvet violet willow winter zephyr"
 ).split()
 _FIRST = "Ada Grace Linus Alan Barbara Ken Margaret Dennis Radia Guido Katherine Tim Frances Donald Edsger".split()
-_LAST = "Lovelace Hopper Torvalds Turing Liskov Thompson Hamilton Ritchie Perlman Rossum Johnson Berners-Lee Allen".split()
+_LAST = (
+    "Lovelace Hopper Torvalds Turing Liskov Thompson Hamilton Ritchie Perlman Rossum Johnson Berners-Lee Allen".split()
+)
 _EPOCH = datetime(2025, 1, 1, tzinfo=timezone.utc)
 
 

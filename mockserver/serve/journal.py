@@ -57,7 +57,8 @@ class Redactor:
             return [[_clip(k), REDACTED if self.secret(k) else _clip(v)] for k, v in items[:_MAX_ITEMS]]
         scrub = self._scrub
         return [
-            [_clip(scrub(k, active)), REDACTED if self.secret(k) else _clip(scrub(v, active))] for k, v in items[:_MAX_ITEMS]
+            [_clip(scrub(k, active)), REDACTED if self.secret(k) else _clip(scrub(v, active))]
+            for k, v in items[:_MAX_ITEMS]
         ]
 
     @staticmethod

@@ -68,17 +68,21 @@ class Mock:
         self.validators = {op.key: RequestValidator(op, spec.schemas) for op in spec.operations}
         # Decided once per operation instead of once per request (the request path is measured in microseconds).
         self.facts = {
-            op.key: negotiation.Facts.of(op, spec.schemas, fixtures.get(op.key), self._valid_examples(op), config.fixtures_only)
+            op.key: negotiation.Facts.of(
+                op, spec.schemas, fixtures.get(op.key), self._valid_examples(op), config.fixtures_only
+            )
             for op in spec.operations
-        }  # fmt: skip
+        }
         self._random = random.Random(seed_of(config.seed, "faults"))
 
     def handle(self, request: MockRequest) -> Outcome:
         match = self.router.match(request.method, request.raw_path)
         if match.kind == METHOD:
             allow = ", ".join(match.allowed)
-            return Outcome(problem_answer(problems.NO_METHOD, headers=(("Allow", allow),), allowed=match.allowed),
-                           note=f"{request.method} not offered; allowed: {allow}")
+            return Outcome(
+                problem_answer(problems.NO_METHOD, headers=(("Allow", allow),), allowed=match.allowed),
+                note=f"{request.method} not offered; allowed: {allow}",
+            )
         if match.kind != FULL or match.operation is None:
             return Outcome(problem_answer(problems.NO_PATH, paths=self.router.paths[:50]), note="no operation matches")
         op = match.operation
@@ -91,7 +95,9 @@ class Mock:
         answer = self.producer.produce(op, decision, coerced)
         return Outcome(answer, op.key, secrets, decision.note)
 
-    def _decide(self, op: Operation, params: dict[str, str], bad: list[str], request: MockRequest) -> tuple[negotiation.Decision, tuple[str, ...]]:
+    def _decide(
+        self, op: Operation, params: dict[str, str], bad: list[str], request: MockRequest
+    ) -> tuple[negotiation.Decision, tuple[str, ...]]:
         ok, seen = security.satisfied(op.security, request.headers, request.query, request.cookies, self.config.api_key)
         secrets = tuple(seen)
         facts = self.facts[op.key]
@@ -100,7 +106,9 @@ class Mock:
             return negotiation.unauthorized(facts, accept), secrets
         validator = self.validators[op.key]
         content_type = request.headers.get("content-type", "")
-        violations = validator.validate(params, request.query, request.headers, request.cookies, request.body, content_type, bad)
+        violations = validator.validate(
+            params, request.query, request.headers, request.cookies, request.body, content_type, bad
+        )
         if request.too_many_query:
             violations.insert(0, Violation(("query",), "Too many query parameters", "value_error.too_many"))
         if violations:
@@ -110,7 +118,9 @@ class Mock:
             prefs = parse_prefer(request.headers.get("prefer"), self.config.max_delay_ms)
         except PreferError as exc:
             return negotiation.problem(problems.BAD_PREFER, str(exc)), secrets
-        decision = negotiation.negotiate(facts, prefs, params, request.query, request.headers, lambda: self._slot(request))
+        decision = negotiation.negotiate(
+            facts, prefs, params, request.query, request.headers, lambda: self._slot(request)
+        )
         if prefs.delay_ms is not None:
             decision = replace(decision, delay_ms=prefs.delay_ms)
         return decision, secrets
@@ -128,7 +138,9 @@ class Mock:
                     if obj.schema is not None:
                         validator = self.generator.validator(f"{op.key}|{status}|{media}", obj.schema)
                         if not validator.is_valid(value):
-                            self.warnings.append(f"{op.key}: example {name!r} of {status} {media} does not match its schema; not served")
+                            self.warnings.append(
+                                f"{op.key}: example {name!r} of {status} {media} does not match its schema; not served"
+                            )
                             continue
                     found.setdefault(status, {}).setdefault(media, {})[name] = value
         return found

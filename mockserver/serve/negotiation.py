@@ -54,9 +54,19 @@ class Decision:
     delay_ms: int | None = None  # `Prefer: delay`; None: the fixture's or the configured latency applies
 
 
-def problem(kind: Problem, detail: str | None = None, headers: tuple[tuple[str, str], ...] = (), **extra: Any) -> Decision:
-    return Decision(PROBLEM, kind.status, FROM_ERROR, problem=kind, detail=detail, extra=tuple(extra.items()),
-                    headers=headers, note=detail or kind.title)
+def problem(
+    kind: Problem, detail: str | None = None, headers: tuple[tuple[str, str], ...] = (), **extra: Any
+) -> Decision:
+    return Decision(
+        PROBLEM,
+        kind.status,
+        FROM_ERROR,
+        problem=kind,
+        detail=detail,
+        extra=tuple(extra.items()),
+        headers=headers,
+        note=detail or kind.title,
+    )
 
 
 @dataclass(frozen=True)
@@ -88,7 +98,9 @@ def negotiate(facts: Facts, prefs: Preferences, path: dict[str, str], query: dic
     if status is None:
         return Decision(EMPTY, 200, FROM_GENERATED)
     if prefs.code is not None and op.response_for(prefs.code) is None:
-        return problem(problems.BAD_PREFER, f"code={prefs.code} is not documented for {op.key}", documented=list(op.responses))
+        return problem(
+            problems.BAD_PREFER, f"code={prefs.code} is not documented for {op.key}", documented=list(op.responses)
+        )
     if prefs.branch is not None:
         return _branch(facts, status, prefs.branch, accept, slot())
     if prefs.dynamic is not True:
@@ -111,8 +123,11 @@ def unauthorized(facts: Facts, accept: str | None) -> Decision:
     if op.response_for(401) is not None:
         return replace(generated(op, "401", accept, 0, source=FROM_ERROR), note="credentials missing or wrong")
     challenge = security.challenges(op.security)
-    return problem(problems.UNAUTHORIZED, f"Send credentials: {security.missing(op.security)}",
-                   headers=(("WWW-Authenticate", challenge),) if challenge else ())
+    return problem(
+        problems.UNAUTHORIZED,
+        f"Send credentials: {security.missing(op.security)}",
+        headers=(("WWW-Authenticate", challenge),) if challenge else (),
+    )
 
 
 def invalid(op: Operation, detail: list[dict[str, Any]], accept: str | None) -> Decision:
@@ -158,8 +173,11 @@ def _branch(facts: Facts, status: str, branch: int, accept: str | None, slot: in
         return Decision(NULL, decision.status, FROM_GENERATED, decision.response, decision.media, note="branch=null")
     count = len(branches(schema, facts.schemas))
     if branch >= count:
-        return problem(problems.BAD_PREFER, f"the {status} schema of {op.key} has {count} anyOf/oneOf branches "
-                                            f"(0-based); branch={branch} is out of range")
+        return problem(
+            problems.BAD_PREFER,
+            f"the {status} schema of {op.key} has {count} anyOf/oneOf branches "
+            f"(0-based); branch={branch} is out of range",
+        )
     return decision
 
 
@@ -188,8 +206,12 @@ def _named(facts: Facts, name: str, code: int | None, accept: str | None) -> Dec
         for media, named in by_media.items():
             if name in named:
                 return Decision(EXAMPLE, numeric(status), FROM_EXAMPLE, status, media, value=named[name], note=name)
-    offered = sorted(facts.fixtures.by_name) + sorted({n for m in facts.examples.values() for ex in m.values() for n in ex})
-    return problem(problems.BAD_PREFER, f"{op.key} has no example or fixture named {name[:200]!r}", available=offered[:200])
+    offered = sorted(facts.fixtures.by_name) + sorted(
+        {n for m in facts.examples.values() for ex in m.values() for n in ex}
+    )
+    return problem(
+        problems.BAD_PREFER, f"{op.key} has no example or fixture named {name[:200]!r}", available=offered[:200]
+    )
 
 
 def _fixture_miss(facts: Facts, status: str, accept: str | None) -> Decision:

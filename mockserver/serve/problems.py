@@ -20,20 +20,30 @@ class Problem:
     default: str
 
     def body(self, detail: str | None = None, **extra: Any) -> dict[str, Any]:
-        body: dict[str, Any] = {"type": f"https://mockserver.invalid/problems/{self.name}", "title": self.title,
-                                "status": self.status, "detail": detail or self.default}
+        body: dict[str, Any] = {
+            "type": f"https://mockserver.invalid/problems/{self.name}",
+            "title": self.title,
+            "status": self.status,
+            "detail": detail or self.default,
+        }
         body.update(extra)
         return body
 
 
 NO_PATH = Problem("no-path", 404, "Not Found", "No operation in the contract matches this path.")
 NO_METHOD = Problem("no-method", 405, "Method Not Allowed", "The contract does not offer this method on this path.")
-UNAUTHORIZED = Problem("unauthorized", 401, "Unauthorized", "The operation requires credentials that were not sent or are wrong.")
+UNAUTHORIZED = Problem(
+    "unauthorized", 401, "Unauthorized", "The operation requires credentials that were not sent or are wrong."
+)
 INVALID_REQUEST = Problem("invalid-request", 422, "Unprocessable Entity", "The request does not match the contract.")
 BAD_PREFER = Problem("bad-prefer", 400, "Bad Request", "The Prefer header asks for something the contract cannot give.")
 NO_FIXTURE = Problem("no-fixture", 404, "Not Found", "No fixture matches this request and --fixtures-only is on.")
-HEADERS_TOO_LARGE = Problem("headers-too-large", 431, "Request Header Fields Too Large", "Too many or too large request headers.")
+HEADERS_TOO_LARGE = Problem(
+    "headers-too-large", 431, "Request Header Fields Too Large", "Too many or too large request headers."
+)
 TOO_LARGE = Problem("too-large", 413, "Content Too Large", "The request body is larger than the mock accepts.")
 INJECTED = Problem("injected", 500, "Injected Error", "Error injected by --error-rate.")
 UNAVAILABLE = Problem("injected", 503, "Service Unavailable", "Error injected by --error-rate.")
-INTERNAL = Problem("internal", 500, "Internal Server Error", "The mock server could not answer (a bug: please report it).")
+INTERNAL = Problem(
+    "internal", 500, "Internal Server Error", "The mock server could not answer (a bug: please report it)."
+)

@@ -16,7 +16,9 @@ from ..contract.schemas import Schema, SchemaSet
 from ..contract.spec import Operation, Parameter
 
 MAX_VIOLATIONS = 20
-_ANNOTATIONS = frozenset({"title", "description", "examples", "example", "default", "deprecated", "readOnly", "writeOnly", "$comment"})
+_ANNOTATIONS = frozenset(
+    {"title", "description", "examples", "example", "default", "deprecated", "readOnly", "writeOnly", "$comment"}
+)
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,13 @@ class RequestValidator:
         media = content_type.split(";")[0].strip().lower()
         if self.operation.body_media and not any(_media_matches(media, m) for m in self.operation.body_media):
             allowed = ", ".join(self.operation.body_media)
-            return [Violation(("header", "content-type"), f"Unsupported media type {media!r}; expected {allowed}", "value_error.media_type")]
+            return [
+                Violation(
+                    ("header", "content-type"),
+                    f"Unsupported media type {media!r}; expected {allowed}",
+                    "value_error.media_type",
+                )
+            ]
         if self.body is None:
             return []
         try:

@@ -43,39 +43,113 @@ class Case:
 CONTRACTS = [
     Case("empty file", {"spec.yaml": ""}, expect=["empty document"]),
     Case("only comments", {"spec.yaml": "# nothing here\n\n   \n"}, expect=["not an OpenAPI document"]),
-    Case("binary file", {"spec.yaml": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256))}, expect=["binary file"]),
+    Case(
+        "binary file", {"spec.yaml": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256))}, expect=["binary file"]
+    ),
     Case("not UTF-8", {"spec.yaml": HEAD.encode() + b"x-name: caf\xe9\n"}, expect=["not UTF-8", "byte 57"]),
     Case("YAML alias bomb", {"spec.yaml": _bomb()}, expect=["/x-bomb/i/", "expands to more than 2,000,000 nodes"]),
-    Case("deeply nested JSON", {"spec.json": "[" * 100_000 + "]" * 100_000}, spec="spec.json", expect=["nested too deeply"]),
-    Case("deeply nested YAML", {"spec.yaml": HEAD + "x-deep: " + "[" * 300 + "]" * 300 + "\n"}, expect=["/x-deep/0/0/", "nested deeper than 200 levels"]),
-    Case("invalid YAML", {"spec.yaml": HEAD + "paths:\n  /a:\n    get: [unclosed\n"}, expect=["line 6 column 1", "invalid YAML"]),
-    Case("invalid JSON", {"spec.json": '{"openapi": "3.1.0",\n "paths": {,}}'}, spec="spec.json", expect=["line 2 column 12", "invalid JSON"]),
+    Case(
+        "deeply nested JSON",
+        {"spec.json": "[" * 100_000 + "]" * 100_000},
+        spec="spec.json",
+        expect=["nested too deeply"],
+    ),
+    Case(
+        "deeply nested YAML",
+        {"spec.yaml": HEAD + "x-deep: " + "[" * 300 + "]" * 300 + "\n"},
+        expect=["/x-deep/0/0/", "nested deeper than 200 levels"],
+    ),
+    Case(
+        "invalid YAML",
+        {"spec.yaml": HEAD + "paths:\n  /a:\n    get: [unclosed\n"},
+        expect=["line 6 column 1", "invalid YAML"],
+    ),
+    Case(
+        "invalid JSON",
+        {"spec.json": '{"openapi": "3.1.0",\n "paths": {,}}'},
+        spec="spec.json",
+        expect=["line 2 column 12", "invalid JSON"],
+    ),
     Case("not a mapping", {"spec.yaml": "- 1\n- 2\n"}, expect=["top level is not a mapping"]),
-    Case("unresolvable $ref", {"spec.yaml": _schema_ref("#/components/schemas/Nope")}, expect=["/paths/~1a/get/responses/200/content/application~1json/schema/$ref", "points nowhere"]),
+    Case(
+        "unresolvable $ref",
+        {"spec.yaml": _schema_ref("#/components/schemas/Nope")},
+        expect=["/paths/~1a/get/responses/200/content/application~1json/schema/$ref", "points nowhere"],
+    ),
     Case(
         "circular-only schema $ref",
-        {"spec.yaml": _schema_ref("#/components/schemas/A") + "components:\n  schemas:\n    A: {$ref: '#/components/schemas/B'}\n    B: {$ref: '#/components/schemas/A'}\n"},
+        {
+            "spec.yaml": _schema_ref("#/components/schemas/A")
+            + "components:\n  schemas:\n    A: {$ref: '#/components/schemas/B'}\n    B: {$ref: '#/components/schemas/A'}\n"
+        },
         expect=["/components/schemas/A", "circular $ref", "/components/schemas/B"],
     ),
     Case(
         "circular-only parameter $ref",
-        {"spec.yaml": HEAD + "paths:\n  /a:\n    get:\n      parameters: [{$ref: '#/components/parameters/P'}]\n      responses: {'200': {description: ok}}\n"
-         "components:\n  parameters:\n    P: {$ref: '#/components/parameters/Q'}\n    Q: {$ref: '#/components/parameters/P'}\n"},
+        {
+            "spec.yaml": HEAD
+            + "paths:\n  /a:\n    get:\n      parameters: [{$ref: '#/components/parameters/P'}]\n      responses: {'200': {description: ok}}\n"
+            "components:\n  parameters:\n    P: {$ref: '#/components/parameters/Q'}\n    Q: {$ref: '#/components/parameters/P'}\n"
+        },
         expect=["/components/parameters/", "refers to itself"],
     ),  # fmt: skip
-    Case("remote $ref, connection refused", {"spec.yaml": _schema_ref("http://127.0.0.1:9/x.yaml#/Pet")}, expect=["/schema/$ref", "cannot fetch", "Connection refused"]),
-    Case("$ref to a missing file", {"spec.yaml": _schema_ref("common.yaml#/Pet")}, expect=["/schema/$ref", "common.yaml", "No such file"]),
-    Case("Swagger 2.0", {"spec.yaml": "swagger: '2.0'\ninfo: {title: t, version: '1'}\npaths: {}\n"}, expect=["/swagger", "OpenAPI 2.0 is not supported"]),
-    Case("OpenAPI 4", {"spec.yaml": "openapi: 4.0.0\ninfo: {title: t, version: '1'}\npaths: {}\n"}, expect=["/openapi", "'4.0.0'"]),
-    Case("not JSON Schema: bad type", {"spec.yaml": GET_A + "          content:\n            application/json:\n              schema: {type: strin}\n"}, expect=["/schema/type", "not a valid JSON Schema"]),
-    Case("not JSON Schema: bad regex", {"spec.yaml": GET_A + "          content:\n            application/json:\n              schema: {type: string, pattern: '(['}\n"}, expect=["/schema/pattern", "not a valid JSON Schema"]),
-    Case("not JSON Schema: bad bound", {"spec.yaml": HEAD + "paths:\n  /a:\n    get:\n      parameters: [{name: q, in: query, schema: {type: integer, minimum: lots}}]\n      responses: {'200': {description: ok}}\n"}, expect=["/paths/~1a/get/parameters/0/schema/minimum", "not a valid JSON Schema"]),
+    Case(
+        "remote $ref, connection refused",
+        {"spec.yaml": _schema_ref("http://127.0.0.1:9/x.yaml#/Pet")},
+        expect=["/schema/$ref", "cannot fetch", "Connection refused"],
+    ),
+    Case(
+        "$ref to a missing file",
+        {"spec.yaml": _schema_ref("common.yaml#/Pet")},
+        expect=["/schema/$ref", "common.yaml", "No such file"],
+    ),
+    Case(
+        "Swagger 2.0",
+        {"spec.yaml": "swagger: '2.0'\ninfo: {title: t, version: '1'}\npaths: {}\n"},
+        expect=["/swagger", "OpenAPI 2.0 is not supported"],
+    ),
+    Case(
+        "OpenAPI 4",
+        {"spec.yaml": "openapi: 4.0.0\ninfo: {title: t, version: '1'}\npaths: {}\n"},
+        expect=["/openapi", "'4.0.0'"],
+    ),
+    Case(
+        "not JSON Schema: bad type",
+        {
+            "spec.yaml": GET_A
+            + "          content:\n            application/json:\n              schema: {type: strin}\n"
+        },
+        expect=["/schema/type", "not a valid JSON Schema"],
+    ),
+    Case(
+        "not JSON Schema: bad regex",
+        {
+            "spec.yaml": GET_A
+            + "          content:\n            application/json:\n              schema: {type: string, pattern: '(['}\n"
+        },
+        expect=["/schema/pattern", "not a valid JSON Schema"],
+    ),
+    Case(
+        "not JSON Schema: bad bound",
+        {
+            "spec.yaml": HEAD
+            + "paths:\n  /a:\n    get:\n      parameters: [{name: q, in: query, schema: {type: integer, minimum: lots}}]\n      responses: {'200': {description: ok}}\n"
+        },
+        expect=["/paths/~1a/get/parameters/0/schema/minimum", "not a valid JSON Schema"],
+    ),
     Case(
         "duplicate operationIds",
-        {"spec.yaml": HEAD + "paths:\n  /a:\n    get: {operationId: same, responses: {'200': {description: ok}}}\n  /b:\n    get: {operationId: same, responses: {'200': {description: ok}}}\n"},
+        {
+            "spec.yaml": HEAD
+            + "paths:\n  /a:\n    get: {operationId: same, responses: {'200': {description: ok}}}\n  /b:\n    get: {operationId: same, responses: {'200': {description: ok}}}\n"
+        },
         expect=["/paths/~1b/get/operationId", "duplicate operationId 'same'", "/paths/~1a/get"],
     ),
-    Case("a path without '/'", {"spec.yaml": HEAD + "paths:\n  pets:\n    get: {responses: {'200': {description: ok}}}\n"}, expect=["/paths/pets", "must start with '/'"]),
+    Case(
+        "a path without '/'",
+        {"spec.yaml": HEAD + "paths:\n  pets:\n    get: {responses: {'200': {description: ok}}}\n"},
+        expect=["/paths/pets", "must start with '/'"],
+    ),
     Case("missing file", {}, spec="nothere.yaml", expect=["No such file"]),
     Case("a folder", {"folder/x": ""}, spec="folder", expect=["is a directory"]),
 ]
@@ -83,17 +157,52 @@ CONTRACTS = [
 FIXTURES = [
     Case(
         "fixture violates the contract",
-        {"f/bad.yaml": FIXTURE + "match: {path: {conversation_id: x}}\nresponse: {status: 200, body: {conversation_id: x, title: t, status: PAUSED}}\n"},
+        {
+            "f/bad.yaml": FIXTURE
+            + "match: {path: {conversation_id: x}}\nresponse: {status: 200, body: {conversation_id: x, title: t, status: PAUSED}}\n"
+        },
         expect=["/response/body/status", "does not match the contract", "PAUSED"],
     ),
-    Case("fixture in bad YAML", {"f/bad.yaml": FIXTURE + "response:\n  status: 200\n  body: {a: [1, 2\n"}, expect=["line 5 column 1", "invalid YAML"]),
-    Case("fixture for an operation that does not exist", {"f/bad.yaml": "operation: DELETE /api/nothing\nresponse: {status: 200}\n"}, expect=["/operation", "no operation 'DELETE /api/nothing'"]),
-    Case("fixture with an undocumented status", {"f/bad.yaml": FIXTURE + "response: {status: 418, body: {}}\n"}, expect=["/response/status", "does not document status 418"]),
-    Case("fixture with an unknown key", {"f/bad.yaml": FIXTURE + "respons: {status: 200}\n"}, expect=["/respons", "unknown key"]),
+    Case(
+        "fixture in bad YAML",
+        {"f/bad.yaml": FIXTURE + "response:\n  status: 200\n  body: {a: [1, 2\n"},
+        expect=["line 5 column 1", "invalid YAML"],
+    ),
+    Case(
+        "fixture for an operation that does not exist",
+        {"f/bad.yaml": "operation: DELETE /api/nothing\nresponse: {status: 200}\n"},
+        expect=["/operation", "no operation 'DELETE /api/nothing'"],
+    ),
+    Case(
+        "fixture with an undocumented status",
+        {"f/bad.yaml": FIXTURE + "response: {status: 418, body: {}}\n"},
+        expect=["/response/status", "does not document status 418"],
+    ),
+    Case(
+        "fixture with an unknown key",
+        {"f/bad.yaml": FIXTURE + "respons: {status: 200}\n"},
+        expect=["/respons", "unknown key"],
+    ),
     Case("empty fixture", {"f/bad.yaml": ""}, expect=["empty document"]),
     Case("binary fixture", {"f/bad.yaml": b"\x00\x01\x02" * 100}, expect=["binary file"]),
-    Case("duplicate fixture names", {"f/a.yaml": FIXTURE + "name: same\nresponse: {status: 200, body: null}\n", "f/b.yaml": FIXTURE + "name: same\nresponse: {status: 200, body: null}\n"}, expect=["/name", "already used"], named="f/b.yaml"),
-    Case("fixture symlinked outside the folder", {"outside/secret.yaml": FIXTURE + "response: {status: 200, body: null}\n", "f/evil.yaml": "@outside/secret.yaml"}, expect=["outside the fixtures folder"], named="f/evil.yaml"),
+    Case(
+        "duplicate fixture names",
+        {
+            "f/a.yaml": FIXTURE + "name: same\nresponse: {status: 200, body: null}\n",
+            "f/b.yaml": FIXTURE + "name: same\nresponse: {status: 200, body: null}\n",
+        },
+        expect=["/name", "already used"],
+        named="f/b.yaml",
+    ),
+    Case(
+        "fixture symlinked outside the folder",
+        {
+            "outside/secret.yaml": FIXTURE + "response: {status: 200, body: null}\n",
+            "f/evil.yaml": "@outside/secret.yaml",
+        },
+        expect=["outside the fixtures folder"],
+        named="f/evil.yaml",
+    ),
     Case("missing fixtures folder", {}, expect=["fixtures folder does not exist"], named="f"),
 ]
 for case in FIXTURES:

@@ -56,7 +56,9 @@ def contract_answer(reply, conversation_id: str | None = None) -> None:
 def _counts() -> Iterator[None]:
     yield
     errors = sum(n for status, n in STATUSES.items() if int(status) >= 500)
-    report(f"hostile requests (in process): {sum(STATUSES.values())} answers by status {dict(sorted(STATUSES.items()))}, {errors} 5xx")
+    report(
+        f"hostile requests (in process): {sum(STATUSES.values())} answers by status {dict(sorted(STATUSES.items()))}, {errors} 5xx"
+    )
 
 
 # --- ids --------------------------------------------------------------------------------------------------------
@@ -248,7 +250,19 @@ def test_oversized_headers_and_header_counts(call):
     headers=st.lists(
         st.tuples(
             st.one_of(
-                st.sampled_from(["accept", "content-type", "content-length", "cookie", "authorization", "origin", "x-forwarded-for", "host", "range"]),
+                st.sampled_from(
+                    [
+                        "accept",
+                        "content-type",
+                        "content-length",
+                        "cookie",
+                        "authorization",
+                        "origin",
+                        "x-forwarded-for",
+                        "host",
+                        "range",
+                    ]
+                ),
                 st.text("abcdefghijklmnopqrstuvwxyz0123456789-_!#$%&'*+.^`|~", min_size=1, max_size=40),
             ),
             st.binary(max_size=300),
@@ -309,7 +323,9 @@ def test_bodies_on_get(call, body, chunks, status):
     still_serving(call)
 
 
-@pytest.mark.parametrize("method", ["BREW", "PROPFIND", "TRACE", "CONNECT", "DELETE", "PATCH", "get", "G E T", "X" * 1000, ""])
+@pytest.mark.parametrize(
+    "method", ["BREW", "PROPFIND", "TRACE", "CONNECT", "DELETE", "PATCH", "get", "G E T", "X" * 1000, ""]
+)
 def test_unknown_methods(call, method):
     reply = call(APP, method, CONVERSATION + "ready", headers=AUTH)
     assert reply.status == 405
@@ -346,7 +362,9 @@ def test_malformed_prefer_is_a_clear_400(call, prefer):
     prefer=st.one_of(
         st.text(max_size=300),
         st.lists(
-            st.tuples(st.sampled_from(["code", "example", "dynamic", "branch", "delay", "x", ""]), st.text(max_size=30)),
+            st.tuples(
+                st.sampled_from(["code", "example", "dynamic", "branch", "delay", "x", ""]), st.text(max_size=30)
+            ),
             max_size=6,
         ).map(lambda pairs: "; ".join(f"{k}={v}" for k, v in pairs)),
     )
@@ -376,7 +394,14 @@ def monkeypatch_sleep() -> Iterator[list[float]]:
 
 
 @pytest.mark.parametrize(
-    "prefer", ["delay=99999999999999999999999999", "delay=10001", "delay=" + "9" * 4000, "delay=600000, code=200", 'delay="86400000"']
+    "prefer",
+    [
+        "delay=99999999999999999999999999",
+        "delay=10001",
+        "delay=" + "9" * 4000,
+        "delay=600000, code=200",
+        'delay="86400000"',
+    ],
 )
 def test_absurd_delays_are_capped(call, prefer, monkeypatch_sleep):
     monkeypatch_sleep.clear()

@@ -37,7 +37,11 @@ def _shapes() -> list[tuple[bytes, bytes, list[tuple[bytes, bytes]]]]:
         (("/not/a/route/" + ENCODED).encode(), b"", h(("X-Debug", f"token={KEY}"))),  # 404
         (ready, b"", h(auth, ("Referer", f"http://127.0.0.1:3000/?key={ENCODED}"), ("X-Forwarded-Key", KEY))),
         # heavy, once per cycle: a 20 KB id, and more headers and query parameters than an entry keeps
-        ((CONVERSATION + "x" * 20_000 + ENCODED).encode(), b"", h(auth, *((f"X-Fill-{i}", "f" * 200 + KEY) for i in range(120)))),
+        (
+            (CONVERSATION + "x" * 20_000 + ENCODED).encode(),
+            b"",
+            h(auth, *((f"X-Fill-{i}", "f" * 200 + KEY) for i in range(120))),
+        ),
         (ready, b"&".join(b"p%d=%s" % (i, ENCODED.encode()) for i in range(120)), h(auth)),
     ]
 

@@ -34,7 +34,9 @@ KINDS = ("fixture", "generated", "401", "404", "422")
 
 _FIXTURES = create_app(Config(request_log=False)).state.mock.fixtures
 _INDEX = next(iter(_FIXTURES.values()))
-FIXTURE_BODIES = {name: _INDEX.by_name[name].body_bytes for name in ("ready", "running", "stopped", "not-found", "unicode-title")}
+FIXTURE_BODIES = {
+    name: _INDEX.by_name[name].body_bytes for name in ("ready", "running", "stopped", "not-found", "unicode-title")
+}
 UNAUTHORIZED = _INDEX.unauthorized.body_bytes if _INDEX.unauthorized else b""
 
 
@@ -53,7 +55,11 @@ class Expect:
 def _mix() -> itertools.cycle[Callable[[int], Expect]]:
     def fixture(n: int) -> Expect:
         name = list(FIXTURE_BODIES)[n % len(FIXTURE_BODIES)]
-        return Expect("fixture", _request(CONVERSATION + name), lambda s, h, b: None if (s, b) == (200, FIXTURE_BODIES[name]) else f"{s} {b[:80]!r}")
+        return Expect(
+            "fixture",
+            _request(CONVERSATION + name),
+            lambda s, h, b: None if (s, b) == (200, FIXTURE_BODIES[name]) else f"{s} {b[:80]!r}",
+        )
 
     def generated(n: int) -> Expect:
         echo = f'"conversation_id":"load-{n}"'.encode()
@@ -63,10 +69,18 @@ def _mix() -> itertools.cycle[Callable[[int], Expect]]:
         )  # fmt: skip
 
     def unauthorized(n: int) -> Expect:
-        return Expect("401", _request(f"{CONVERSATION}load-{n}", key=False), lambda s, h, b: None if (s, b) == (401, UNAUTHORIZED) else f"{s} {b[:80]!r}")
+        return Expect(
+            "401",
+            _request(f"{CONVERSATION}load-{n}", key=False),
+            lambda s, h, b: None if (s, b) == (401, UNAUTHORIZED) else f"{s} {b[:80]!r}",
+        )
 
     def not_found(n: int) -> Expect:
-        return Expect("404", _request(f"/api/nothing/{n}"), lambda s, h, b: None if s == 404 and b'/no-path"' in b else f"{s} {b[:80]!r}")
+        return Expect(
+            "404",
+            _request(f"/api/nothing/{n}"),
+            lambda s, h, b: None if s == 404 and b'/no-path"' in b else f"{s} {b[:80]!r}",
+        )
 
     def invalid(n: int) -> Expect:
         return Expect(
@@ -104,7 +118,9 @@ async def _read(reader: asyncio.StreamReader) -> tuple[int, dict[str, str], byte
     return status, headers, body
 
 
-async def _worker(server: Server, tally: Tally, counter: itertools.count, start: asyncio.Event, stop_at: list[float], faults: bool) -> None:
+async def _worker(
+    server: Server, tally: Tally, counter: itertools.count, start: asyncio.Event, stop_at: list[float], faults: bool
+) -> None:
     mix = _mix()
     reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
     tally.connected += 1
@@ -152,7 +168,9 @@ async def _memory(server: Server, samples: list[tuple[float, int]], start: async
     samples.append((loop.time() - began, server.rss_kib()))
 
 
-async def _run(main: Server, faulty: Server, slow: Server) -> tuple[Tally, Tally, Tally, list[tuple[float, int]], float]:
+async def _run(
+    main: Server, faulty: Server, slow: Server
+) -> tuple[Tally, Tally, Tally, list[tuple[float, int]], float]:
     tallies = (Tally("load"), Tally("error-rate"), Tally("latency"))
     counter = itertools.count()
     start = asyncio.Event()
@@ -202,7 +220,9 @@ def test_load_and_fault_injection_on_loopback():
     last = [kib for t, kib in samples if t >= elapsed - 5]
     baseline, final = statistics.median(warm), statistics.median(last)
     growth_mib = (final - baseline) / 1024
-    rate = sum(errors.faults[k] for k in KINDS if k != "404") / max(1, sum(errors.kinds[k] for k in KINDS if k != "404"))
+    rate = sum(errors.faults[k] for k in KINDS if k != "404") / max(
+        1, sum(errors.kinds[k] for k in KINDS if k != "404")
+    )
     mocked = sum(errors.kinds[k] for k in KINDS if k != "404")
     sigma = math.sqrt(ERROR_RATE * (1 - ERROR_RATE) / max(1, mocked))
     report(
@@ -243,4 +263,6 @@ def test_load_and_fault_injection_on_loopback():
     # (millisecond resolution), so on a busy machine a sleep can end a little early. No answer skips the latency.
     assert min(latency.latencies) >= low * 0.75
     assert at_least >= 0.99
-    assert max(latency.latencies) - min(latency.latencies) >= (LATENCY[1] - LATENCY[0]) / 1000 * 0.75  # spread, not fixed
+    assert (
+        max(latency.latencies) - min(latency.latencies) >= (LATENCY[1] - LATENCY[0]) / 1000 * 0.75
+    )  # spread, not fixed

@@ -61,7 +61,9 @@ def _fuzz(name: str, case: schemathesis.Case) -> None:
     case.query = {**(case.query or {}), **query}
     response = case.call(app=app)
     STATUSES[name][response.status_code] += 1
-    assert response.status_code < 500, f"{case.method} {case.formatted_path}: {response.status_code} {response.text[:300]}"
+    assert response.status_code < 500, (
+        f"{case.method} {case.formatted_path}: {response.status_code} {response.text[:300]}"
+    )
 
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
@@ -96,4 +98,6 @@ def _summary() -> Iterator[None]:
     if total:
         by_contract = {name: dict(sorted(c.items())) for name, c in STATUSES.items()}
         errors = sum(n for c in STATUSES.values() for s, n in c.items() if s >= 500)
-        report(f"negative fuzzing (Schemathesis): {total} invalid requests, {errors} server errors, statuses {by_contract}")
+        report(
+            f"negative fuzzing (Schemathesis): {total} invalid requests, {errors} server errors, statuses {by_contract}"
+        )

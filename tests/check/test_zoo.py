@@ -15,12 +15,14 @@ import pytest
 
 from mockserver import cli
 from mockserver.check import conformance
-from mockserver.serve.app import create_app
 from mockserver.config import Config
 from mockserver.contract.spec import load_spec
+from mockserver.serve.app import create_app
 
 from . import zoo
 from .conftest import Served
+
+pytestmark = pytest.mark.e2e  # real servers on loopback ports
 
 CONTRACTS = Path(__file__).resolve().parents[2] / "contracts"
 FAST = ["--seed", "11", "--max-examples", "5", "--no-progress", "--request-timeout", "3"]
@@ -36,8 +38,17 @@ def run_args(command: str, tmp_path: Path) -> list[str]:
     if command == "check":
         return FAST
     # --max-requests ends the run long before --duration; the phases that find these defects come first
-    return [*FAST, "--rate-limit", "1000", "--max-requests", "80", "--duration", "20",
-            "--cassette", str(tmp_path / "cassette.yaml")]
+    return [
+        *FAST,
+        "--rate-limit",
+        "1000",
+        "--max-requests",
+        "80",
+        "--duration",
+        "20",
+        "--cassette",
+        str(tmp_path / "cassette.yaml"),
+    ]
 
 
 @pytest.mark.parametrize("command", ["check", "fuzz"])
@@ -99,10 +110,25 @@ def contract_suite_agrees(zoo_server: Served, tmp_path: Path, names: list[str]) 
     runs = {}
     for name in names:
         xml = tmp_path / f"{name}.xml"
-        command = [sys.executable, "-m", "pytest", str(CONTRACTS), "--base-url", f"{zoo_server.url}/zoo/{name}",
-                   "-p", "no:cacheprovider", "-q", "--max-examples", "5", "--seed", "11", f"--junitxml={xml}"]
-        process = subprocess.Popen(command, cwd=CONTRACTS.parent, env=env, stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT, text=True)
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(CONTRACTS),
+            "--base-url",
+            f"{zoo_server.url}/zoo/{name}",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "--max-examples",
+            "5",
+            "--seed",
+            "11",
+            f"--junitxml={xml}",
+        ]
+        process = subprocess.Popen(
+            command, cwd=CONTRACTS.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
         runs[name] = (process, xml)
     for name, (process, xml) in runs.items():
         output, _ = process.communicate(timeout=120)

@@ -13,17 +13,41 @@ from mockserver import cli
 from . import zoo
 from .conftest import Served
 
-EXPECTED = {"hang": "response_time", "slow_trickle": "response_time", "gigantic": "response_size", "reset": "connection"}
+pytestmark = pytest.mark.e2e  # real servers on loopback ports
+
+EXPECTED = {
+    "hang": "response_time",
+    "slow_trickle": "response_time",
+    "gigantic": "response_size",
+    "reset": "connection",
+}
 
 
 @pytest.mark.parametrize("name", zoo.HANGS)
-def test_fuzz_reports_and_stops_in_time(zoo_server: Served, name: str, tmp_path: Path,
-                                        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fuzz_reports_and_stops_in_time(
+    zoo_server: Served, name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("MOCKSERVER_API_KEY", zoo.KEY)
     started = time.monotonic()
-    code = cli.main(["fuzz", f"{zoo_server.url}/zoo/{name}", "--duration", "3", "--request-timeout", "1",
-                          "--max-examples", "5", "--seed", "1", "--no-progress", "--rate-limit", "50",
-                          "--cassette", str(tmp_path / "c.yaml")])
+    code = cli.main(
+        [
+            "fuzz",
+            f"{zoo_server.url}/zoo/{name}",
+            "--duration",
+            "3",
+            "--request-timeout",
+            "1",
+            "--max-examples",
+            "5",
+            "--seed",
+            "1",
+            "--no-progress",
+            "--rate-limit",
+            "50",
+            "--cassette",
+            str(tmp_path / "c.yaml"),
+        ]
+    )
     elapsed = time.monotonic() - started
     out = capsys.readouterr().out
     assert code == 1, out
@@ -32,15 +56,21 @@ def test_fuzz_reports_and_stops_in_time(zoo_server: Served, name: str, tmp_path:
 
 
 def test_unreachable_server_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
-    from .conftest import free_port
+    from tests.support import free_port
 
     code = cli.main(["check", f"http://127.0.0.1:{free_port()}", "--no-progress", "--request-timeout", "1"])
     assert code == 2
     assert "cannot reach" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("argv", [["check", "not-a-url"], ["check", "http://127.0.0.1:1", "--spec", "/nonexistent.yaml"],
-                                  ["check", "http://127.0.0.1:1", "--max-examples", "0"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["check", "not-a-url"],
+        ["check", "http://127.0.0.1:1", "--spec", "/nonexistent.yaml"],
+        ["check", "http://127.0.0.1:1", "--max-examples", "0"],
+    ],
+)
 def test_usage_errors_are_exit_2(argv: list[str]) -> None:
     try:
         code = cli.main(argv)
@@ -49,8 +79,9 @@ def test_usage_errors_are_exit_2(argv: list[str]) -> None:
     assert code == 2
 
 
-def test_429_is_waited_out_and_never_a_failure(capsys: pytest.CaptureFixture[str],
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_429_is_waited_out_and_never_a_failure(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("MOCKSERVER_API_KEY", zoo.KEY)
     from starlette.responses import JSONResponse
 

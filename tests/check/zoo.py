@@ -79,8 +79,16 @@ VALID: dict[str, Callable[[str], Response]] = {
     ),
     "extra_property": lambda cid: _json({**full(cid), "undocumented": {"any": ["thing"]}}),
 }
-_NULLABLE = {"last_updated_at", "runtime_status", "selected_repository", "selected_branch", "git_provider",
-             "trigger", "url", "session_api_key"}
+_NULLABLE = {
+    "last_updated_at",
+    "runtime_status",
+    "selected_repository",
+    "selected_branch",
+    "git_provider",
+    "trigger",
+    "url",
+    "session_api_key",
+}
 
 # The key in each Authorization header; basic takes a key without a colon as the password of an empty user
 AUTHORIZATION = {
@@ -96,23 +104,31 @@ AUTH_CONTRACT: dict[str, Any] = {
     "openapi": "3.0.3",
     "info": {"title": "zoo auth", "version": "1"},
     "paths": {
-        f"/{scheme}/{{id}}": {"get": {
-            "operationId": f"get_{scheme}",
-            "security": [{scheme: ["read"] if scheme == "oauth" else []}],
-            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
-            "responses": {
-                "200": {"description": "the thing", "content": {"application/json": {"schema": _THING}}},
-                "401": {"description": "no credentials", "content": {"application/json": {"schema": _REJECTED}}},
-            },
-        }}
+        f"/{scheme}/{{id}}": {
+            "get": {
+                "operationId": f"get_{scheme}",
+                "security": [{scheme: ["read"] if scheme == "oauth" else []}],
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {
+                    "200": {"description": "the thing", "content": {"application/json": {"schema": _THING}}},
+                    "401": {"description": "no credentials", "content": {"application/json": {"schema": _REJECTED}}},
+                },
+            }
+        }
         for scheme in AUTHORIZATION
     },
-    "components": {"securitySchemes": {
-        "bearer": {"type": "http", "scheme": "bearer"},
-        "basic": {"type": "http", "scheme": "basic"},
-        "oauth": {"type": "oauth2", "flows": {"clientCredentials": {
-            "tokenUrl": "http://127.0.0.1/token", "scopes": {"read": "read things"}}}},
-    }},
+    "components": {
+        "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer"},
+            "basic": {"type": "http", "scheme": "basic"},
+            "oauth": {
+                "type": "oauth2",
+                "flows": {
+                    "clientCredentials": {"tokenUrl": "http://127.0.0.1/token", "scopes": {"read": "read things"}}
+                },
+            },
+        }
+    },
 }
 
 # Misbehaving servers for fuzz's time bound: they answer an authenticated request badly
@@ -137,7 +153,7 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if zoo != "zoo" or not path.startswith(PREFIX) or len(path) <= len(PREFIX):
         await Response("Not Found", status_code=404, media_type="text/plain")(scope, receive, send)
         return
-    cid = path[len(PREFIX):].removesuffix("/")
+    cid = path[len(PREFIX) :].removesuffix("/")
     if request.method not in ("GET", "HEAD"):
         await _json({"detail": "Method Not Allowed"}, 405)(scope, receive, send)
         return

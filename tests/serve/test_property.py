@@ -9,15 +9,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-from mockserver.serve.app import create_app
 from mockserver.config import Config
 from mockserver.contract.spec import load_spec
+from mockserver.serve.app import create_app
 from tests.support import CONVERSATION, KEY_HEADER
 
 SPEC = load_spec()
 OP = SPEC.operations[0]
 VALIDATORS = {
-    int(status): jsonschema_rs.validator_for(SPEC.schemas.standalone(r.content["application/json"].schema), validate_formats=True)
+    int(status): jsonschema_rs.validator_for(
+        SPEC.schemas.standalone(r.content["application/json"].schema), validate_formats=True
+    )
     for status, r in OP.responses.items()
 }
 CLIENT = TestClient(create_app(Config(request_log=False)), base_url="http://mock")

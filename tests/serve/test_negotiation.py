@@ -5,8 +5,8 @@ from __future__ import annotations
 import jsonschema_rs
 import pytest
 
-from mockserver.serve.preferences import PreferError, parse_prefer
 from mockserver.contract.spec import load_spec
+from mockserver.serve.preferences import PreferError, parse_prefer
 from tests.support import CONVERSATION, KEY_HEADER, SHOP
 
 KEY = {KEY_HEADER: "any-value"}
@@ -58,7 +58,9 @@ def test_any_of_several_security_alternatives_passes(client_factory):
     assert shop.get("/v1/pets", params={"api_key": "k"}).status_code == 200
     assert shop.get("/v1/pets/3", headers={"Authorization": "Bearer t"}).status_code == 401  # needs basic
     assert shop.get("/v1/pets/3", headers={"Authorization": "Basic eDp5"}).status_code == 200
-    assert shop.post("/v1/pets", json={"name": "Rex", "kind": "dog"}, headers={"Cookie": "session=c"}).status_code == 201
+    assert (
+        shop.post("/v1/pets", json={"name": "Rex", "kind": "dog"}, headers={"Cookie": "session=c"}).status_code == 201
+    )
     assert shop.get("/v1/categories/tree").status_code == 200  # security: [] makes it public
 
 
@@ -135,7 +137,9 @@ def test_prefer_example_names_a_fixture(client):
 
 def test_prefer_example_names_a_spec_example(client_factory):
     shop = client_factory(spec=SHOP)
-    response = shop.post("/v1/pets", json={"name": "Rex", "kind": "dog"}, headers={"Cookie": "session=c", "Prefer": "example=rex"})
+    response = shop.post(
+        "/v1/pets", json={"name": "Rex", "kind": "dog"}, headers={"Cookie": "session=c", "Prefer": "example=rex"}
+    )
     assert response.status_code == 201
     assert response.json()["name"] == "Rex"
     assert response.headers["x-mock-source"] == "example"
@@ -176,12 +180,20 @@ def test_prefer_dynamic_true_skips_fixtures(client):
 def test_prefer_dynamic_false_is_static_across_ids(client):
     one = client.get(CONVERSATION + "a", headers={**KEY, "Prefer": "dynamic=false"}).json()
     two = client.get(CONVERSATION + "b", headers={**KEY, "Prefer": "dynamic=false"}).json()
-    assert {k: v for k, v in one.items() if k != "conversation_id"} == {k: v for k, v in two.items() if k != "conversation_id"}
+    assert {k: v for k, v in one.items() if k != "conversation_id"} == {
+        k: v for k, v in two.items() if k != "conversation_id"
+    }
 
 
 @pytest.mark.parametrize(
     "header, fragment",
-    [("code=abc", "code"), ("dynamic=maybe", "dynamic"), ("branch=x", "branch"), ("delay=-5", "delay"), ("example=", "example")],
+    [
+        ("code=abc", "code"),
+        ("dynamic=maybe", "dynamic"),
+        ("branch=x", "branch"),
+        ("delay=-5", "delay"),
+        ("example=", "example"),
+    ],
 )
 def test_malformed_known_preferences_are_400(client, header, fragment):
     response = client.get(CONVERSATION + "x", headers={**KEY, "Prefer": header})

@@ -7,19 +7,23 @@ from urllib.parse import urlencode
 
 import pytest
 
-from mockserver.contract import security
 from mockserver.check import reporting
 from mockserver.check.findings import Request
+from mockserver.contract import security
 
-DOCUMENT = {"components": {"securitySchemes": {
-    "header": {"type": "apiKey", "in": "header", "name": "X-Key"},
-    "query": {"type": "apiKey", "in": "query", "name": "key"},
-    "bearer": {"type": "http", "scheme": "Bearer"},
-    "basic": {"type": "http", "scheme": "basic"},
-    "oauth": {"type": "oauth2", "flows": {}},
-    "oidc": {"type": "openIdConnect", "openIdConnectUrl": "http://127.0.0.1/.well-known"},
-    "digest": {"type": "http", "scheme": "digest"},
-}}}
+DOCUMENT = {
+    "components": {
+        "securitySchemes": {
+            "header": {"type": "apiKey", "in": "header", "name": "X-Key"},
+            "query": {"type": "apiKey", "in": "query", "name": "key"},
+            "bearer": {"type": "http", "scheme": "Bearer"},
+            "basic": {"type": "http", "scheme": "basic"},
+            "oauth": {"type": "oauth2", "flows": {}},
+            "oidc": {"type": "openIdConnect", "openIdConnectUrl": "http://127.0.0.1/.well-known"},
+            "digest": {"type": "http", "scheme": "digest"},
+        }
+    }
+}
 
 
 def test_each_scheme_gets_its_form() -> None:
@@ -36,8 +40,9 @@ def test_each_scheme_gets_its_form() -> None:
     }
 
 
-@pytest.mark.parametrize(("key", "pair"),
-                         [("secret", ("", "secret")), ("alice:s:e", ("alice", "s:e")), (":pw", ("", "pw"))])
+@pytest.mark.parametrize(
+    ("key", "pair"), [("secret", ("", "secret")), ("alice:s:e", ("alice", "s:e")), (":pw", ("", "pw"))]
+)
 def test_basic_reads_user_and_password(key: str, pair: tuple[str, str]) -> None:
     assert security.basic_user(key) == pair
 
@@ -71,5 +76,6 @@ def test_curl_sends_the_variable(key: str, user: str) -> None:
     request = Request("GET", "http://127.0.0.1/x", {"Authorization": basic, "X-Key": f"{key}$`"}, None)
     line = reporting.curl(request, key)
     # The Basic header becomes -u; anything around the key is escaped so the shell expands only the variable
-    assert line == ('curl -X GET http://127.0.0.1/x '
-                    f'-u "{user}$MOCKSERVER_API_KEY" -H "X-Key: $MOCKSERVER_API_KEY\\$\\`"')
+    assert line == (
+        f'curl -X GET http://127.0.0.1/x -u "{user}$MOCKSERVER_API_KEY" -H "X-Key: $MOCKSERVER_API_KEY\\$\\`"'
+    )

@@ -11,8 +11,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from . import zoo
 from .conftest import Served
+
+pytestmark = pytest.mark.e2e  # real servers on loopback ports
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,8 +42,22 @@ def artefacts(url: str, key: str, tmp_path: Path, *extra: str) -> list[str]:
     found = []
     for command in ("check", "fuzz"):
         junit, cassette = tmp_path / f"{command}.xml", tmp_path / f"{command}.yaml"
-        argv = [sys.executable, "-m", "mockserver", command, url, "--junit-xml", str(junit),
-                "--max-examples", "5", "--seed", "1", "--api-key", key, *extra]
+        argv = [
+            sys.executable,
+            "-m",
+            "mockserver",
+            command,
+            url,
+            "--junit-xml",
+            str(junit),
+            "--max-examples",
+            "5",
+            "--seed",
+            "1",
+            "--api-key",
+            key,
+            *extra,
+        ]
         if command == "fuzz":
             argv += ["--duration", "3", "--cassette", str(cassette), "--rate-limit", "100"]
         result = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
@@ -55,10 +73,27 @@ def test_key_never_written(tmp_path: Path) -> None:
     body = {"conversation_id": "c", "title": "t", "created_at": "yesterday"}
     with Served(echoing(b"x-session-api-key", body)) as served:
         written = artefacts(served.url, zoo.KEY, tmp_path)
-        suite = subprocess.run([sys.executable, "-m", "pytest", "contracts", "--base-url", served.url, "-q",
-                                "-p", "no:cacheprovider", "--max-examples", "5", f"--junitxml={tmp_path / 's.xml'}"],
-                               cwd=ROOT, env={**os.environ, "MOCKSERVER_API_KEY": zoo.KEY}, capture_output=True,
-                               text=True, timeout=60)
+        suite = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "contracts",
+                "--base-url",
+                served.url,
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "--max-examples",
+                "5",
+                f"--junitxml={tmp_path / 's.xml'}",
+            ],
+            cwd=ROOT,
+            env={**os.environ, "MOCKSERVER_API_KEY": zoo.KEY},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert suite.returncode == 1
         written += [suite.stdout, suite.stderr, (tmp_path / "s.xml").read_text()]
     for text in written:
@@ -73,7 +108,7 @@ def test_authorization_credentials_never_written(tmp_path: Path) -> None:
     spec.write_text(json.dumps(zoo.AUTH_CONTRACT))
     with Served(echoing(b"authorization", {})) as served:  # no "id": every answer violates its schema
         written = artefacts(served.url, key, tmp_path, "--spec", str(spec))
-    assert 'curl -X GET ' in written[0] and ' -u "$MOCKSERVER_API_KEY"' in written[0], written[0]
+    assert "curl -X GET " in written[0] and ' -u "$MOCKSERVER_API_KEY"' in written[0], written[0]
     assert '-H "Authorization: Bearer $MOCKSERVER_API_KEY"' in written[0], written[0]
     for text in written:
         assert key not in text and token not in text

@@ -15,7 +15,7 @@ from tests.support import ROOT, SHOP
 
 
 def test_builtin_contract_is_the_seed_yaml_unchanged():
-    seed = (ROOT.parent / "shared" / "seed" / "openhands-get-conversation.md")
+    seed = ROOT.parent / "shared" / "seed" / "openhands-get-conversation.md"
     stored = (ROOT / "contracts" / "openhands" / "get-conversation.openapi.yaml").read_text()
     if seed.exists():
         assert stored.strip() in seed.read_text()
@@ -36,7 +36,9 @@ def test_openapi30_nullable_allof_oneof_and_relative_refs():
     assert not validator.is_valid({"id": 1, "name": "Tom", "kind": "cat", "lives": 10})
     assert not validator.is_valid({"id": 1, "name": "Tom", "kind": "dog", "lives": 3})  # oneOf: neither branch
     problem = pet.responses["404"].content["application/json"].schema
-    assert jsonschema_rs.validator_for(spec.schemas.standalone(problem)).is_valid({"title": "x", "status": 404, "detail": None})
+    assert jsonschema_rs.validator_for(spec.schemas.standalone(problem)).is_valid(
+        {"title": "x", "status": 404, "detail": None}
+    )
 
 
 def test_recursive_schema_validates_nested_instances():
@@ -56,7 +58,11 @@ def test_null_branch_detection():
 
 
 def test_json_contracts_load_too(tmp_path: Path):
-    doc = {"openapi": "3.0.0", "info": {"title": "t", "version": "1"}, "paths": {"/a": {"get": {"responses": {"204": {"description": "x"}}}}}}
+    doc = {
+        "openapi": "3.0.0",
+        "info": {"title": "t", "version": "1"},
+        "paths": {"/a": {"get": {"responses": {"204": {"description": "x"}}}}},
+    }
     path = tmp_path / "c.json"
     path.write_text(json.dumps(doc))
     assert load_spec(str(path)).operations[0].key == "GET /a"

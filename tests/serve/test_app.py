@@ -9,7 +9,11 @@ from mockserver.config import Config, ConfigError
 from tests.support import CONVERSATION, KEY_HEADER
 
 KEY = {KEY_HEADER: "k"}
-PREFLIGHT = {"Origin": "http://localhost:3000", "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "x-session-api-key"}
+PREFLIGHT = {
+    "Origin": "http://localhost:3000",
+    "Access-Control-Request-Method": "GET",
+    "Access-Control-Request-Headers": "x-session-api-key",
+}
 
 
 def test_cors_on_by_default_with_preflight_and_contract_headers(client):
@@ -175,7 +179,10 @@ def test_repeated_requests_are_answered_from_memory_but_still_journaled(client_f
     for i in range(5):
         client.get(CONVERSATION + f"id-{i}", headers=KEY)
     assert len(endpoint.answers) == 2
-    assert [key[1] for key in endpoint.answers] == [b"/api/conversations/id-3", b"/api/conversations/id-4"]  # newest kept
+    assert [key[1] for key in endpoint.answers] == [
+        b"/api/conversations/id-3",
+        b"/api/conversations/id-4",
+    ]  # newest kept
 
 
 def test_no_memory_of_answers_with_error_injection(client_factory):

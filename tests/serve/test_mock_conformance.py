@@ -16,9 +16,9 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import FailureGroup
 from schemathesis.openapi.checks import UndefinedStatusCode
 
-from mockserver.serve.app import create_app
 from mockserver.config import Config
 from mockserver.contract.spec import Spec, load_spec
+from mockserver.serve.app import create_app
 from tests.support import SHOP
 
 KEY = "conformance-key"

@@ -10,8 +10,8 @@ import jsonschema_rs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mockserver.serve.generation import POOL, Generator
 from mockserver.contract.spec import load_spec
+from mockserver.serve.generation import POOL, Generator
 from tests.support import CONVERSATION, KEY_HEADER, ROOT, SHOP
 
 KEY = {KEY_HEADER: "k"}
@@ -32,7 +32,12 @@ for i in range(20):
 
 def _bodies(seed: int) -> str:
     result = subprocess.run(
-        [sys.executable, "-W", "ignore", "-c", _SCRIPT, str(seed)], capture_output=True, text=True, cwd=ROOT, timeout=60, check=True
+        [sys.executable, "-W", "ignore", "-c", _SCRIPT, str(seed)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=True,
     )
     return result.stdout
 
@@ -113,7 +118,11 @@ def test_every_generated_body_for_the_richer_contract_is_valid():
 
 
 def test_patterns_fall_back_to_hypothesis_jsonschema():
-    schema = {"type": "object", "required": ["code"], "properties": {"code": {"type": "string", "pattern": "^[A-Z]{3}-[0-9]{4}$"}}}
+    schema = {
+        "type": "object",
+        "required": ["code"],
+        "properties": {"code": {"type": "string", "pattern": "^[A-Z]{3}-[0-9]{4}$"}},
+    }
     spec = load_spec()
     generator = Generator(spec.schemas)
     value = generator.value("p", schema, 0)
