@@ -1,8 +1,9 @@
 """Where the time goes: `python -m bench.profile` (or `make bench-profile`).
 
-1. In process, no sockets: microseconds per request through each layer (the ceiling app, the mock's whole ASGI app,
-   the app without its CORS middleware, the raw MockEndpoint, `Mock.handle` alone, `Journal.record`, the log line),
-   so the transport (uvicorn + httptools, the same for every variant) drops out and layers can be subtracted.
+1. In process, no sockets: microseconds per request through each layer (the ceiling app, the mock's ASGI app
+   `MockApp` with and without CORS, the log line, the journal and the answer memory, `Mock.handle` alone,
+   `Journal.record`), so the transport (uvicorn + httptools, the same for every variant) drops out and layers can be
+   subtracted.
 2. Live, with `--py-spy`: the mock under wrk load sampled by py-spy; the hottest functions, inclusive and self, are
    written to bench/out/profile-*.txt.
 Rules: bounded runs only; nothing here is timed by the test suite.
@@ -74,7 +75,7 @@ def _per_request_us(app: Callable[..., Awaitable[None]], paths: Callable[[int], 
 def layers(count: int) -> list[tuple[str, float]]:
     os.environ.setdefault("BENCH_CEILING_BODY", "")
     from mockserver.config import Config
-    from mockserver.serve.app import create_app
+    from mockserver.serve.app import MockApp, create_app
     from mockserver.serve.journal import RequestLog
     from mockserver.serve.mock import MockRequest
 
@@ -87,31 +88,35 @@ def layers(count: int) -> list[tuple[str, float]]:
         return PATH + "running"
 
     sink = io.StringIO()
+
+    def app_of(config: Config, memory: bool = True) -> MockApp:
+        app = create_app(config)
+        if app.log is not None:
+            app.log = RequestLog(sink)  # the same buffered writer, into memory instead of a file
+        if not memory:
+            app.answers = None  # every request through the core, as with --error-rate
+        return app
+
     results: list[tuple[str, float]] = []
     results.append(("ceiling app (Starlette route + Response)", _per_request_us(ceiling.app, vary, count)))
-    for label, config in (
-        ("mock app, default (CORS, journal, log line)", Config()),
-        ("mock app, --no-request-log", Config(request_log=False)),
-        ("mock app, --no-cors", Config(cors=False)),
+    for label, config, memory in (
+        ("mock app, default (CORS, journal, log line)", Config(), True),
+        ("mock app, --no-request-log", Config(request_log=False), True),
+        ("mock app, --no-cors", Config(cors=False), True),
         (
             "mock app, --no-cors --no-request-log --journal-size 0",
             Config(cors=False, request_log=False, journal_size=0),
+            True,
         ),
+        ("mock app, default, answer memory off", Config(), False),
     ):
-        app = create_app(config)
-        endpoint: Any = app.router.default
-        if getattr(endpoint, "log", None) is not None:
-            endpoint.log = RequestLog(sink)  # the same buffered writer, into memory instead of a file
+        app = app_of(config, memory)
         results.append((f"{label}, generated", _per_request_us(app, vary, count)))
         results.append((f"{label}, fixture", _per_request_us(app, fixed, count)))
         sink.seek(0)
         sink.truncate()
-    app = create_app(Config(cors=False))
-    endpoint = app.router.default  # type: ignore[assignment]
-    endpoint.log = RequestLog(sink)
-    results.append(("MockEndpoint alone (no Starlette), generated", _per_request_us(endpoint, vary, count)))
-    results.append(("MockEndpoint alone (no Starlette), fixture", _per_request_us(endpoint, fixed, count)))
-    mock = app.state.mock
+    app = app_of(Config(cors=False))
+    mock = app.mock
     headers = {KEY_HEADER.lower(): API_KEY}
     for label, make in (("generated", vary), ("fixture", fixed)):
         requests = [MockRequest("GET", make(i).encode(), {}, headers, {}, b"") for i in range(count)]
@@ -121,7 +126,7 @@ def layers(count: int) -> list[tuple[str, float]]:
         for r in requests:
             mock.handle(r)
         results.append((f"Mock.handle alone, {label}", (time.perf_counter() - began) / count * 1e6))
-    journal = app.state.journal
+    journal = app.journal
     raw = [("host", "127.0.0.1:4010"), (KEY_HEADER, API_KEY)]
     began = time.perf_counter()
     for i in range(count):
@@ -154,7 +159,8 @@ def py_spy(seconds: int, variant: str) -> Path | None:
         )  # fmt: skip
         time.sleep(1.5)
         subprocess.run(
-            pinned([spy, "record", "-p", str(running.pid), "-d", str(seconds), "-r", "200", "-f", "raw", "-o", str(raw)], 1),
+            pinned([spy, "record", "-p", str(running.pid), "-d", str(seconds), "-r", "200", "-f", "raw",
+                    "-o", str(raw)], 1),
             capture_output=True, timeout=seconds + 60,
         )  # fmt: skip
         wrk.wait(timeout=seconds + 30)

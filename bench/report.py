@@ -114,11 +114,15 @@ def _contention(data: dict[str, Any]) -> str:
         return ""
     worst, typical = max(shares), statistics.median(shares)
     if worst < 0.05:
-        return f"The server's core was quiet during the measurements (other work on it: median {_pct(typical)}, at most {_pct(worst)}).\n"
+        return (
+            "The server's core was quiet during the measurements "
+            f"(other work on it: median {_pct(typical)}, at most {_pct(worst)}).\n"
+        )
     return (
-        f"**Contention:** other processes, interrupts or the hypervisor took a median {_pct(typical)} (at most {_pct(worst)}) of "
-        "the server's core during the measured runs; absolute figures are lower and p99 noisier than on a quiet "
-        "machine. Ratios come from runs back to back and suffer less, but read them with that in mind.\n"
+        f"**Contention:** other processes, interrupts or the hypervisor took a median {_pct(typical)} "
+        f"(at most {_pct(worst)}) of the server's core during the measured runs; absolute figures are lower and p99 "
+        "noisier than on a quiet machine. Ratios come from runs back to back and suffer less, but read them with that "
+        "in mind.\n"
     )
 
 
@@ -150,6 +154,14 @@ def render(data: dict[str, Any]) -> str:
 def _header(data: dict[str, Any]) -> str:
     m, s = data["machine"], data["settings"]
     sizes = data["body_sizes"]
+    method = (
+        f"{s['rounds']} interleaved rounds (every variant once per round, in the order of the table), each variant a "
+        f"fresh process; {s['warmup']:g} s warm-up then {s['seconds']:g} s measured; medians quoted"
+    )
+    bodies = (
+        f"fixture `running` {sizes['fixture']} B, generated {sizes['generated']} B, ceiling {sizes['ceiling']} B "
+        "(a generated body the mock served)"
+    )
     return f"""# Benchmarks
 
 Written by `make bench` (`python -m bench`) on {data["started"]}; the run took {data["elapsed_s"] / 60:.1f} min.
@@ -163,8 +175,8 @@ Numbers from one machine, one run: compare ratios within this file, not raw figu
 | pinning | {m["pinning"]} |
 | load generator | {data["tool_note"]}, {s["connections"]} connections, closed loop |
 | Prism | {data["prism"]} |
-| method | {s["rounds"]} interleaved rounds (every variant once per round, in the order of the table), each variant a fresh process; {s["warmup"]:g} s warm-up then {s["seconds"]:g} s measured; medians quoted |
-| body sizes | fixture `running` {sizes["fixture"]} B, generated {sizes["generated"]} B, ceiling {sizes["ceiling"]} B (a generated body the mock served) |
+| method | {method} |
+| body sizes | {bodies} |
 | load average | before {data["loadavg_before"]}, after {data["loadavg_after"]} |
 
 Variants: **ceiling** is a bare Starlette app (`bench/ceiling.py`) under the same uvicorn (uvloop + httptools, no
@@ -190,7 +202,10 @@ def _targets(data: dict[str, Any]) -> str:
         ok = None if value is None else (value >= limit if higher else value <= limit)
         shown = _f(value, ".2f", "×") if value is not None else "n/a: every round disturbed"
         if len(kept) < len(every):
-            shown += f" ({len(kept)} of {len(every)} rounds undisturbed; all rounds: {_f(statistics.median(every), '.2f', '×')})"
+            shown += (
+                f" ({len(kept)} of {len(every)} rounds undisturbed; "
+                f"all rounds: {_f(statistics.median(every), '.2f', '×')})"
+            )
         if key == "rps" and a in data["throughput"] and b in data["throughput"]:
             cpu, _ = paired(data, b, a, "cpu_us_per_request")
             if cpu is not None:
@@ -278,8 +293,9 @@ def _throughput(data: dict[str, Any]) -> str:
         cpu_ratio, _ = paired(data, CEILING, name, "cpu_us_per_request")
         lines.append(
             f"| {name} | {_f(med(rows, 'rps'))} | {_f(med(rows, 'p50_ms'), '.2f')} | {_f(med(rows, 'p99_ms'), '.2f')} "
-            f"| {_f(med(rows, 'peak_rss_mb'), '.1f')} | {_f(med(rows, 'startup_s'), '.3f')} | {_f(med(rows, 'bytes_per_response'))} "
-            f"| {_f(rps_ratio, '.2f', '×')} | {_f(p99_ratio, '.2f', '×')} | {_f(med(rows, 'cpu_us_per_request'), '.1f')} "
+            f"| {_f(med(rows, 'peak_rss_mb'), '.1f')} | {_f(med(rows, 'startup_s'), '.3f')} "
+            f"| {_f(med(rows, 'bytes_per_response'))} | {_f(rps_ratio, '.2f', '×')} | {_f(p99_ratio, '.2f', '×')} "
+            f"| {_f(med(rows, 'cpu_us_per_request'), '.1f')} "
             f"| {_f(cpu_ratio, '.2f', '×')} | {_pct(med(rows, 'foreign_core_share'))} |"
         )
     lines += [
@@ -295,7 +311,8 @@ def _throughput(data: dict[str, Any]) -> str:
             "",
         ]
         lines += [
-            "| mock variant | req/s vs Prism static | req/s vs Prism dynamic | p99 vs Prism static | p99 vs Prism dynamic |"
+            "| mock variant | req/s vs Prism static | req/s vs Prism dynamic "
+            "| p99 vs Prism static | p99 vs Prism dynamic |"
         ]
         lines += ["|---|---:|---:|---:|---:|"]
         for mock in (MOCK_GEN, MOCK_FIX, MOCK_GEN_QUIET, MOCK_FIX_QUIET):
@@ -366,17 +383,20 @@ def _generation(data: dict[str, Any]) -> str:
     gen = data.get("generation")
     if not gen:
         return ""
+    new = gen["http_new_id_ms"]
     lines = [
         "## Generation cost",
         "",
-        "Bodies come from a pool of pre-generated slots per schema (`mockserver/generation.py`, `POOL`); an id picks its",
-        "slot by hash, and a slot is generated the first time an id lands on it. Over HTTP (one keep-alive connection,",
-        "fresh server, request log off):",
+        "Bodies come from a pool of pre-generated slots per schema (`mockserver/serve/generation.py`, `POOL`); an id",
+        "picks its slot by hash, and a slot is generated the first time an id lands on it. Over HTTP (one keep-alive",
+        "connection, fresh server, request log off):",
         "",
         "| request | latency |",
         "|---|---:|",
-        f"| the first generated body after start (cold slot, first use of the generator) | {gen['http_first_generated_ms']:.2f} ms |",
-        f"| {gen['http_new_id_ms']['count']} new ids in a row (median; cold and warm slots mixed) | {gen['http_new_id_ms']['median']:.2f} ms (max {gen['http_new_id_ms']['max']:.2f}) |",
+        "| the first generated body after start (cold slot, first use of the generator) "
+        f"| {gen['http_first_generated_ms']:.2f} ms |",
+        f"| {new['count']} new ids in a row (median; cold and warm slots mixed) "
+        f"| {new['median']:.2f} ms (max {new['max']:.2f}) |",
         f"| a repeated id (median) | {gen['http_repeated_id_ms']['median']:.2f} ms |",
         f"| the fixture `running` (median) | {gen['http_fixture_ms']['median']:.2f} ms |",
         "",
@@ -385,6 +405,7 @@ def _generation(data: dict[str, Any]) -> str:
     if "error" in inproc:
         lines.append(f"In process: not measured ({inproc['error']}).")
     elif inproc:
+        cold, warm = inproc["cold_slot_ms"], inproc["warm_new_id_ms"]
         lines += [
             "In process (`Mock.handle`, no HTTP; a request is labelled cold when it added a slot to the cache):",
             "",
@@ -392,8 +413,9 @@ def _generation(data: dict[str, Any]) -> str:
             "|---|---:|",
             f"| building the mock (`build_mock`) | {inproc['build_mock_ms']:.1f} ms |",
             f"| first request to a new id | {inproc['first_ms']:.2f} ms |",
-            f"| new id, cold slot (median of {inproc['cold_slot_ms']['count']}) | {_f(inproc['cold_slot_ms']['median'], '.2f')} ms (max {_f(inproc['cold_slot_ms']['max'], '.2f')}) |",
-            f"| new id, warm slot (median of {inproc['warm_new_id_ms']['count']}) | {_f(inproc['warm_new_id_ms']['median'], '.3f')} ms |",
+            f"| new id, cold slot (median of {cold['count']}) "
+            f"| {_f(cold['median'], '.2f')} ms (max {_f(cold['max'], '.2f')}) |",
+            f"| new id, warm slot (median of {warm['count']}) | {_f(warm['median'], '.3f')} ms |",
             f"| repeated id (median) | {_f(inproc['repeated_id_ms']['median'], '.3f')} ms |",
         ]
     return "\n".join(lines) + "\n"
@@ -410,7 +432,8 @@ def _sizes(data: dict[str, Any]) -> str:
         "bench/out/contracts/). First 200 is on the last operation; memory after that 200, then after one request to",
         "every operation (medians):",
         "",
-        "| contract | operations | first 200 s | RSS at first 200 MB | peak RSS after one request per operation MB | one request per operation s |",
+        "| contract | operations | first 200 s | RSS at first 200 MB "
+        "| peak RSS after one request per operation MB | one request per operation s |",
         "|---|---:|---:|---:|---:|---:|",
     ]
     for name, rows in sizes.items():
@@ -418,8 +441,9 @@ def _sizes(data: dict[str, Any]) -> str:
             lines.append(f"| {name} | failed: {rows[0].get('error', '?')} | | | | |")
             continue
         lines.append(
-            f"| {name} | {_ok(rows)[0]['operations']} | {_f(med(rows, 'startup_s'), '.3f')} | {_f(med(rows, 'ready_rss_mb'), '.1f')} "
-            f"| {_f(med(rows, 'peak_rss_mb'), '.1f')} | {_f(med(rows, 'touch_all_s'), '.2f')} |"
+            f"| {name} | {_ok(rows)[0]['operations']} | {_f(med(rows, 'startup_s'), '.3f')} "
+            f"| {_f(med(rows, 'ready_rss_mb'), '.1f')} | {_f(med(rows, 'peak_rss_mb'), '.1f')} "
+            f"| {_f(med(rows, 'touch_all_s'), '.2f')} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -443,7 +467,8 @@ def _soak(data: dict[str, Any]) -> str:
         f"| median RSS, second quarter of the run | {soak['early_mb']:.1f} |\n"
         f"| median RSS, last quarter | {soak['late_mb']:.1f} |\n"
         f"| growth | {soak['growth_mb']:+.2f} |\n"
-        f"| min / max / peak (VmHWM) | {soak['min_mb']:.1f} / {soak['max_mb']:.1f} / {_f(soak.get('peak_rss_mb'), '.1f')} |\n\n"
+        f"| min / max / peak (VmHWM) | {soak['min_mb']:.1f} / {soak['max_mb']:.1f} "
+        f"/ {_f(soak.get('peak_rss_mb'), '.1f')} |\n\n"
         f"Samples (s: MB): {trace}.\n"
     )
 
@@ -462,7 +487,8 @@ def _check(data: dict[str, Any]) -> str:
     lines = [
         "## `mockserver check` against plain Schemathesis",
         "",
-        f"Both against the built-in mock (request log off), `--max-examples {check['examples']}`, seed 1, positive data,",
+        "Both against the built-in mock (request log off), "
+        f"`--max-examples {check['examples']}`, seed 1, positive data,",
         "phases examples + coverage + fuzzing, the same checks: " + ", ".join(f"`{c}`" for c in check["checks"]) + ".",
         "Requests counted from the mock's journal. Wall time includes each CLI's start-up.",
         "",
@@ -478,6 +504,7 @@ def _check(data: dict[str, Any]) -> str:
         )
     lines += [
         "",
-        f"Ratio (median of per-round ratios): **{_f(ratio, '.2f', '×')}** (rounds: {', '.join(f'{r:.2f}' for r in ratios)}).",
+        f"Ratio (median of per-round ratios): **{_f(ratio, '.2f', '×')}** "
+        f"(rounds: {', '.join(f'{r:.2f}' for r in ratios)}).",
     ]
     return "\n".join(lines) + "\n"

@@ -101,7 +101,8 @@ def ceiling_cmd(access_log: bool) -> Callable[[int], list[str]]:
     logging = ["--access-log", "--log-level", "info"] if access_log else ["--no-access-log", "--log-level", "warning"]
     return lambda port: [
         python(), "-m", "uvicorn", "bench.ceiling:app", "--host", HOST, "--port", str(port),
-        "--loop", "uvloop", "--http", "httptools", "--lifespan", "off", "--no-server-header", "--no-date-header", *logging,
+        "--loop", "uvloop", "--http", "httptools", "--lifespan", "off", "--no-server-header", "--no-date-header",
+        *logging,
     ]  # fmt: skip
 
 
@@ -257,10 +258,10 @@ def _generation_in_process(count: int) -> dict[str, Any]:
     for i in range(count):
         before = len(cache) if cache is not None else 0
         began = time.perf_counter()
-        answer = mock.handle(MockRequest("GET", f"{CONVERSATIONS}new-{i}".encode(), {}, headers, {}, b""))
+        outcome = mock.handle(MockRequest("GET", f"{CONVERSATIONS}new-{i}".encode(), {}, headers, {}, b""))
         elapsed = (time.perf_counter() - began) * 1000
-        if answer.status != 200:
-            raise RuntimeError(f"in-process request answered {answer.status}")
+        if outcome.answer.status != 200:
+            raise RuntimeError(f"in-process request answered {outcome.answer.status}")
         if first is None:
             first = elapsed
         elif cache is not None and len(cache) > before:
@@ -402,8 +403,9 @@ def check_vs_schemathesis(settings: Settings) -> dict[str, Any]:
         "mockserver check": [python(), "-m", "mockserver", "check", base, "--max-examples", n, "--seed", "1",
                              "--api-key", API_KEY, "--no-progress"],
         "schemathesis": [st, "run", str(BUILTIN_CONTRACT), "--url", base, "--checks", ",".join(checks),
-                         "--max-examples", n, "--mode", "positive", "--seed", "1", "--phases", "examples,coverage,fuzzing",
-                         "--generation-database", "none", "--continue-on-failure", "--header", f"{KEY_HEADER}: {API_KEY}", "--no-color"],
+                         "--max-examples", n, "--mode", "positive", "--seed", "1",
+                         "--phases", "examples,coverage,fuzzing", "--generation-database", "none",
+                         "--continue-on-failure", "--header", f"{KEY_HEADER}: {API_KEY}", "--no-color"],
     }  # fmt: skip
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in commands}
     try:
@@ -421,7 +423,8 @@ def check_vs_schemathesis(settings: Settings) -> dict[str, Any]:
                 (LOGS / f"check-r{round_ + 1}-{name.replace(' ', '-')}.log").write_text(done.stdout + done.stderr)
                 runs[name].append({"seconds": elapsed, "exit": done.returncode, "requests": sent})
                 _log(
-                    f"check round {round_ + 1}/{rounds} {name:<17} {elapsed:6.2f} s  exit {done.returncode}  {sent} requests"
+                    f"check round {round_ + 1}/{rounds} {name:<17} {elapsed:6.2f} s  exit {done.returncode}  "
+                    f"{sent} requests"
                 )
     finally:
         running.stop()

@@ -75,24 +75,28 @@ BROKEN = {
     "swagger": ("swagger: '2.0'\ninfo: {}\npaths: {}\n", "/swagger", "2.0 is not supported"),
     "dangling-ref": (
         "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      responses:\n        '200':\n"
-        "          description: x\n          content:\n            application/json:\n              schema: {$ref: '#/components/schemas/Nope'}\n",
+        "          description: x\n          content:\n            application/json:\n"
+        "              schema: {$ref: '#/components/schemas/Nope'}\n",
         "/paths/~1a/get/responses/200/content/application~1json/schema/$ref",
         "points nowhere",
     ),
     "bad-schema": (
         "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      responses:\n        '200':\n"
-        "          description: x\n          content:\n            application/json:\n              schema: {type: strin}\n",
+        "          description: x\n          content:\n            application/json:\n"
+        "              schema: {type: strin}\n",
         "/paths/~1a/get/responses/200/content/application~1json/schema/type",
         "not a valid JSON Schema",
     ),
     "missing-file-ref": (
         "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      responses:\n        '200':\n"
-        "          description: x\n          content:\n            application/json:\n              schema: {$ref: 'other.yaml#/X'}\n",
+        "          description: x\n          content:\n            application/json:\n"
+        "              schema: {$ref: 'other.yaml#/X'}\n",
         "/$ref",
         "other.yaml",
     ),
     "duplicate-operation-id": (
-        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get: {operationId: x, responses: {'200': {description: y}}}\n"
+        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n"
+        "  /a:\n    get: {operationId: x, responses: {'200': {description: y}}}\n"
         "  /b:\n    get: {operationId: x, responses: {'200': {description: y}}}\n",
         "/paths/~1b/get/operationId",
         "duplicate operationId",
@@ -142,7 +146,8 @@ def test_invalid_contract_examples_are_skipped_with_a_warning(tmp_path: Path, cl
         "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /n:\n    get:\n      responses:\n        '200':\n"
         "          description: x\n          content:\n            application/json:\n"
         "              schema: {type: object, required: [n], properties: {n: {type: integer}}}\n"
-        "              examples:\n                bad: {value: {n: 'not a number'}}\n                good: {value: {n: 42}}\n"
+        "              examples:\n                bad: {value: {n: 'not a number'}}\n"
+        "                good: {value: {n: 42}}\n"
     )
     client = client_factory(spec=str(path))
     assert client.get("/n").json() == {"n": 42}

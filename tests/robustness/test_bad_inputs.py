@@ -80,16 +80,18 @@ CONTRACTS = [
         "circular-only schema $ref",
         {
             "spec.yaml": _schema_ref("#/components/schemas/A")
-            + "components:\n  schemas:\n    A: {$ref: '#/components/schemas/B'}\n    B: {$ref: '#/components/schemas/A'}\n"
+            + "components:\n  schemas:\n    A: {$ref: '#/components/schemas/B'}\n"
+            "    B: {$ref: '#/components/schemas/A'}\n"
         },
         expect=["/components/schemas/A", "circular $ref", "/components/schemas/B"],
     ),
     Case(
         "circular-only parameter $ref",
         {
-            "spec.yaml": HEAD
-            + "paths:\n  /a:\n    get:\n      parameters: [{$ref: '#/components/parameters/P'}]\n      responses: {'200': {description: ok}}\n"
-            "components:\n  parameters:\n    P: {$ref: '#/components/parameters/Q'}\n    Q: {$ref: '#/components/parameters/P'}\n"
+            "spec.yaml": HEAD + "paths:\n  /a:\n    get:\n      parameters: [{$ref: '#/components/parameters/P'}]\n"
+            "      responses: {'200': {description: ok}}\n"
+            "components:\n  parameters:\n    P: {$ref: '#/components/parameters/Q'}\n"
+            "    Q: {$ref: '#/components/parameters/P'}\n"
         },
         expect=["/components/parameters/", "refers to itself"],
     ),  # fmt: skip
@@ -132,16 +134,17 @@ CONTRACTS = [
     Case(
         "not JSON Schema: bad bound",
         {
-            "spec.yaml": HEAD
-            + "paths:\n  /a:\n    get:\n      parameters: [{name: q, in: query, schema: {type: integer, minimum: lots}}]\n      responses: {'200': {description: ok}}\n"
+            "spec.yaml": HEAD + "paths:\n  /a:\n    get:\n"
+            "      parameters: [{name: q, in: query, schema: {type: integer, minimum: lots}}]\n"
+            "      responses: {'200': {description: ok}}\n"
         },
         expect=["/paths/~1a/get/parameters/0/schema/minimum", "not a valid JSON Schema"],
     ),
     Case(
         "duplicate operationIds",
         {
-            "spec.yaml": HEAD
-            + "paths:\n  /a:\n    get: {operationId: same, responses: {'200': {description: ok}}}\n  /b:\n    get: {operationId: same, responses: {'200': {description: ok}}}\n"
+            "spec.yaml": HEAD + "paths:\n  /a:\n    get: {operationId: same, responses: {'200': {description: ok}}}\n"
+            "  /b:\n    get: {operationId: same, responses: {'200': {description: ok}}}\n"
         },
         expect=["/paths/~1b/get/operationId", "duplicate operationId 'same'", "/paths/~1a/get"],
     ),
@@ -158,8 +161,8 @@ FIXTURES = [
     Case(
         "fixture violates the contract",
         {
-            "f/bad.yaml": FIXTURE
-            + "match: {path: {conversation_id: x}}\nresponse: {status: 200, body: {conversation_id: x, title: t, status: PAUSED}}\n"
+            "f/bad.yaml": FIXTURE + "match: {path: {conversation_id: x}}\n"
+            "response: {status: 200, body: {conversation_id: x, title: t, status: PAUSED}}\n"
         },
         expect=["/response/body/status", "does not match the contract", "PAUSED"],
     ),
@@ -215,9 +218,11 @@ TIMES: list[float] = []
 def _summary() -> Iterator[None]:
     yield
     if TIMES:
-        report(f"bad inputs: {len(CONTRACTS)} broken contracts and {len(FIXTURES)} broken fixture sets, {len(TIMES)} CLI runs "
-               f"stopped with exit 2, file, location and reason, no traceback, no listener left; slowest {max(TIMES):.2f} s "
-               f"(bound {BOUND_S} s)")  # fmt: skip
+        report(
+            f"bad inputs: {len(CONTRACTS)} broken contracts and {len(FIXTURES)} broken fixture sets, "
+            f"{len(TIMES)} CLI runs stopped with exit 2, file, location and reason, no traceback, no listener left; "
+            f"slowest {max(TIMES):.2f} s (bound {BOUND_S} s)"
+        )
 
 
 def _plant(case: Case, folder: Path) -> None:

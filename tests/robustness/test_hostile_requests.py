@@ -57,7 +57,8 @@ def _counts() -> Iterator[None]:
     yield
     errors = sum(n for status, n in STATUSES.items() if int(status) >= 500)
     report(
-        f"hostile requests (in process): {sum(STATUSES.values())} answers by status {dict(sorted(STATUSES.items()))}, {errors} 5xx"
+        f"hostile requests (in process): {sum(STATUSES.values())} answers by status "
+        f"{dict(sorted(STATUSES.items()))}, {errors} 5xx"
     )
 
 

@@ -111,6 +111,6 @@ def test_a_journal_flooded_with_100000_requests_stays_bounded_and_redacted():
     assert "[redacted]" in dumped
     report(
         f"journal flood: {TOTAL:,} requests in {elapsed:.1f} s, statuses {dict(sorted(statuses.items()))}, "
-        f"{len(journal.entries)} entries kept, {size_10k / 1e6:.2f} MB after 10k vs {size_100k / 1e6:.2f} MB after 100k, "
-        f"key found 0 times in {len(dumped) / 1e6:.1f} MB of journal JSON"
+        f"{len(journal.entries)} entries kept, {size_10k / 1e6:.2f} MB after 10k vs {size_100k / 1e6:.2f} MB after "
+        f"100k, key found 0 times in {len(dumped) / 1e6:.1f} MB of journal JSON"
     )

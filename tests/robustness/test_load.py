@@ -63,10 +63,13 @@ def _mix() -> itertools.cycle[Callable[[int], Expect]]:
 
     def generated(n: int) -> Expect:
         echo = f'"conversation_id":"load-{n}"'.encode()
-        return Expect(
-            "generated", _request(f"{CONVERSATION}load-{n}"),
-            lambda s, h, b: None if s == 200 and h.get("x-mock-source") == "generated" and (echo in b or b == b"null") else f"{s} {b[:80]!r}",
-        )  # fmt: skip
+
+        def check(s: int, h: dict[str, str], b: bytes) -> str | None:
+            if s == 200 and h.get("x-mock-source") == "generated" and (echo in b or b == b"null"):
+                return None
+            return f"{s} {b[:80]!r}"
+
+        return Expect("generated", _request(f"{CONVERSATION}load-{n}"), check)
 
     def unauthorized(n: int) -> Expect:
         return Expect(
@@ -226,21 +229,25 @@ def test_load_and_fault_injection_on_loopback():
     mocked = sum(errors.kinds[k] for k in KINDS if k != "404")
     sigma = math.sqrt(ERROR_RATE * (1 - ERROR_RATE) / max(1, mocked))
     report(
-        f"load: {load.requests:,} requests on {CONNECTIONS} connections in {elapsed:.1f} s ({load.requests / elapsed:,.0f}/s), "
-        f"by kind {dict(load.kinds)}, statuses {dict(sorted(load.statuses.items()))}, {load.server_errors} 5xx, "
+        f"load: {load.requests:,} requests on {CONNECTIONS} connections in {elapsed:.1f} s "
+        f"({load.requests / elapsed:,.0f}/s), by kind {dict(load.kinds)}, "
+        f"statuses {dict(sorted(load.statuses.items()))}, {load.server_errors} 5xx, "
         f"{len(load.drops)} dropped connections, {len(load.wrong)} wrong answers, "
         f"log lines {len(log_lines):,}, journal total {journal_total:,}, "
         f"RSS {baseline / 1024:.1f} MiB after warm-up -> {final / 1024:.1f} MiB at the end ({growth_mib:+.1f} MiB)"
     )
     report(
-        f"error-rate {ERROR_RATE}: {errors.requests:,} requests, injected 5xx on {rate:.3f} of {mocked:,} mocked answers "
-        f"(expected {ERROR_RATE} ± {5 * sigma:.3f}), 404s faulted {errors.faults['404']}, {len(errors.drops)} dropped"
+        f"error-rate {ERROR_RATE}: {errors.requests:,} requests, injected 5xx on {rate:.3f} of {mocked:,} mocked "
+        f"answers (expected {ERROR_RATE} ± {5 * sigma:.3f}), 404s faulted {errors.faults['404']}, "
+        f"{len(errors.drops)} dropped"
     )
     low = LATENCY[0] / 1000
     at_least = sum(t >= low - 0.001 for t in latency.latencies) / max(1, len(latency.latencies))
     report(
-        f"latency {LATENCY[0]}-{LATENCY[1]} ms: {latency.requests:,} requests, fastest answer {min(latency.latencies) * 1000:.1f} ms, "
-        f"{at_least:.2%} at {LATENCY[0] - 1} ms or more, median {statistics.median(latency.latencies) * 1000:.1f} ms, {latency.server_errors} 5xx, {len(latency.drops)} dropped"
+        f"latency {LATENCY[0]}-{LATENCY[1]} ms: {latency.requests:,} requests, "
+        f"fastest answer {min(latency.latencies) * 1000:.1f} ms, {at_least:.2%} at {LATENCY[0] - 1} ms or more, "
+        f"median {statistics.median(latency.latencies) * 1000:.1f} ms, {latency.server_errors} 5xx, "
+        f"{len(latency.drops)} dropped"
     )
 
     assert load.connected == CONNECTIONS and load.requests > CONNECTIONS * 20

@@ -28,7 +28,8 @@ TRAFFIC: list[tuple[str, str, list[tuple[str, str]], bytes]] = [
     ("GET", CONVERSATION + "ready", [("Authorization", f"Bearer {KEY}")], b""),  # 401: wrong place
     ("GET", CONVERSATION + "ready", [("Authorization", f"Basic {BASIC}")], b""),
     ("GET", CONVERSATION + "ready", [("Cookie", f"session={KEY}; {KEY_HEADER}={KEY}")], b""),
-    ("GET", CONVERSATION + f"ready?api_key={ENCODED}&token={ENCODED}&q={ENCODED}&{ENCODED}=1", [(KEY_HEADER, KEY)], b""),
+    ("GET", CONVERSATION + f"ready?api_key={ENCODED}&token={ENCODED}&q={ENCODED}&{ENCODED}=1", [(KEY_HEADER, KEY)],
+     b""),
     ("GET", CONVERSATION + ENCODED, [], b""),  # the key as an id, no credentials: 401
     ("GET", f"/no/such/route/{ENCODED}", [(KEY_HEADER, KEY)], b""),  # 404
     ("DELETE", CONVERSATION + "ready", [(KEY_HEADER, KEY)], b""),  # 405
@@ -36,8 +37,11 @@ TRAFFIC: list[tuple[str, str, list[tuple[str, str]], bytes]] = [
     ("GET", CONVERSATION + "ready", [(KEY_HEADER, KEY), ("Prefer", "code=abc")], b""),  # 400
     ("GET", CONVERSATION + "ready", [(KEY_HEADER, KEY), ("Prefer", "example=nope")], b""),  # 400 listing names
     ("GET", CONVERSATION + "ready", [(KEY_HEADER, KEY)], b"k" * 1_100_000),  # 413
-    ("GET", CONVERSATION + "ready", [(KEY_HEADER, KEY), ("X-Debug", f"key={KEY}"), ("Referer", f"http://app.local/?key={ENCODED}")], b""),
-    ("OPTIONS", CONVERSATION + "ready", [("Origin", "http://localhost:3000"), ("Access-Control-Request-Method", "GET"), ("Access-Control-Request-Headers", KEY_HEADER)], b""),
+    ("GET", CONVERSATION + "ready",
+     [(KEY_HEADER, KEY), ("X-Debug", f"key={KEY}"), ("Referer", f"http://app.local/?key={ENCODED}")], b""),
+    ("OPTIONS", CONVERSATION + "ready",
+     [("Origin", "http://localhost:3000"), ("Access-Control-Request-Method", "GET"),
+      ("Access-Control-Request-Headers", KEY_HEADER)], b""),
     ("GET", "/__mock/health", [(KEY_HEADER, KEY)], b""),
 ]  # fmt: skip
 
@@ -88,8 +92,8 @@ def test_the_api_key_is_in_no_artefact(tmp_path: Path):
     size = sum(len(text) for text in artefacts.values())
     report(
         f"secrets: {len(artefacts)} artefacts searched ({size / 1e6:.1f} MB: server log, journal, health, "
-        f"{sum(name.startswith('error page') for name in artefacts)} error pages, check/fuzz output, JUnit XML, cassette) "
-        f"for {len(key_forms()) + 2} forms of the key (5 encodings, a wrong key, a Basic credential): 0 found"
+        f"{sum(name.startswith('error page') for name in artefacts)} error pages, check/fuzz output, JUnit XML, "
+        f"cassette) for {len(key_forms()) + 2} forms of the key (5 encodings, a wrong key, a Basic credential): 0 found"
     )
 
 
