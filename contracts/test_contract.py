@@ -16,6 +16,8 @@ from mockserver.check.findings import Finding, Report
 from mockserver.check.plan import Plan
 from mockserver.contract.spec import Spec, load_spec
 
+pytestmark = pytest.mark.e2e  # requests over a socket: to --base-url, or to the mock on a loopback port
+
 _reports: dict[str, Report] = {}
 
 

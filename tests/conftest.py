@@ -1,7 +1,11 @@
-"""Shared fixtures: an in-process client factory (Starlette's TestClient, no sockets)."""
+"""Shared fixtures: an in-process client factory (Starlette's TestClient, no sockets), and the guard that keeps
+`make test-fast` in process: a test not marked `e2e` that starts a process or listens on a socket fails.
+"""
 
 from __future__ import annotations
 
+import socket
+import subprocess
 from collections.abc import Callable, Iterator
 
 import httpx
@@ -32,3 +36,18 @@ def client_factory() -> Iterator[Callable[..., httpx.Client]]:
 @pytest.fixture
 def client(client_factory: Callable[..., httpx.Client]) -> httpx.Client:
     return client_factory()
+
+
+@pytest.fixture(autouse=True)
+def _in_process_unless_e2e(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if request.node.get_closest_marker("e2e") is not None:
+        return
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(
+            f"{request.node.nodeid} starts a process or listens on a socket: mark it @pytest.mark.e2e "
+            "(make test-fast runs in process only)"
+        )
+
+    monkeypatch.setattr(subprocess.Popen, "_execute_child", refuse)
+    monkeypatch.setattr(socket.socket, "listen", refuse)

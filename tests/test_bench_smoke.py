@@ -11,8 +11,6 @@ import pytest
 
 from bench.load import parse_wrk
 
-pytestmark = pytest.mark.e2e  # real servers on loopback ports
-
 ROOT = Path(__file__).resolve().parent.parent
 
 WRK_OUTPUT = """Running 5s test @ http://127.0.0.1:4011
@@ -39,7 +37,7 @@ def test_wrk_output_is_read() -> None:
     assert 500 < result.bytes_per_response < 550
 
 
-@pytest.mark.e2e
+@pytest.mark.e2e  # real servers on loopback ports
 def test_smoke_run_writes_results(tmp_path: Path) -> None:
     out, raw = tmp_path / "RESULTS.md", tmp_path / "results.json"
     cmd = [sys.executable, "-m", "bench", "--smoke", "--load", "python", "--out", str(out), "--json", str(raw)]

@@ -82,6 +82,7 @@ def test_symlink_out_of_the_fixtures_folder_is_refused(tmp_path, capsys):
     assert "outside the fixtures folder" in capsys.readouterr().err
 
 
+@pytest.mark.e2e
 def test_busy_port_exits_2_without_traceback():
     with serve() as server:
         port = str(server.port)
@@ -121,6 +122,7 @@ def test_serve_a_file_contract_with_workers():
     assert len(answers) == 1  # replicas agree without shared state
 
 
+@pytest.mark.e2e
 def test_python_dash_m_and_console_script_agree():
     result = subprocess.run(
         [sys.executable, "-m", "mockserver", "--help"], capture_output=True, text=True, cwd=ROOT, timeout=30

@@ -117,6 +117,7 @@ def test_broken_contracts_name_file_pointer_and_reason(tmp_path: Path, name: str
     assert reason in message
 
 
+@pytest.mark.e2e  # an HTTP server on a loopback port
 def test_contract_from_an_http_url_with_relative_refs(tmp_path: Path):
     import functools
     import http.server

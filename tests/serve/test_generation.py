@@ -7,6 +7,7 @@ import sys
 from datetime import datetime
 
 import jsonschema_rs
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -42,6 +43,7 @@ def _bodies(seed: int) -> str:
     return result.stdout
 
 
+@pytest.mark.e2e  # two subprocesses
 def test_same_seed_gives_byte_identical_bodies_across_processes_and_other_seeds_differ():
     first, second, other = _bodies(0), _bodies(0), _bodies(7)
     assert first == second
