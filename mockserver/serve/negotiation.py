@@ -102,7 +102,7 @@ def negotiate(facts: Facts, prefs: Preferences, path: dict[str, str], query: dic
             problems.BAD_PREFER, f"code={prefs.code} is not documented for {op.key}", documented=list(op.responses)
         )
     if prefs.branch is not None:
-        return _branch(facts, status, prefs.branch, accept, slot())
+        return _branch(facts, status, prefs.branch, accept, slot)
     if prefs.dynamic is not True:
         fixture = facts.fixtures.find(path, query, headers)
         if fixture is not None and (prefs.code is None or fixture.status == prefs.code):
@@ -161,9 +161,9 @@ def from_fixture(fixture: Fixture) -> Decision:
     return Decision(FIXTURE, fixture.status, FROM_FIXTURE, fixture=fixture, note=fixture.name)
 
 
-def _branch(facts: Facts, status: str, branch: int, accept: str | None, slot: int) -> Decision:
+def _branch(facts: Facts, status: str, branch: int, accept: str | None, slot: Callable[[], int]) -> Decision:
     op = facts.operation
-    decision = generated(op, status, accept, slot, branch)
+    decision = generated(op, status, accept, 0, branch)
     schema = response_schema(op, decision)
     if schema is None:
         return problem(problems.BAD_PREFER, f"status {status} of {op.key} has no schema to pick a branch from")
@@ -178,7 +178,7 @@ def _branch(facts: Facts, status: str, branch: int, accept: str | None, slot: in
             f"the {status} schema of {op.key} has {count} anyOf/oneOf branches "
             f"(0-based); branch={branch} is out of range",
         )
-    return decision
+    return replace(decision, slot=slot())  # asked for only now: null and refusals generate nothing
 
 
 def _first_example(facts: Facts, status: str, accept: str | None) -> Decision | None:
