@@ -131,11 +131,11 @@ class RequestValidator:
                 continue
             source = sources[param.location]
             key = param.name.lower() if param.location == "header" else param.name
-            if key not in source:
+            raw = source.get(key)
+            if raw is None or raw == []:  # a query name without values was not sent either
                 if param.required:
                     found.append(Violation((param.location, param.name), "Field required", "missing"))
                 continue
-            raw = source[key]
             if check.any_string and not isinstance(raw, list):
                 continue
             value = check.coerce(raw if isinstance(raw, list) else [raw])
