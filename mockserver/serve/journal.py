@@ -66,7 +66,8 @@ class Redactor:
         for secret in active:
             if secret in value:
                 value = value.replace(secret, REDACTED)
-            elif "%" in value and secret in unquote(value):  # percent-encoded, with any mix of escapes
+            # percent-encoded, with any mix of escapes; also where the plain form was there too
+            if "%" in value and secret in unquote(value):
                 value = unquote(value).replace(secret, REDACTED)
         return value
 
