@@ -79,3 +79,187 @@ def test_curl_sends_the_variable(key: str, user: str) -> None:
     assert line == (
         f'curl -X GET http://127.0.0.1/x -u "{user}$MOCKSERVER_API_KEY" -H "X-Key: $MOCKSERVER_API_KEY\\$\\`"'
     )
+
+
+# --- the mock's side ------------------------------------------------------------------------------------------------
+
+SCHEMES = security.parse_schemes(DOCUMENT, "api.yaml")
+COOKIE = security.SecurityScheme("cookie", "apiKey", "cookie", "sid")
+
+
+def token(pair: str) -> str:
+    return base64.b64encode(pair.encode()).decode()
+
+
+@pytest.mark.parametrize(
+    ("name", "headers", "query", "cookies", "found"),
+    [
+        ("header", {"x-key": "k1"}, {}, {}, "k1"),  # the mock lower-cases header names
+        ("header", {"x-key": ""}, {}, {}, None),  # empty is missing
+        ("header", {}, {"X-Key": ["k1"]}, {"X-Key": "k1"}, None),  # only where the scheme says
+        ("query", {}, {"key": ["first", "last"]}, {}, "last"),
+        ("query", {}, {"key": [""]}, {}, None),
+        ("bearer", {"authorization": "Bearer tok"}, {}, {}, "tok"),
+        ("bearer", {"authorization": "bearer  tok "}, {}, {}, "tok"),  # the scheme name in any case
+        ("bearer", {"authorization": "Bearer "}, {}, {}, None),
+        ("bearer", {"authorization": "Basic tok"}, {}, {}, None),
+        ("oauth", {"authorization": "Bearer tok"}, {}, {}, "tok"),
+        ("basic", {"authorization": "Basic dTpw"}, {}, {}, "dTpw"),
+        ("basic", {"authorization": "Bearer dTpw"}, {}, {}, None),
+    ],
+)
+def test_credential_is_read_where_the_scheme_says(name, headers, query, cookies, found):
+    assert SCHEMES[name].credential(headers, query, cookies) == found
+
+
+def test_a_cookie_credential_and_mutual_tls():
+    assert COOKIE.credential({}, {}, {"sid": "c1"}) == "c1"
+    assert COOKIE.credential({"sid": "c1"}, {"sid": ["c1"]}, {}) is None
+    mtls = security.SecurityScheme("tls", "mutualTLS", scheme="")
+    assert mtls.credential({}, {}, {}) == "mutual-tls"  # the TLS layer checks it, not HTTP
+    assert not mtls.fillable and mtls.challenge() is None
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "key", "accepted"),
+    [
+        ("header", "k1", "k1", True),
+        ("header", "k1 ", "k1", False),
+        ("header", "K1", "k1", False),
+        ("header", "ключ", "ключ", True),  # not only ASCII
+        ("basic", token("alice:pw"), "alice:pw", True),  # user:password
+        ("basic", token("bob:pw"), "alice:pw", False),
+        ("basic", token("alice:pw:x"), "alice:pw", False),
+        ("basic", token("anyone:pw"), "pw", True),  # a key without a colon is the password of any user
+        ("basic", token(":pw"), "pw", True),
+        ("basic", token("anyone:nope"), "pw", False),
+        ("basic", token("alice:pw"), token("alice:pw"), True),  # the base64 token itself also passes
+        ("basic", "not base64!", "pw", False),
+        ("basic", token("é:pw"), "pw", True),  # a user outside ASCII
+        ("bearer", "tok", "tok", True),
+        ("bearer", token(":tok"), "tok", False),  # base64 is HTTP basic's business only
+    ],
+)
+def test_accepts_compares_with_the_configured_key(name, value, key, accepted):
+    assert SCHEMES[name].accepts(value, key) is accepted
+
+
+def test_a_non_utf8_basic_token_is_refused_not_raised():
+    assert SCHEMES["basic"].accepts(base64.b64encode(b"\xff\xfe:pw").decode(), "pw") is False
+
+
+@pytest.mark.parametrize(
+    ("name", "challenge"),
+    [("bearer", 'Bearer realm="mockserver"'), ("basic", 'Basic realm="mockserver"'),
+     ("digest", 'Digest realm="mockserver"'), ("header", None), ("query", None), ("oauth", None), ("oidc", None)],
+)  # fmt: skip
+def test_challenge_is_for_http_schemes(name, challenge):
+    assert SCHEMES[name].challenge() == challenge
+
+
+def test_satisfied_by_any_alternative_with_every_scheme_of_it():
+    key, bearer, query = SCHEMES["header"], SCHEMES["bearer"], SCHEMES["query"]
+    requirements = [[key, query], [bearer]]  # (X-Key and ?key) or Bearer
+    both = {"x-key": "k1"}, {"key": ["k2"]}
+    assert security.satisfied(requirements, both[0], both[1], {}, None) == (True, ["k1", "k2"])
+    assert security.satisfied(requirements, {"x-key": "k1"}, {}, {}, None) == (False, ["k1"])  # half of one
+    assert security.satisfied(requirements, {"authorization": "Bearer t"}, {}, {}, None) == (True, ["t"])
+    assert security.satisfied(requirements, {}, {}, {}, None) == (False, [])
+
+
+def test_with_a_configured_key_every_credential_must_be_it_and_wrong_ones_are_still_reported():
+    requirements = [[SCHEMES["header"]], [SCHEMES["bearer"]]]
+    ok, seen = security.satisfied(requirements, {"x-key": "wrong", "authorization": "Bearer right"}, {}, {}, "right")
+    assert (ok, seen) == (True, ["wrong", "right"])  # both are redacted, whichever passed
+    assert security.satisfied(requirements, {"x-key": "wrong"}, {}, {}, "right") == (False, ["wrong"])
+
+
+def test_no_requirement_or_an_empty_one_makes_an_operation_public(tmp_path):
+    from mockserver.contract.spec import load_spec
+
+    (tmp_path / "api.yaml").write_text(
+        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\nsecurity: [{key: []}]\npaths:\n"
+        "  /open: {get: {security: [{key: []}, {}], responses: {'200': {description: ok}}}}\n"
+        "  /none: {get: {security: [], responses: {'200': {description: ok}}}}\n"
+        "  /closed: {get: {responses: {'200': {description: ok}}}}\n"
+        "components: {securitySchemes: {key: {type: apiKey, in: header, name: X-Key}}}\n"
+    )
+    spec = load_spec(tmp_path / "api.yaml")
+    public = {op.path: not op.requires_auth for op in spec.operations}
+    assert public == {"/open": True, "/none": True, "/closed": False}
+    assert security.satisfied([], {}, {}, {}, "key") == (True, [])
+
+
+@pytest.mark.parametrize(
+    ("name", "headers", "url", "carried"),
+    [
+        ("header", {"x-KEY": "k1"}, "http://h/x", True),  # header names in any case
+        ("header", {"X-Key": "k2"}, "http://h/x?key=k1", False),
+        ("query", {}, "http://h/x?key=k1", True),
+        ("query", {}, "http://h/x?key=a%2Fb", False),
+        ("bearer", {"Authorization": "Bearer k1"}, "http://h/x", True),
+        ("bearer", {"Authorization": "Basic k1"}, "http://h/x", False),
+        ("basic", {"Authorization": "Basic " + token(":k1")}, "http://h/x", True),
+        ("digest", {"Authorization": "Digest k1"}, "http://h/x", False),  # never fillable
+    ],
+)
+def test_carries_says_whether_a_sent_request_holds_the_key(name, headers, url, carried):
+    assert SCHEMES[name].carries(headers, url, "k1") is carried
+
+
+def test_carries_finds_an_encoded_query_key_and_a_cookie():
+    assert SCHEMES["query"].carries({}, "http://h/x?key=a%2Fb", "a/b")
+    assert COOKIE.carries({"Cookie": "sid=c1; other=2"}, "http://h/x", "c1")
+
+
+def test_curl_option_only_for_basic_with_the_key():
+    basic = SCHEMES["basic"]
+    assert basic.curl_option("Authorization", security.basic_authorization("pw"), "pw", "$K") == ["-u", '":$K"']
+    assert basic.curl_option("authorization", security.basic_authorization("u:pw"), "u:pw", "$K") == ["-u", '"$K"']
+    assert basic.curl_option("Authorization", "Basic other", "pw", "$K") is None
+    assert basic.curl_option("X-Auth", security.basic_authorization("pw"), "pw", "$K") is None
+    assert SCHEMES["bearer"].curl_option("Authorization", "Bearer pw", "pw", "$K") is None
+
+
+def test_what_a_401_says_to_send_and_challenges():
+    requirements = [[SCHEMES["header"], SCHEMES["query"]], [SCHEMES["bearer"]], [SCHEMES["basic"]]]
+    assert security.missing(requirements) == "header X-Key and query key or Authorization: Bearer … or " \
+                                             "Authorization: Basic …"  # fmt: skip
+    assert security.challenges(requirements) == 'Basic realm="mockserver", Bearer realm="mockserver"'
+    assert security.challenges([[SCHEMES["header"]]]) is None
+
+
+def test_names_redacted_by_name():
+    assert security.secret_names([SCHEMES["header"], SCHEMES["query"], SCHEMES["bearer"], COOKIE]) == {
+        "authorization", "proxy-authorization", "cookie", "set-cookie", "x-key", "key", "sid"
+    }  # fmt: skip
+
+
+def test_wire_forms_longest_first():
+    forms = security.wire_forms("a b/c")
+    assert forms == sorted(forms, key=len, reverse=True)
+    assert set(forms) == {"a b/c", "a%20b%2Fc", "a+b%2Fc", token(":a b/c")}
+
+
+@pytest.mark.parametrize(
+    ("schemes", "pointer", "reason"),
+    [
+        ({"x": {"type": "magic"}}, "/components/securitySchemes/x/type", "unknown security scheme type 'magic'"),
+        ({"x": {"type": "apiKey", "in": "body", "name": "k"}}, "/components/securitySchemes/x", "'in' of header"),
+        ({"x": {"type": "apiKey", "in": "header"}}, "/components/securitySchemes/x", "string 'name'"),
+        ({"x": "bearer"}, "/components/securitySchemes/x", "must be a mapping"),
+        ({"x": {"$ref": "#/components/nowhere"}}, "/components/securitySchemes/x/$ref", "points nowhere"),
+    ],
+)
+def test_broken_schemes_name_the_pointer(schemes, pointer, reason):
+    from mockserver.contract.documents import DocumentError
+
+    with pytest.raises(DocumentError) as caught:
+        security.parse_schemes({"components": {"securitySchemes": schemes}}, "api.yaml")
+    assert f"api.yaml: {pointer}: " in str(caught.value) and reason in str(caught.value)
+
+
+def test_a_referenced_scheme_is_followed():
+    document = {"components": {"securitySchemes": {"x": {"$ref": "#/components/x-shared/k"}},
+                               "x-shared": {"k": {"type": "apiKey", "in": "query", "name": "token"}}}}  # fmt: skip
+    assert security.parse_schemes(document, "api.yaml")["x"] == security.SecurityScheme("x", "apiKey", "query", "token")
