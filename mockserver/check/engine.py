@@ -30,6 +30,7 @@ PRIVATE = (
     ("schemathesis.core.failures.Failure", "_unique_key"),
     ("schemathesis.openapi.checks.JsonSchemaError", "_root_schema"),
     ("requests.models.Response", "_content"),
+    ("requests.models.Response", "_content_consumed"),
 )
 
 

@@ -1,0 +1,171 @@
+"""From a failure (plain `FailureInfo`, as engine.py hands it over), a transport error or a response to a `Finding`,
+and findings to a `Report`: one finding per distinct failure, counted; the innermost reason of a schema failure."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import jsonschema_rs
+import pytest
+import requests
+
+from mockserver.check import throttling
+from mockserver.check.findings import (
+    FailureInfo,
+    Finding,
+    Report,
+    Request,
+    as_request,
+    from_failure,
+    from_transport_error,
+    one_line,
+    received,
+)
+
+ROOT = {
+    "anyOf": [{"$ref": "#/$defs/Thing"}, {"type": "null"}],
+    "$defs": {
+        "Thing": {
+            "title": "Thing",
+            "type": "object",
+            "required": ["id", "status"],
+            "properties": {"id": {"type": "string"}, "status": {"enum": ["RUNNING", "STOPPED"]}},
+        }
+    },
+}
+
+
+def schema_failure(instance: Any, root: dict[str, Any] | None = ROOT) -> FailureInfo:
+    """What engine.failure_info makes of a JsonSchemaError for this body."""
+    error = next(jsonschema_rs.validator_for(ROOT).iter_errors(instance))
+    return FailureInfo(
+        "JsonSchemaError", "Response violates schema", f"{error.message}\n\nSchema: ...", "GET /x",
+        key="/".join(map(str, error.schema_path)), schema=True, instance_path=list(error.instance_path),
+        schema_path=list(error.schema_path), instance=instance, validation_message=error.message, root_schema=root,
+    )  # fmt: skip
+
+
+def finding(failure: FailureInfo) -> Finding:
+    return from_failure(failure, "response_schema_conformance", "GET /x", None, None)
+
+
+def test_a_schema_failure_names_the_innermost_reason_and_where():
+    found = finding(schema_failure({"id": "a", "status": "PAUSED"}))
+    assert found.message == 'at status: "PAUSED" is not one of "RUNNING" or "STOPPED"'  # not "not valid under any"
+    assert found.distinct == "status|anyOf/0/$defs/Thing/properties/status/enum"
+    assert (found.operation, found.check, found.title) == ("GET /x", "response_schema_conformance",
+                                                           "Response violates schema")  # fmt: skip
+
+
+def test_a_value_of_no_branchs_type_names_the_types():
+    assert finding(schema_failure(5)).message == "at (body): 5 is not of type Thing or null"
+    assert (
+        finding(schema_failure([1] * 100)).message == "at (body): an array of 100 item(s) is not of type Thing or null"
+    )
+
+
+def test_a_missing_property_inside_a_branch():
+    found = finding(schema_failure({"status": "RUNNING"}))
+    assert found.message == 'at (body): "id" is a required property'
+    assert found.distinct == "(body)|anyOf/0/$defs/Thing/required"
+
+
+def test_without_the_root_schema_the_validators_own_message_is_kept():
+    found = finding(schema_failure({"id": "a", "status": "PAUSED"}, root=None))
+    assert found.message.startswith("at (body): ") and "is not valid under any of the schemas" in found.message
+    assert found.distinct == "(body)|anyOf"
+
+
+def test_the_same_broken_field_in_many_bodies_is_one_finding_counted():
+    report = Report("http://127.0.0.1:1")
+    for status in ("PAUSED", "GONE", "LOST"):
+        report.add(finding(schema_failure({"id": status.lower(), "status": status})))
+    report.add(finding(schema_failure({"status": "RUNNING"})))  # another field: another finding
+    assert [f.count for f in report.findings] == [3, 1]
+    assert "PAUSED" in report.findings[0].message  # the first one seen is the one shown
+
+
+def test_other_failures_are_told_apart_by_the_checkers_key_else_their_message():
+    def other(key: str, message: str, kind: str = "UndefinedStatusCode") -> Finding:
+        return from_failure(FailureInfo(kind, "Undocumented HTTP status code", message, key=key),
+                            "status_code_conformance", "GET /x", None, None)  # fmt: skip
+
+    assert other("418", "Received: 418").distinct == "UndefinedStatusCode:418"
+    assert other("", "Received: 418").distinct == "UndefinedStatusCode:Received: 418"
+    assert other("", "  ").message == "Undocumented HTTP status code"  # an empty message falls back to the title
+    report = Report("http://127.0.0.1:1")
+    for failure in (other("418", "a"), other("418", "b"), other("500", "a")):
+        report.add(failure)
+    assert [(f.distinct, f.count) for f in report.findings] == [("UndefinedStatusCode:418", 2),
+                                                                ("UndefinedStatusCode:500", 1)]  # fmt: skip
+
+
+def test_ignored_auth_is_one_verdict_per_operation():
+    report = Report("http://127.0.0.1:1")
+    for message in ("Expected 401, got 200 for /x/1", "Expected 401, got 200 for /x/2"):
+        failure = FailureInfo("IgnoredAuth", "API accepts requests without authentication", message)
+        report.add(from_failure(failure, "ignored_auth", "GET /x", None, None))
+    assert len(report.findings) == 1 and report.findings[0].count == 2
+
+
+def test_a_failure_names_its_own_operation_over_the_scenarios():
+    failure = FailureInfo("X", "t", "m", operation="GET /own")
+    assert from_failure(failure, "c", "GET /scenario", None, None).operation == "GET /own"
+
+
+def test_exit_codes_and_warnings():
+    report = Report("http://127.0.0.1:1")
+    assert report.exit_code == 0
+    report.add(Finding("GET /x", "c", "t", "m"))
+    assert report.exit_code == 1
+    report.errors.append("cannot reach the server")
+    assert report.exit_code == 2
+    report.warn("once")
+    report.warn("once")
+    assert report.warnings == ["once"]
+
+
+class Response(SimpleNamespace):
+    pass
+
+
+def test_received_says_status_type_and_the_start_of_the_body():
+    long = Response(status_code=500, headers={"content-type": "text/plain"}, content=b"x" * 400)
+    assert received(long) == "500 text/plain: " + "x" * 300 + "…"
+    empty = Response(status_code=204, headers={}, content=b"")
+    assert received(empty) == "204 (none)"
+    listed = Response(status_code=200, headers={"Content-Type": ["application/json"]}, content=b"null")
+    assert received(listed) == "200 application/json: null"
+    assert received(None) == ""
+
+
+def test_as_request_keeps_method_url_headers_and_body_as_bytes():
+    sent = SimpleNamespace(method="POST", url="http://h/x", headers={"A": ["1", "2"], "B": "3"}, body="{}")
+    assert as_request(sent) == Request("POST", "http://h/x", {"A": "1", "B": "3"}, b"{}")
+    assert as_request(None) is None
+
+
+@pytest.mark.parametrize(
+    ("error", "check", "title"),
+    [
+        (throttling.BodyTooLarge("too big"), "response_size", "Response body too large"),
+        (throttling.TooSlow("slow"), "response_time", "No complete answer within --request-timeout"),
+        (requests.ConnectTimeout("slow"), "response_time", "No complete answer within --request-timeout"),
+        (requests.ConnectionError("reset"), "connection", "Connection failed or was reset"),
+    ],
+)
+def test_transport_errors_become_findings_of_their_own_check(error, check, title):
+    found = from_transport_error("GET /x", error)
+    assert (found.operation, found.check, found.title, found.request) == ("GET /x", check, title, None)
+
+
+def test_a_transport_error_keeps_the_request_that_failed():
+    prepared = requests.Request("GET", "http://127.0.0.1:1/x", headers={"X-Key": "k"}).prepare()
+    found = from_transport_error("GET /x", requests.ConnectionError("reset", request=prepared))
+    assert found.request == Request("GET", "http://127.0.0.1:1/x", {"X-Key": "k"}, None)
+
+
+def test_one_line_collapses_and_cuts():
+    assert one_line("a\n  b\tc") == "a b c"
+    assert len(one_line("x" * 1000)) == 400 and one_line("x" * 1000).endswith("…")
