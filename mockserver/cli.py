@@ -126,6 +126,7 @@ def parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate fixtures against the contract without serving")
     check.add_argument("spec", nargs="?", help="YAML/JSON file or URL (default: the built-in contract)")
     check.add_argument("--fixtures", metavar="DIR", help="fixtures folder (default: the built-in fixtures)")
+    check.add_argument("--verbose", "-v", action="store_true", help="list every contract example not served")
     for command, title, description in (
         (CHECK, "check that a running server honours the contract",
          "Send valid requests (examples, boundary and generated cases) to BASE_URL and check every answer against the "
@@ -172,14 +173,13 @@ def serve(config: Config) -> int:
     shown = f"[{host}]" if ":" in host else host
     fixtures = sum(len(index.by_name) for index in mock.fixtures.values())
     counts = f"{_count(len(mock.spec.operations), 'operation')}, {_count(fixtures, 'fixture')}"
+    _report(mock, config.verbose)
     print(
         f"mockserver: serving {mock.spec.source} ({counts}) on http://{shown}:{port}"
         + (f" - admin at {config.admin_prefix}" if config.admin else ""),
         file=sys.stderr,
         flush=True,
     )
-    for warning in mock.warnings:
-        print(f"mockserver: warning: {warning}", file=sys.stderr)
     gc.freeze()  # the contract, validators and fixtures live for ever: keep them out of every collection's walk
     common: dict[str, Any] = {
         "access_log": False, "log_level": "warning", "server_header": False, "date_header": False,
@@ -197,14 +197,27 @@ def serve(config: Config) -> int:
     return 0
 
 
+def _report(mock: Any, verbose: bool) -> None:
+    """Start-up warnings before the serving line: each problem of the contract, then one line counting the examples
+    that are not served (each of them with --verbose), so the line a user looks for stays in sight."""
+    skipped = mock.invalid_examples
+    for warning in mock.warnings if verbose else [w for w in mock.warnings if w not in set(skipped)]:
+        print(f"mockserver: warning: {warning}", file=sys.stderr)
+    if skipped and not verbose:
+        print(f"mockserver: warning: {_count(len(skipped), 'contract example')} not served (invalid against the "
+              "schema; --verbose lists them)", file=sys.stderr)  # fmt: skip
+    if mock.format_examples:
+        print(f"mockserver: note: serving {_count(mock.format_examples, 'example')} that fail only a format "
+              "(--serve-invalid-format-examples)", file=sys.stderr)  # fmt: skip
+
+
 def fixtures_check(args: argparse.Namespace) -> int:
     from .serve.mock import build_mock
 
     mock = build_mock(Config(spec=args.spec, fixtures=args.fixtures))
     count = sum(len(index.by_name) for index in mock.fixtures.values())
     print(f"mockserver: {count} fixtures valid against {mock.spec.source}")
-    for warning in mock.warnings:
-        print(f"mockserver: warning: {warning}", file=sys.stderr)
+    _report(mock, args.verbose)
     return 0
 
 

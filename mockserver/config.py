@@ -90,6 +90,20 @@ class Config:
         default=True, metadata=option("--no-request-log", action="store_false", help="no per-request log line")
     )
     workers: int = field(default=1, metadata=option("--workers", type=int, help="worker processes (default: 1)"))
+    verbose: bool = field(
+        default=False,
+        metadata=option(
+            "--verbose", "-v", action="store_true", help="list every contract example not served, not just their count"
+        ),
+    )
+    serve_invalid_format_examples: bool = field(
+        default=False,
+        metadata=option(
+            "--serve-invalid-format-examples",
+            action="store_true",
+            help="serve contract examples that fail their schema only in a format (a date, an email...), as Prism does",
+        ),
+    )
     max_delay_ms: int = 10_000
     max_body_bytes: int = 1_048_576
 

@@ -1,8 +1,13 @@
 """OpenAPI schema objects to JSON Schema 2020-12, in one place.
 
-Rules: the only module that knows OpenAPI 3.0's schema dialect (`nullable`, boolean `exclusiveMinimum`, ignored
-`$ref` siblings). Every `$ref` to a schema becomes `#/$defs/<key>`, and each referenced schema is converted once, so
-recursive schemas stay finite. A schema that is not valid JSON Schema raises `DocumentError` with its pointer.
+Rules: the only module that knows OpenAPI's schema dialect (3.0's `nullable`, boolean `exclusiveMinimum`, ignored
+`$ref` siblings; `discriminator`, `readOnly`, `writeOnly`). Every `$ref` to a schema becomes `#/$defs/<key>`, and
+each referenced schema is converted once, so recursive schemas stay finite. A discriminator becomes a pin of its
+property on each `oneOf`/`anyOf` branch, so the branch is picked by the value. Each side of an exchange has its
+view: `view(schema, RESPONSE)` forbids writeOnly properties (warning once for a required one), `view(schema,
+REQUEST)` makes readOnly properties optional (and, in a 3.1 document, honours a leftover `nullable: true`). A view
+is built lazily, per definition, and only where it differs: other definitions are shared, not copied. A schema that
+is not valid JSON Schema raises `DocumentError` with its pointer.
 """
 
 from __future__ import annotations
@@ -17,7 +22,16 @@ Schema = Any  # dict or bool
 # Keywords whose values are data, not schemas: never walked for $ref.
 _DATA_KEYWORDS = frozenset({"enum", "const", "default", "example", "examples", "x-examples"})
 _INT_FORMATS = {"int32": 32, "int64": 64}
-_DROPPED_30 = frozenset({"nullable", "example", "discriminator", "xml", "externalDocs"})
+_DROPPED_30 = frozenset({"nullable", "example", "discriminator", "externalDocs"})
+REQUEST, RESPONSE = "request", "response"
+# What makes a side's view differ from the schema as written
+_MARKERS = {RESPONSE: ("writeOnly", "x-writeOnly"), REQUEST: ("readOnly",)}
+_SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
+_SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
+_SCHEMA_VALUES = (
+    "items", "additionalProperties", "not", "if", "then", "else", "contains",
+    "propertyNames", "unevaluatedItems", "unevaluatedProperties", "additionalItems",
+)  # fmt: skip
 
 
 class SchemaSet:
@@ -31,6 +45,11 @@ class SchemaSet:
         self._keys: dict[str, str] = {}  # JSON pointer -> $defs key
         self._pointers: dict[str, str] = {}  # $defs key -> JSON pointer
         self._deps: dict[str, set[str]] = {}  # $defs key -> the keys it refers to directly
+        self._views: dict[tuple[str, str], str] = {}  # ($defs key, side) -> key of its view
+        self._differs: dict[tuple[str, str], bool] = {}  # ($defs key, side) -> whether its view differs
+        self._direct: dict[tuple[str, str], bool] = {}  # ($defs key, side) -> a marker in its own tree
+        self._warned: set[tuple[str, str]] = set()
+        self.warnings: list[str] = []  # problems of the contract found while building views (said at start-up)
 
     def convert(self, schema: Any, pointer: str) -> Schema:
         """The converted schema found at `pointer`, checked against the JSON Schema meta-schema."""
@@ -54,6 +73,13 @@ class SchemaSet:
                 self._deps[key] = _refs(self.defs[key])
             pending.extend(self._deps[key])
         return {**schema, "$defs": {k: self.defs[k] for k in sorted(reached)}} if reached else schema
+
+    def view(self, schema: Schema, side: str, where: str = "") -> Schema:
+        """The schema as `side` (REQUEST or RESPONSE) sees it; the schema itself when nothing differs. `where` names
+        an inline schema in warnings (a definition is named by its own pointer)."""
+        if not self._node_differs(schema, side):
+            return schema
+        return self._view(schema, side, where)
 
     def resolve(self, schema: Schema) -> Schema:
         """Follows a top-level `#/$defs/` reference (one hop at a time, until a schema with content)."""
@@ -104,6 +130,8 @@ class SchemaSet:
                 out[key] = self._walk(value, child) if isinstance(value, (dict, bool)) else value
             else:
                 out[key] = value
+        if "discriminator" in out:
+            self._discriminate(node, out)
         if self.openapi30:
             out = _from_openapi30(out)
         if isinstance(out.get("items"), list):  # draft-4 style tuple; 2020-12 spells it prefixItems
@@ -116,6 +144,211 @@ class SchemaSet:
             if not isinstance(out.get("maximum"), (int, float)) or out["maximum"] > high:
                 out["maximum"] = high
         return out
+
+    def _discriminate(self, raw: dict[str, Any], out: dict[str, Any]) -> None:
+        """Pins the discriminator's property on each `oneOf`/`anyOf` branch that is a `$ref`: to the `mapping` keys
+        naming it, else to its schema name. A branch that spells out its own tag values keeps them (a pin outside
+        them would leave the branch impossible), and a branch that is itself polymorphic is left alone."""
+        discriminator = out.pop("discriminator")
+        name = discriminator.get("propertyName") if isinstance(discriminator, dict) else None
+        if not isinstance(name, str) or not name:
+            return
+        mapping = discriminator.get("mapping")
+        explicit: dict[str, list[str]] = {}
+        for value, target in (mapping.items() if isinstance(mapping, dict) else ()):
+            if isinstance(target, str):
+                ref = target if target.startswith("#") or "/" in target else f"#/components/schemas/{target}"
+                explicit.setdefault(ref, []).append(str(value))
+        for keyword in ("oneOf", "anyOf"):
+            raw_branches, converted = raw.get(keyword), out.get(keyword)
+            if not isinstance(raw_branches, list) or not isinstance(converted, list):
+                continue
+            pinned = []
+            for raw_branch, branch in zip(raw_branches, converted, strict=False):
+                ref = raw_branch.get("$ref") if isinstance(raw_branch, dict) else None
+                target = _lookup(self.document, ref[1:]) if isinstance(ref, str) and ref.startswith("#") else _MISSING
+                if not isinstance(ref, str) or not isinstance(target, dict) or {"oneOf", "anyOf"} & target.keys():
+                    pinned.append(branch)
+                    continue
+                own = self._tag_values(target, name, set())
+                values = explicit.get(ref)
+                if values is None and own is not None:
+                    pinned.append(branch)  # the branch discriminates itself
+                    continue
+                values = values or [ref.rsplit("/", 1)[-1].replace("~1", "/").replace("~0", "~")]
+                if own is not None:
+                    values = [v for v in values if v in own]
+                if not values:
+                    pinned.append(branch)
+                    continue
+                tag = {"properties": {name: {"enum": values}}, "required": [name]}
+                pinned.append({"allOf": [branch, tag]})
+            out[keyword] = pinned
+
+    def _tag_values(self, raw: Any, name: str, seen: set[int]) -> set[str] | None:
+        """The literal values a raw branch allows for the discriminator property (through `allOf` and `$ref`), or
+        None when it does not constrain them."""
+        if not isinstance(raw, dict) or id(raw) in seen:
+            return None
+        seen.add(id(raw))
+        ref = raw.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#"):
+            return self._tag_values(_lookup(self.document, ref[1:]), name, seen)
+        properties = raw.get("properties")
+        values = _literals(properties.get(name)) if isinstance(properties, dict) else None
+        for branch in raw.get("allOf") or []:
+            found = self._tag_values(branch, name, seen)
+            if found is not None:
+                values = found if values is None else values & found
+        return values
+
+    # --- views ------------------------------------------------------------------------------------------------------
+
+    def _node_differs(self, node: Any, side: str) -> bool:
+        """Whether the view of a converted schema differs from it: a marker in its tree or a definition it reaches."""
+        if _has_marker(node, self._marker_keys(side)):
+            return True
+        return any(self._key_differs(key, side) for key in _refs(node))
+
+    def _marker_keys(self, side: str) -> tuple[str, ...]:
+        return _MARKERS[side] + (("nullable",) if side == REQUEST and not self.openapi30 else ())
+
+    def _key_differs(self, key: str, side: str) -> bool:
+        found = self._differs.get((key, side))
+        if found is not None:
+            return found
+        reached: set[str] = set()
+        pending = [key]
+        while pending:  # every definition the key reaches; its view differs when one of them holds a marker
+            current = pending.pop()
+            if current in reached or current not in self.defs:
+                continue
+            reached.add(current)
+            if current not in self._deps:
+                self._deps[current] = _refs(self.defs[current])
+            pending.extend(self._deps[current])
+        differs = any(self._direct_marker(k, side) for k in reached)
+        self._differs[(key, side)] = differs
+        return differs
+
+    def _direct_marker(self, key: str, side: str) -> bool:
+        found = self._direct.get((key, side))
+        if found is None:
+            found = self._direct[(key, side)] = _has_marker(self.defs[key], self._marker_keys(side))
+        return found
+
+    def _view_key(self, key: str, side: str) -> str:
+        """The `$defs` key of a definition's view, built on first use (a placeholder first: views recurse too)."""
+        found = self._views.get((key, side))
+        if found is not None:
+            return found
+        name, n = f"{key}.{side}", 1
+        while name in self.defs:
+            n += 1
+            name = f"{key}.{side}{n}"
+        self._views[(key, side)] = name
+        pointer = self._pointers.get(key, "")
+        self._pointers[name] = pointer
+        self.defs[name] = True
+        self.defs[name] = self._view(self.defs[key], side, pointer)
+        return name
+
+    def _view(self, node: Any, side: str, where: str) -> Schema:
+        if not isinstance(node, dict):
+            return node
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            child = f"{where}/{escape(key)}"
+            if key == "$ref" and isinstance(value, str) and value.startswith("#/$defs/"):
+                target = value[len("#/$defs/") :]
+                out[key] = "#/$defs/" + self._view_key(target, side) if self._key_differs(target, side) else value
+            elif key in _DATA_KEYWORDS or key.startswith("x-"):
+                out[key] = value
+            elif key in _SCHEMA_MAPS and isinstance(value, dict):
+                out[key] = {name: self._view(sub, side, f"{child}/{escape(name)}") for name, sub in value.items()}
+            elif key in _SCHEMA_LISTS and isinstance(value, list):
+                out[key] = [self._view(sub, side, f"{child}/{i}") for i, sub in enumerate(value)]
+            elif key in _SCHEMA_VALUES:
+                out[key] = self._view(value, side, child)
+            else:
+                out[key] = value
+        marked = self._marked_properties(node, side)
+        if marked:
+            if side == RESPONSE:  # never sent: forbidden (as the checker reads it), so nothing can add it back
+                own = out.get("properties")
+                if isinstance(own, dict):
+                    out["properties"] = {k: (False if k in marked else v) for k, v in own.items()}
+            required = out.get("required")
+            if isinstance(required, list):
+                dropped = [name for name in required if name in marked]
+                if side == RESPONSE:
+                    for name in dropped:
+                        self._warn_required_write_only(where, name)
+                kept = [name for name in required if name not in marked]
+                if kept:
+                    out["required"] = kept
+                else:
+                    out.pop("required")
+        if side == REQUEST and not self.openapi30 and out.get("nullable") is True:
+            # A 3.1 document that still says `nullable: true` (a converted 3.0 one) means it; requests take null
+            rest = {k: v for k, v in out.items() if k != "nullable"}
+            return {"anyOf": [rest, {"type": "null"}]}
+        return out
+
+    def _marked_properties(self, node: dict[str, Any], side: str) -> set[str]:
+        """Names of the properties declared here or in `allOf` branches (through `$ref`s) that `side` treats
+        specially: writeOnly for responses, readOnly for requests."""
+        keys = _MARKERS[side]
+        found: set[str] = set()
+        pending: list[Any] = [node]
+        seen: set[int] = set()
+        while pending:
+            current = self.resolve(pending.pop())
+            if not isinstance(current, dict) or id(current) in seen:
+                continue
+            seen.add(id(current))
+            properties = current.get("properties")
+            if isinstance(properties, dict):
+                found.update(name for name, sub in properties.items() if self._annotated(sub, keys))
+            branches = current.get("allOf")
+            if isinstance(branches, list):
+                pending.extend(branches)
+        return found
+
+    def _annotated(self, schema: Any, keys: tuple[str, ...]) -> bool:
+        """Whether readOnly/writeOnly applies to a property schema: on it, behind its `$ref`, in an `allOf` branch,
+        or on the one non-null side of a nullable union (FastAPI's `SecretStr | None`). As the checker reads it."""
+        pending: list[Any] = [schema]
+        seen: set[int] = set()
+        while pending:
+            node = pending.pop()
+            if not isinstance(node, dict) or id(node) in seen:
+                continue
+            seen.add(id(node))
+            if any(node.get(k) is True for k in keys):
+                return True
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                pending.append(self.defs.get(ref[len("#/$defs/") :]))
+            if isinstance(node.get("allOf"), list):
+                pending.extend(node["allOf"])
+            for keyword in ("anyOf", "oneOf"):
+                variants = node.get(keyword)
+                if isinstance(variants, list):
+                    real = [v for v in variants if self.resolve(v) != {"type": "null"}]
+                    if len(real) == 1:
+                        pending.append(real[0])
+        return False
+
+    def _warn_required_write_only(self, where: str, name: str) -> None:
+        if (where, name) in self._warned:
+            return
+        self._warned.add((where, name))
+        place = f"{self.file}#{where}" if where.startswith("/") else where or self.file
+        self.warnings.append(
+            f"{place}: property {name!r} is required but writeOnly; responses leave it out (the contract cannot "
+            "have both)"
+        )
 
     def _key(self, ref: str, pointer: str) -> str:
         if not ref.startswith("#"):
@@ -178,6 +411,43 @@ def _refs(node: Any) -> set[str]:
         elif isinstance(item, list):
             stack.extend(item)
     return found
+
+
+def _has_marker(node: Any, keys: tuple[str, ...]) -> bool:
+    """Whether one of `keys` is true anywhere in a converted schema's own tree (not through `$ref`s)."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if any(item.get(k) is True for k in keys):
+                return True
+            stack.extend(v for k, v in item.items() if k not in _DATA_KEYWORDS and k != "$defs")
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def _literals(schema: Any) -> set[str] | None:
+    """The string values a schema pins (`const`, `enum`, or either inside a nullable union), or None."""
+    if not isinstance(schema, dict):
+        return None
+    if isinstance(schema.get("const"), str):
+        return {schema["const"]}
+    if isinstance(schema.get("enum"), list):
+        return {v for v in schema["enum"] if isinstance(v, str)} or None
+    for keyword in ("anyOf", "oneOf"):
+        variants = schema.get(keyword)
+        if isinstance(variants, list):
+            found: set[str] = set()
+            for variant in variants:
+                if isinstance(variant, dict) and variant.get("type") == "null":
+                    continue
+                values = _literals(variant)
+                if values is None:
+                    return None
+                found |= values
+            return found or None
+    return None
 
 
 def _from_openapi30(schema: dict[str, Any]) -> dict[str, Any]:

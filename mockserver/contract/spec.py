@@ -60,11 +60,12 @@ class Operation:
     path: str  # template, without the server prefix
     operation_id: str
     parameters: list[Parameter]
-    body: MediaType | None
+    body: MediaType | None  # the JSON one, when the request body has one
     body_required: bool
     body_media: list[str]
     responses: dict[str, Response]
     security: list[list[SecurityScheme]]  # alternatives, each a list that must all be present; [] = none needed
+    bodies: dict[str, MediaType] = field(default_factory=dict)  # every documented request media type -> its object
     key: str = field(init=False)  # "METHOD /path", read several times per request: computed once
 
     def __post_init__(self) -> None:
@@ -365,6 +366,7 @@ class _Builder:
                     )
                 seen_ids[op_id] = w
                 body, body_required, body_media = None, False, []
+                content: dict[str, MediaType] = {}
                 if "requestBody" in obj:
                     rb = self.mapping(obj["requestBody"], w + "/requestBody", "a request body")
                     content = self.media(rb.get("content") or {}, w + "/requestBody/content")
@@ -393,7 +395,7 @@ class _Builder:
                 security = self.security(obj.get("security", global_security), w + "/security")
                 ops.append(
                     Operation(method.upper(), path, op_id, list(params.values()), body, body_required, body_media,
-                              responses, security)
+                              responses, security, content)
                 )  # fmt: skip
         return ops
 

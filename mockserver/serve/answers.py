@@ -1,8 +1,10 @@
 """Producing an answer: a `Decision` (negotiation.py) in, an immutable `Answer` out.
 
-Rules: the producer never decides (status, media and source come with the decision); it makes bytes. Generated data
-comes from the generator's cached pool slots, path parameters are echoed into same-named fields only when the
-result stays valid, response headers are generated from their schemas, and a 4xx made from request violations is
+Rules: the producer never decides (status, media and source come with the decision); it makes bytes. Bodies are made
+against the response view of their schema (no writeOnly property, see contract/schemas.py). Generated data comes
+from the generator's cached pool slots, path parameters are echoed into same-named fields and list sizes follow the
+request's limit-like query parameters only when the result stays valid, response headers are generated from their
+schemas as short, valid HTTP field values, and the mock's own 4xx (violations, credentials, method, media type) are
 shaped to fit the contract's schema. Every body sent for a documented status is valid against the contract.
 """
 
@@ -11,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..contract.schemas import SchemaSet, branches
+from ..contract.schemas import RESPONSE, Schema, SchemaSet, branches
 from ..contract.spec import Operation, Response
-from . import negotiation, problems
+from . import negotiation, problems, realism
 from .encoding import dumps, encode
 from .generation import GenerationError, Generator
 from .negotiation import Decision, response_of
@@ -49,16 +51,33 @@ class Producer:
         self.schemas = schemas
         self.generator = generator
         self._echo_checks: dict[tuple[str, int, str], Any] = {}
+        self._views: dict[tuple[str, str, str], Schema] = {}
 
-    def produce(self, op: Operation, decision: Decision, coerced: dict[str, Any]) -> Answer:
-        """The answer a decision describes; `coerced` holds the request's typed path parameters, for echoing."""
-        answer = self._produce(op, decision, coerced)
+    def body_schema(self, op: Operation, status: str, media: str) -> Schema | None:
+        """The response view of the schema of `status` (a key of `op.responses`) and `media`, or None."""
+        found = self._views.get((op.key, status, media), _MISSING)
+        if found is _MISSING:
+            response = op.responses.get(status)
+            obj = response.content.get(media) if response is not None else None
+            schema = obj.schema if obj is not None else None
+            where = f"{op.key} {status} {media}"
+            found = self._views[(op.key, status, media)] = (
+                None if schema is None else self.schemas.view(schema, RESPONSE, where)
+            )
+        return found
+
+    def produce(self, op: Operation, decision: Decision, coerced: dict[str, Any],
+                query: dict[str, list[str]] | None = None) -> Answer:  # fmt: skip
+        """The answer a decision describes; `coerced` holds the request's typed path parameters, for echoing, and
+        `query` its query parameters, for limit-like ones."""
+        answer = self._produce(op, decision, coerced, query or {})
         return answer if decision.delay_ms is None else replace(answer, delay_ms=decision.delay_ms)
 
-    def _produce(self, op: Operation, decision: Decision, coerced: dict[str, Any]) -> Answer:
+    def _produce(self, op: Operation, decision: Decision, coerced: dict[str, Any],
+                 query: dict[str, list[str]]) -> Answer:  # fmt: skip
         kind = decision.kind
         if kind == negotiation.GENERATE:
-            return self._generated(op, decision, coerced)
+            return self._generated(op, decision, coerced, query)
         if kind == negotiation.FIXTURE:
             assert decision.fixture is not None
             return from_fixture(decision.fixture)
@@ -79,12 +98,13 @@ class Producer:
             return self._invalid(op, decision)
         raise ValueError(f"cannot produce a {kind!r} decision")
 
-    def _generated(self, op: Operation, decision: Decision, coerced: dict[str, Any]) -> Answer:
+    def _generated(self, op: Operation, decision: Decision, coerced: dict[str, Any],
+                   query: dict[str, list[str]]) -> Answer:  # fmt: skip
         status, slot = decision.response or "", decision.slot
         response = response_of(op, decision.response)
         headers = self._headers(op, status, response, slot) if response is not None else ()
         media = decision.media
-        schema = response.content[media].schema if response is not None and media is not None else None
+        schema = self.body_schema(op, response.status, media) if response is not None and media is not None else None
         if media is None or schema is None:
             return Answer(decision.status, b"", decision.source, None, headers)
         key = f"{op.key}|{status}|{media}"
@@ -96,22 +116,72 @@ class Producer:
         except GenerationError as exc:
             return problem_answer(problems.INTERNAL, f"cannot generate a body for {key}: {exc}")
         value = self._echo(key, schema, slot, value, coerced)
-        return Answer(decision.status, encode(value, media), decision.source, media, headers)
+        if query:
+            value = self._sized(key, schema, slot, value, query)
+        return Answer(decision.status, encode(value, media, self._root(schema)), decision.source, media, headers)
+
+    def _sized(self, key: str, schema: Any, slot: int, value: Any, query: dict[str, list[str]]) -> Any:
+        """The list of a body resized to a limit-like query parameter (`limit`, `per_page`, ...), counts kept in
+        step; the body as it was when the result would not be valid."""
+        wanted = realism.page_size(query)
+        if wanted is None:
+            return value
+        found = realism.main_list(value, schema, self.schemas)
+        if found is None:
+            return value
+        path, items_schema, current = found
+        if len(current) == wanted:
+            return value
+        if wanted < len(current):
+            items = current[:wanted]
+        else:
+            items = list(current)
+            for i in range(len(current), wanted):
+                try:
+                    items.append(self.generator.value(f"{key}|item", items_schema, (slot + i) % _ITEM_POOL))
+                except GenerationError:
+                    return value
+        resized = realism.consistent(realism.replace_at(value, path, items))
+        return resized if self.generator.validator(key, schema).is_valid(resized) else value
+
+    def _root(self, schema: Any) -> str:
+        """The root element name of an XML body: the schema's `xml.name`, title or definition name."""
+        ref = schema.get("$ref") if isinstance(schema, dict) else None
+        resolved = self.schemas.resolve(schema)
+        if isinstance(resolved, dict):
+            xml = resolved.get("xml")
+            if isinstance(xml, dict) and isinstance(xml.get("name"), str):
+                return str(xml["name"])
+            if isinstance(resolved.get("title"), str):
+                return str(resolved["title"])
+        if isinstance(ref, str):
+            return ref.rsplit("/", 1)[-1].split(".")[0]
+        return "response"
 
     def _invalid(self, op: Operation, decision: Decision) -> Answer:
-        """The contract's 422 (or 400) body holding the violations: FastAPI's `detail` list, a problem document, or
-        `{message, errors}`, whichever its schema takes; else a generated body valid against it."""
-        schema = negotiation.response_schema(op, decision)
-        if schema is None:
-            return Answer(decision.status, b"", decision.source, None)
-        detail = decision.value
-        validator = self.generator.validator(f"{op.key}|{decision.response}|{decision.media}", schema)
-        problem_body = problems.INVALID_REQUEST.body(errors=detail)
-        problem_body["status"] = decision.status
-        for body in ({"detail": detail}, problem_body, {"message": "Validation failed", "errors": detail}):
+        """The mock's own 4xx in the contract's shape: FastAPI's `detail` list, a problem document, `{message,
+        errors}`, `{code, message}`, ..., whichever its schema takes; else a body generated against it with its
+        message-like and code-like fields filled in where that stays valid."""
+        response = response_of(op, decision.response)
+        headers = decision.headers
+        if response is not None:
+            headers += self._headers(op, response.status, response, 0)
+        schema = self.body_schema(op, response.status, decision.media) if response and decision.media else None
+        if schema is None or decision.media is None:
+            return Answer(decision.status, b"", decision.source, None, headers)
+        key = f"{op.key}|{response.status}|{decision.media}"
+        validator = self.generator.validator(key, schema)
+        kind = decision.problem or problems.INVALID_REQUEST
+        message = decision.detail or kind.default
+        for body in realism.error_shapes(kind.body(message), decision.status, message, decision.value):
             if validator.is_valid(body):
-                return Answer(decision.status, dumps(body), decision.source, decision.media)
-        return self._generated(op, decision, {})
+                return Answer(decision.status, encode(body, decision.media), decision.source, decision.media, headers)
+        try:
+            value = self.generator.value(key, schema, 0)
+        except GenerationError as exc:
+            return problem_answer(problems.INTERNAL, f"cannot generate a body for {key}: {exc}")
+        value = realism.fill_error(value, decision.status, message, validator.is_valid)
+        return Answer(decision.status, encode(value, decision.media), decision.source, decision.media, headers)
 
     def _echo(self, key: str, schema: Any, slot: int, value: Any, coerced: dict[str, Any]) -> Any:
         """Path parameters echoed into same-named fields: GET /things/abc answers {"thing_id": "abc", ...}."""
@@ -151,11 +221,15 @@ class Producer:
             if name.lower() == "content-type":
                 continue
             try:
-                value = self.generator.value(f"{op.key}|{status}|header|{name}", schema, slot)
+                value = self.generator.header(f"{op.key}|{status}|header|{name}", name, schema, slot)
             except GenerationError:
                 continue
-            out.append((name, value if isinstance(value, str) else dumps(value).decode()))
+            out.append((name, value))
         return tuple(out)
+
+
+_MISSING = object()
+_ITEM_POOL = 64  # pool slots for items added to a list to honour a limit
 
 
 def from_fixture(fixture: Any) -> Answer:

@@ -1,38 +1,42 @@
 """Deterministic data from JSON Schemas, generated once per pool slot and cached; never Hypothesis per request.
 
 Rules: a body is a function of (seed, schema key, slot) only, so every process and restart agrees. Each schema has
-a pool of `POOL` slots; a request picks its slot by hashing its method, path and parameters. Readable mode walks the
-schema with a seeded RNG (words, plausible numbers, recent dates, every enum value reachable); edge-case mode mixes
-boundary values with raw hypothesis-jsonschema draws. Every value is checked against the schema before it is
-cached; a value that fails is replaced by a hypothesis-jsonschema draw, so what is served is always valid.
+a pool of `POOL` slots; a request picks its slot by hashing its method, path and parameters. Generation walks the
+schema with a seeded RNG: readable mode (words by whole-word name, 1-5 list items, coherent counts and timestamps,
+recent dates, every enum value reachable) or, with --edge-cases, boundary mode (empty, huge, then lengths, numbers
+and list sizes at their bounds, non-ASCII, markup, nulls). A `oneOf` gets a value only its chosen branch accepts
+(other branches are tried when one cannot). `pattern` strings are drawn from the regex alone. Every value is checked
+against the schema before it is cached; when the walk fails, hypothesis-jsonschema is the last resort, bounded in
+time, its strings made readable where that stays valid. Header values are readable, visible ASCII and short in
+every mode.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import random
+import re
 import string
-from datetime import datetime, timedelta, timezone
+import time
 from typing import Any
 
 import jsonschema_rs
 
 from ..contract.schemas import Schema, SchemaSet
+from . import realism
 from .encoding import serializable
 
 POOL = 32
 MAX_DEPTH = 5
-_WORDS = (
-    "alpha amber apple atlas beacon birch bright canyon cedar cobalt comet coral crisp delta ember falcon fern "
-    "forest garnet glade harbor hazel indigo iris jade juniper lantern lemon lilac maple meadow mint nebula north "
-    "oak ocean olive onyx orbit pearl pine plum quartz rapid raven ridge river sage scarlet shadow silver solar "
-    "spruce stone summit swift tango thunder tulip umber valley velvet violet willow winter zephyr"
-).split()
-_FIRST = "Ada Grace Linus Alan Barbara Ken Margaret Dennis Radia Guido Katherine Tim Frances Donald Edsger".split()
-_LAST = (
-    "Lovelace Hopper Torvalds Turing Liskov Thompson Hamilton Ritchie Perlman Rossum Johnson Berners-Lee Allen".split()
-)
-_EPOCH = datetime(2025, 1, 1, tzinfo=timezone.utc)
+HYPOTHESIS_BUDGET = 0.25  # seconds of last-resort hypothesis draws per pool slot; an answer never waits longer
+_EDGE_STRINGS = (
+    "", " ", "O'Brien", "Zoë Saldaña-Ñúñez", "日本語のテキスト", "🚀✨ emoji 👩‍💻", '<b>not bold</b> & "quotes"',
+    "مرحبا بالعالم", "Ωmega ✓ ☃", "line one\nline two", "null", "0", "  padded  ",
+)  # fmt: skip
+_EDGE_INTEGERS = (0, -1, 1, 2**31 - 1, -(2**31), 2**53 - 1)
+_EDGE_NUMBERS = (0.0, -1.5, 1e-9, 123456789.125, 0.1 + 0.2)
+_ASCII = "".join(c for c in string.printable if c not in "\t\n\r\x0b\x0c")
 
 
 class GenerationError(Exception):
@@ -52,6 +56,8 @@ class Generator:
         self._cache: dict[tuple[str, int], Any] = {}
         self._validators: dict[str, jsonschema_rs.Validator] = {}
         self._strategies: dict[str, Any] = {}
+        self._branches: dict[int, tuple[Any, jsonschema_rs.Validator]] = {}  # id -> (the schema, kept alive; its validator)
+        self._patterns: dict[str, Any] = {}
 
     def validator(self, key: str, schema: Schema) -> jsonschema_rs.Validator:
         found = self._validators.get(key)
@@ -60,6 +66,14 @@ class Generator:
                 self.schemas.standalone(schema), validate_formats=True
             )
         return found
+
+    def accepts(self, branch: Schema, value: Any) -> bool:
+        """Whether `branch` (a schema object of the converted contract) accepts `value` on its own."""
+        found = self._branches.get(id(branch))
+        if found is None:
+            validator = jsonschema_rs.validator_for(self.schemas.standalone(branch), validate_formats=True)
+            found = self._branches[id(branch)] = (branch, validator)
+        return bool(found[1].is_valid(value))
 
     def value(self, key: str, schema: Schema, slot: int) -> Any:
         """The value for pool slot `slot` of the schema known as `key` (stable across processes)."""
@@ -70,50 +84,123 @@ class Generator:
         self._cache[(key, slot)] = value
         return value
 
+    def header(self, key: str, name: str, schema: Schema, slot: int) -> str:
+        """A response header's value for pool slot `slot`: valid against its schema, a valid HTTP field value
+        (visible ASCII, at most `realism.MAX_HEADER` characters) and conventional for well-known headers."""
+        cached = self._cache.get((key, slot), _MISSING)
+        if isinstance(cached, str):
+            return cached
+        validator = self.validator(key, schema)
+        rng = random.Random(seed_of(self.seed, key, slot))
+        candidates: list[Any] = []
+        conventional = realism.header_text(name, rng)
+        if conventional is not None:
+            candidates.append(conventional)
+        for attempt in range(4):
+            try:
+                candidates.append(self._walker(random.Random(seed_of(self.seed, key, slot, attempt)), "readable")
+                                  .walk(schema, name, 0))  # fmt: skip
+            except (GenerationError, RecursionError):
+                continue
+        for candidate in candidates:
+            if isinstance(candidate, str):
+                candidate = realism.ascii_text(candidate)
+            if not validator.is_valid(candidate):
+                continue
+            text = realism.field_value(candidate)
+            if realism.valid_field_value(text):
+                self._cache[(key, slot)] = text
+                return text
+        raise GenerationError(f"no valid header value for {name}")
+
+    def _walker(self, rng: random.Random, mode: str) -> _Walker:
+        return _Walker(self, rng, mode)
+
     def _make(self, key: str, schema: Schema, slot: int) -> Any:
         validator = self.validator(key, schema)
         if self.edge_cases:
-            first = "empty" if slot == 0 else "huge" if slot == 1 else "hypothesis"
-            modes = [first, "hypothesis", "hypothesis", "readable", "readable"]
+            first = "empty" if slot == 0 else "huge" if slot == 1 else "edge"
+            modes = [first, "edge", "edge", "readable", "readable"]
         else:
             modes = ["readable"] * 4
         for attempt, mode in enumerate(modes):
             rng = random.Random(seed_of(self.seed, key, slot, attempt))
             try:
-                if mode == "hypothesis":
-                    value = self._hypothesis(key, schema, rng)
-                else:
-                    value = _Walker(self.schemas, rng, mode).walk(schema, "", 0)
+                value = self._walker(rng, mode).walk(schema, "", 0)
             except (GenerationError, RecursionError):
                 continue
             if validator.is_valid(value) and serializable(value):
                 return value
-        for attempt in range(20):  # last resort: whatever hypothesis-jsonschema finds valid
+        return self._last_resort(key, schema, slot, validator)
+
+    def _last_resort(self, key: str, schema: Schema, slot: int, validator: jsonschema_rs.Validator) -> Any:
+        """hypothesis-jsonschema, for what the walk cannot do; bounded in time so no answer waits seconds, and its
+        strings made readable (outside --edge-cases) where that keeps the value valid."""
+        deadline = time.perf_counter() + HYPOTHESIS_BUDGET
+        fallback = _MISSING
+        for attempt in range(20):
+            if time.perf_counter() > deadline:
+                break
+            rng = random.Random(seed_of(self.seed, key, slot, "h", attempt))
             try:
-                value = self._hypothesis(key, schema, random.Random(seed_of(self.seed, key, slot, "h", attempt)))
+                value = self._hypothesis(key, schema, rng)
             except GenerationError:
                 break
-            if validator.is_valid(value) and serializable(value):
+            if not (validator.is_valid(value) and serializable(value)):
+                continue
+            if self.edge_cases:
                 return value
+            readable = realism.readable_strings(value, rng)
+            if validator.is_valid(readable):
+                return readable
+            if realism.printable(value):
+                return value
+            if fallback is _MISSING:
+                fallback = value
+        if fallback is not _MISSING:
+            return fallback
         raise GenerationError(f"could not generate a value valid against schema {key}")
 
     def _hypothesis(self, key: str, schema: Schema, rng: random.Random) -> Any:
         strategy = self._strategies.get(key)
         if strategy is None:
             strategy = self._strategies[key] = _strategy(inline(schema, self.schemas.defs))
-        from hypothesis.control import BuildContext
-        from hypothesis.errors import HypothesisException, StopTest
-        from hypothesis.internal.conjecture.data import ConjectureData
+        return _draw(strategy, rng)
 
-        data = ConjectureData(random=rng, max_choices=5000)
-        try:
-            with BuildContext(data, is_final=False, wrapped_test=lambda: None):
-                return data.draw(strategy)
-        except (StopTest, HypothesisException, RecursionError) as exc:
-            raise GenerationError(str(exc)) from None
+    def pattern(self, pattern: str, rng: random.Random) -> str:
+        """A printable-ASCII string matching a regular expression, drawn from the expression alone (fast)."""
+        strategy = self._patterns.get(pattern, _MISSING)
+        if strategy is _MISSING:
+            try:
+                from hypothesis import strategies as st
+
+                re.compile(pattern)
+                strategy = st.from_regex(pattern, fullmatch=True, alphabet=st.sampled_from(_ASCII))
+            except (re.error, ValueError, TypeError):
+                strategy = None
+            self._patterns[pattern] = strategy
+        if strategy is None:
+            raise GenerationError(f"cannot draw from pattern {pattern!r}")
+        value = _draw(strategy, rng)
+        if not isinstance(value, str):
+            raise GenerationError("pattern draw is not a string")
+        return value
 
 
 _MISSING = object()
+
+
+def _draw(strategy: Any, rng: random.Random) -> Any:
+    from hypothesis.control import BuildContext
+    from hypothesis.errors import HypothesisException, StopTest
+    from hypothesis.internal.conjecture.data import ConjectureData
+
+    data = ConjectureData(random=rng, max_choices=5000)
+    try:
+        with BuildContext(data, is_final=False, wrapped_test=lambda: None):
+            return data.draw(strategy)
+    except (StopTest, HypothesisException, RecursionError) as exc:
+        raise GenerationError(str(exc)) from None
 
 
 def _strategy(schema: Schema) -> Any:
@@ -151,60 +238,89 @@ def inline(schema: Schema, defs: dict[str, Schema], depth: int = 3) -> Schema:
 
 
 class _Walker:
-    """One deterministic draw. `mode`: readable (for a UI), empty (minimal, nulls), huge (long, non-ASCII, extreme)."""
+    """One deterministic draw. `mode`: readable (for a UI), empty (minimal, nulls), huge (long, non-ASCII, extreme),
+    edge (lengths, numbers and sizes at their bounds, awkward text)."""
 
-    def __init__(self, schemas: SchemaSet, rng: random.Random, mode: str) -> None:
-        self.schemas = schemas
+    def __init__(self, generator: Generator, rng: random.Random, mode: str) -> None:
+        self.generator = generator
+        self.schemas = generator.schemas
         self.rng = rng
         self.mode = mode
 
-    def walk(self, schema: Schema, name: str, depth: int) -> Any:
+    def walk(self, schema: Schema, name: str, depth: int, context: str = "") -> Any:
         if depth > 40:
             raise GenerationError("schema nests too deeply")
+        if isinstance(schema, dict) and isinstance(schema.get("$ref"), str) and len(schema) == 1:
+            context = schema["$ref"].rsplit("/", 1)[-1].split(".")[0]
         schema = self.schemas.resolve(schema)
         if schema is True or schema == {}:
-            return self.string({}, name)
+            return self.string({}, name, context)
         if schema is False:
             raise GenerationError("false schema")
         if "$ref" in schema:
             schema = self.merge([{k: v for k, v in schema.items() if k != "$ref"}, {"$ref": schema["$ref"]}])
         if "allOf" in schema:
             schema = self.merge([{k: v for k, v in schema.items() if k != "allOf"}, *schema["allOf"]])
+        if isinstance(schema.get("title"), str) and not context:
+            context = schema["title"]
         if "const" in schema:
             return schema["const"]
         if "enum" in schema and schema["enum"]:
             options = schema["enum"]
             if self.mode == "empty" and None in options:
                 return None
-            return self.rng.choice([o for o in options if o is not None] or options)
+            real = [o for o in options if o is not None] or options
+            if self.mode == "edge":
+                return self.rng.choice([real[0], real[-1]])
+            return self.rng.choice(real)
         alternatives = schema.get("anyOf") or schema.get("oneOf")
         if alternatives:
-            chosen = self.choose(alternatives, depth)
-            base = {k: v for k, v in schema.items() if k not in ("anyOf", "oneOf")}
-            return self.walk(self.merge([base, chosen]) if len(base) > 0 else chosen, name, depth + 1)
+            return self.alternative(schema, alternatives, name, depth, context)
         kind = schema.get("type")
         if isinstance(kind, list):
             real = [k for k in kind if k != "null"]
-            kind = "null" if (self.mode == "empty" and "null" in kind) or not real else self.rng.choice(real)
+            null = "null" in kind and (self.mode == "empty" or (self.mode == "edge" and self.rng.random() < 0.3))
+            kind = "null" if null or not real else self.rng.choice(real)
         if kind is None:
             kind = "object" if "properties" in schema else "array" if "items" in schema else "string"
         if kind == "null":
             return None
         if kind == "object":
-            return self.object(schema, depth)
+            return self.object(schema, depth, context or name)
         if kind == "array":
-            return self.array(schema, name, depth)
+            return self.array(schema, name, depth, context)
         if kind == "integer":
             return self.integer(schema, name)
         if kind == "number":
             return self.number(schema)
         if kind == "boolean":
             return self.rng.random() < 0.5
-        return self.string(schema, name)
+        return self.string(schema, name, context)
+
+    def alternative(self, schema: dict[str, Any], alternatives: list[Schema], name: str, depth: int,
+                    context: str) -> Any:  # fmt: skip
+        """A value of one branch; for `oneOf`, one that no other branch accepts (each branch is tried in turn)."""
+        exclusive = "oneOf" in schema and "anyOf" not in schema
+        base = {k: v for k, v in schema.items() if k not in ("anyOf", "oneOf")}
+        chosen = self.choose(alternatives, depth)
+        rest = [a for a in alternatives if a is not chosen]
+        self.rng.shuffle(rest)
+        for branch in [chosen, *rest] if exclusive else [chosen]:
+            try:
+                value = self.walk(self.merge([base, branch]) if base else branch, name, depth + 1, context)
+            except GenerationError:
+                if not exclusive:
+                    raise
+                continue
+            if not exclusive or sum(self.generator.accepts(a, value) for a in alternatives) == 1:
+                return value
+        raise GenerationError("no branch of the oneOf gives a value only it accepts")
 
     def choose(self, alternatives: list[Schema], depth: int) -> Schema:
         nullable = [a for a in alternatives if self.schemas.resolve(a) in ({"type": "null"},)]
         if self.mode == "empty" and nullable and depth > 0:  # the top-level null is one `Prefer: branch=null` away
+            return nullable[0]
+        if self.mode == "edge" and nullable and depth > 0 and self.rng.random() < 0.3:
             return nullable[0]
         real = [a for a in alternatives if a not in nullable] or alternatives
         if depth >= MAX_DEPTH and nullable:
@@ -228,34 +344,71 @@ class _Walker:
                     merged[key] = value
         return merged
 
-    def object(self, schema: dict[str, Any], depth: int) -> dict[str, Any]:
+    def object(self, schema: dict[str, Any], depth: int, context: str) -> dict[str, Any]:
         properties = schema.get("properties", {})
         required = set(schema.get("required", []))
         out: dict[str, Any] = {}
+        every_optional = self.rng.random() < 0.5  # edge mode: all optional properties, or none
         for prop, sub in properties.items():
+            if sub is False:
+                continue  # forbidden here (a writeOnly property in a response)
             if prop not in required:
-                if self.mode == "empty" or depth >= MAX_DEPTH:
+                if self.mode == "empty" or depth >= MAX_DEPTH or (self.mode == "edge" and not every_optional):
                     continue
                 resolved = self.schemas.resolve(sub)
                 if isinstance(resolved, dict) and (resolved.get("writeOnly") or resolved.get("deprecated")):
                     continue
                 if self.mode == "readable" and self.rng.random() < 0.1:
                     continue
-            out[prop] = self.walk(sub, prop, depth + 1)
+            out[prop] = self.walk(sub, prop, depth + 1, context)
         for prop in required - out.keys():
-            out[prop] = self.string({}, prop)
+            extra = schema.get("additionalProperties")
+            out[prop] = self.walk(extra, prop, depth + 1, context) if isinstance(extra, dict) else self.string(
+                {}, prop, context
+            )
+        if not properties and self.mode in ("readable", "edge") and depth < MAX_DEPTH:
+            self.free_form(schema, out, depth, context)
+        if self.mode == "readable":
+            realism.coherent_counts(out, lambda name, n: _fits_integer(self.schemas.resolve(properties.get(name)), n))
+            realism.ordered_times(out)
         return out
 
-    def array(self, schema: dict[str, Any], name: str, depth: int) -> list[Any]:
+    def free_form(self, schema: dict[str, Any], out: dict[str, Any], depth: int, context: str) -> None:
+        """A few entries for an object that names no properties (`dict[str, X]`, free-form metadata)."""
+        extra = schema.get("additionalProperties", True)
+        if extra is False or {"patternProperties", "propertyNames", "unevaluatedProperties"} & schema.keys():
+            return
+        low, high = int(schema.get("minProperties", 0)), schema.get("maxProperties")
+        count = self.rng.randint(max(low, 1), max(low, 3))
+        if high is not None:
+            count = min(count, int(high))
+        value_schema = extra if isinstance(extra, dict) else {"type": "string"}
+        while len(out) < count:
+            key = self.rng.choice(realism.WORDS)
+            if key not in out:
+                out[key] = self.walk(value_schema, key, depth + 1, context)
+
+    def array(self, schema: dict[str, Any], name: str, depth: int, context: str) -> list[Any]:
         low = int(schema.get("minItems", 0))
-        high = int(schema.get("maxItems", low + (6 if self.mode == "huge" else 3)))
+        high = schema.get("maxItems")
+        high = int(high) if high is not None else None
         if self.mode == "empty" or depth >= MAX_DEPTH:
             count = low
+        elif self.mode == "readable":
+            start = max(low, 1)
+            count = self.rng.randint(start, start + 4)
+        elif self.mode == "edge":
+            count = self.rng.choice([low, low + 10 if high is None else min(high, low + 10)])
         else:
-            count = self.rng.randint(low, max(low, min(high, low + 3 if self.mode == "readable" else high)))
+            count = low + 6
+        if high is not None:
+            count = min(count, high)
         prefix = schema.get("prefixItems", [])
         items = schema.get("items", {})
-        out = [self.walk(prefix[i] if i < len(prefix) else items, name, depth + 1) for i in range(count)]
+        item_name = name[:-1] if name.endswith("s") and not name.endswith("ss") and len(name) > 3 else name
+        out = [
+            self.walk(prefix[i] if i < len(prefix) else items, item_name, depth + 1, context) for i in range(count)
+        ]
         if schema.get("uniqueItems"):
             unique: list[Any] = []
             for item in out:
@@ -270,8 +423,13 @@ class _Walker:
             value = high if high is not None else 2**53 - 1
         elif self.mode == "empty":
             value = low if low is not None else 0
+        elif self.mode == "edge":
+            options = [b for b in (low, high) if b is not None] + list(_EDGE_INTEGERS)
+            value = self.rng.choice(options)
+            value = max(value, low) if low is not None else value
+            value = min(value, high) if high is not None else value
         else:
-            lo, hi = _plausible_range(name)
+            lo, hi = realism.int_range(name)
             lo = max(lo, low) if low is not None else lo
             hi = min(hi, high) if high is not None else hi
             if lo > hi:
@@ -280,6 +438,8 @@ class _Walker:
         step = schema.get("multipleOf")
         if isinstance(step, int) and step > 0:
             value -= value % step
+            if low is not None and value < low:
+                value += step
         return int(value)
 
     def number(self, schema: dict[str, Any]) -> float:
@@ -290,28 +450,81 @@ class _Walker:
             return float(hi if high is not None else 1.7976931348623157e308)
         if self.mode == "empty":
             return float(lo)
+        if self.mode == "edge":
+            value = self.rng.choice([lo, hi, *_EDGE_NUMBERS])
+            return float(min(max(value, lo), hi))
+        step = schema.get("multipleOf")
+        if isinstance(step, (int, float)) and not isinstance(step, bool) and step > 0:
+            steps = self.rng.randint(math.ceil(lo / step), max(math.ceil(lo / step), math.floor(hi / step)))
+            return float(steps * step)
         value = round(self.rng.uniform(lo, hi), 2)
         return min(max(value, lo), hi)
 
-    def string(self, schema: dict[str, Any], name: str) -> str:
+    def string(self, schema: dict[str, Any], name: str, context: str = "") -> str:
         fmt = schema.get("format")
-        if "pattern" in schema:
-            raise GenerationError("pattern: left to hypothesis-jsonschema")
         text = _formatted(fmt, self.rng) if fmt else None
+        low = int(schema.get("minLength", 0))
+        high = schema.get("maxLength")
+        pattern = schema.get("pattern")
+        if isinstance(pattern, str):
+            return self.patterned(pattern, name, context, low, high, text)
         if text is None:
             if self.mode == "huge":
                 text = "Ωmega ✓ 日本語 ☃ " * 300
             elif self.mode == "empty":
                 text = ""
+            elif self.mode == "edge":
+                text = self.rng.choice(_EDGE_STRINGS)
+                if high is not None and self.rng.random() < 0.5:
+                    text = (text or "x") * (int(high) // max(len(text), 1) + 1)
             else:
-                text = _named(name.lower(), self.rng)
-        low = int(schema.get("minLength", 0))
-        high = schema.get("maxLength")
+                text = realism.text(name, context, self.rng)
         while len(text) < low:
-            text += " " + self.rng.choice(_WORDS) if text else self.rng.choice(_WORDS)
+            text += " " + self.rng.choice(realism.WORDS) if text else self.rng.choice(realism.WORDS)
         if high is not None and len(text) > int(high):
             text = text[: int(high)].rstrip() or text[: int(high)]
         return text
+
+    def patterned(self, pattern: str, name: str, context: str, low: int, high: Any, formatted: str | None) -> str:
+        """A string for a `pattern`: a readable guess when it matches, else a draw from the regex."""
+        try:
+            compiled = re.compile(pattern)
+        except re.error:
+            raise GenerationError(f"pattern {pattern!r} is not a Python regex") from None
+
+        def fits(text: str) -> bool:
+            return low <= len(text) <= (int(high) if high is not None else len(text)) and bool(compiled.search(text))
+
+        if self.mode in ("readable", "edge"):
+            a, b = self.rng.choice(realism.WORDS), self.rng.choice(realism.WORDS)
+            guesses = [formatted, realism.text(name, context, self.rng), f"{a}_{b}", f"{a}-{b}", a + b, a.upper()]
+            for guess in guesses:
+                if guess is not None and fits(guess):
+                    return guess
+        for _ in range(5):
+            drawn = self.generator.pattern(pattern, self.rng)
+            if fits(drawn):
+                return drawn
+        raise GenerationError(f"no string of length {low}..{high} found for pattern {pattern!r}")
+
+
+def _fits_integer(schema: Any, n: int) -> bool:
+    """Whether an integer schema (or a nullable union holding one) takes `n`, judged from its plain keywords."""
+    if not isinstance(schema, dict):
+        return False
+    for keyword in ("anyOf", "oneOf"):
+        if isinstance(schema.get(keyword), list):
+            return any(_fits_integer(b, n) for b in schema[keyword] if isinstance(b, dict) and b.get("type") != "null")
+    kind = schema.get("type")
+    if not ({"integer", "number"} & set(kind if isinstance(kind, list) else [kind])):
+        return False
+    if "enum" in schema or "const" in schema or "not" in schema:
+        return n in schema.get("enum", [schema.get("const")])
+    low, high = _bounds(schema, integer=True)
+    step = schema.get("multipleOf")
+    if isinstance(step, (int, float)) and step > 0 and n % step:
+        return False
+    return (low is None or n >= low) and (high is None or n <= high)
 
 
 def _bounds(schema: dict[str, Any], integer: bool) -> tuple[Any, Any]:
@@ -321,31 +534,14 @@ def _bounds(schema: dict[str, Any], integer: bool) -> tuple[Any, Any]:
     if isinstance(schema.get("exclusiveMaximum"), (int, float)) and not isinstance(schema["exclusiveMaximum"], bool):
         high = schema["exclusiveMaximum"] - (1 if integer else 1e-6)
     if integer:
-        import math
-
         low = math.ceil(low) if low is not None else None
         high = math.floor(high) if high is not None else None
     return low, high
 
 
-def _plausible_range(name: str) -> tuple[int, int]:
-    name = name.lower()
-    if any(w in name for w in ("count", "num", "total", "size", "length", "connections", "quantity")):
-        return 0, 12
-    if "year" in name:
-        return 2019, 2026
-    if "age" in name:
-        return 18, 80
-    if "port" in name:
-        return 1024, 65535
-    if name == "id" or name.endswith("_id") or name.endswith("number"):
-        return 1, 9999
-    return 0, 100
-
-
 def _formatted(fmt: str, rng: random.Random) -> str | None:
-    moment = _EPOCH + timedelta(seconds=rng.randint(0, 700 * 86400))
-    word = rng.choice(_WORDS)
+    moment = realism.moment(rng)
+    word = rng.choice(realism.WORDS)
     if fmt == "date-time":
         return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
     if fmt == "date":
@@ -353,11 +549,11 @@ def _formatted(fmt: str, rng: random.Random) -> str | None:
     if fmt == "time":
         return moment.strftime("%H:%M:%SZ")
     if fmt in ("email", "idn-email"):
-        return f"{rng.choice(_FIRST).lower()}.{word}@example.com"
+        return f"{rng.choice(realism.FIRST).lower()}.{word}@example.com"
     if fmt in ("uri", "url", "iri", "uri-reference", "iri-reference"):
         return f"https://example.com/{word}/{rng.randint(1, 999)}"
     if fmt == "uuid":
-        return str(_uuid(rng))
+        return realism.uuid(rng)
     if fmt in ("hostname", "idn-hostname"):
         return f"{word}.example.com"
     if fmt == "ipv4":
@@ -377,44 +573,3 @@ def _formatted(fmt: str, rng: random.Random) -> str | None:
     if fmt == "password":
         return "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(16))
     return None
-
-
-def _uuid(rng: random.Random) -> str:
-    import uuid
-
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
-
-
-def _named(name: str, rng: random.Random) -> str:
-    words = lambda n: " ".join(rng.choice(_WORDS) for _ in range(n))  # noqa: E731
-    if "email" in name:
-        return f"{rng.choice(_FIRST).lower()}@example.com"
-    if any(w in name for w in ("url", "uri", "link", "href", "website")):
-        return f"https://example.com/{rng.choice(_WORDS)}"
-    if name in ("id", "uuid", "guid") or name.endswith(("_id", "id")):
-        return "".join(rng.choice("0123456789abcdef") for _ in range(12))
-    if "repo" in name:
-        return f"{rng.choice(_WORDS)}-labs/{rng.choice(_WORDS)}-{rng.choice(_WORDS)}"
-    if "branch" in name:
-        return rng.choice(["main", "develop", f"feature/{rng.choice(_WORDS)}-{rng.choice(_WORDS)}"])
-    if name in ("first_name", "firstname", "given_name"):
-        return rng.choice(_FIRST)
-    if name in ("last_name", "lastname", "family_name", "surname"):
-        return rng.choice(_LAST)
-    if "name" in name or name in ("author", "owner", "user", "username"):
-        return f"{rng.choice(_FIRST)} {rng.choice(_LAST)}"
-    if any(w in name for w in ("title", "summary", "subject", "label", "headline")):
-        return words(rng.randint(2, 5)).capitalize()
-    if any(w in name for w in ("description", "message", "msg", "text", "body", "content", "comment", "detail")):
-        return words(rng.randint(6, 14)).capitalize() + "."
-    if "path" in name or "file" in name:
-        return f"src/{rng.choice(_WORDS)}/{rng.choice(_WORDS)}.py"
-    if "version" in name:
-        return f"{rng.randint(0, 4)}.{rng.randint(0, 20)}.{rng.randint(0, 9)}"
-    if any(w in name for w in ("key", "token", "secret", "password")):
-        return "".join(rng.choice("0123456789abcdef") for _ in range(24))
-    if "color" in name or "colour" in name:
-        return f"#{rng.randint(0, 0xFFFFFF):06x}"
-    if name.endswith("_at") or "date" in name or "time" in name:
-        return (_EPOCH + timedelta(seconds=rng.randint(0, 700 * 86400))).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return words(rng.randint(1, 3))

@@ -63,6 +63,8 @@ class Mock:
         self.router = Router(spec.operations, spec.prefix)
         self.fixtures = fixtures
         self.warnings: list[str] = list(spec.warnings)
+        self.invalid_examples: list[str] = []  # those of the warnings that are examples not served (counted at start)
+        self.format_examples = 0  # examples served although a format does not match (--serve-invalid-format-examples)
         self.generator = Generator(spec.schemas, config.seed, config.edge_cases)
         self.producer = Producer(spec.schemas, self.generator)
         self.validators = {op.key: RequestValidator(op, spec.schemas) for op in spec.operations}
@@ -73,16 +75,19 @@ class Mock:
             )
             for op in spec.operations
         }
+        self.warnings.extend(spec.schemas.warnings)  # found while building the response views above
         self._random = random.Random(seed_of(config.seed, "faults"))
 
     def handle(self, request: MockRequest) -> Outcome:
         match = self.router.match(request.method, request.raw_path)
         if match.kind == METHOD:
             allow = ", ".join(match.allowed)
-            return Outcome(
-                problem_answer(problems.NO_METHOD, headers=(("Allow", allow),), allowed=match.allowed),
-                note=f"{request.method} not offered; allowed: {allow}",
+            owner, decision = negotiation.not_allowed(match.operations, match.allowed, request.method,
+                                                      request.headers.get("accept"))  # fmt: skip
+            answer = self.producer.produce(owner, decision, {}) if owner is not None else problem_answer(
+                problems.NO_METHOD, headers=(("Allow", allow),), allowed=match.allowed
             )
+            return Outcome(answer, note=f"{request.method} not offered; allowed: {allow}")
         if match.kind != FULL or match.operation is None:
             return Outcome(problem_answer(problems.NO_PATH, paths=self.router.paths[:50]), note="no operation matches")
         op = match.operation
@@ -92,7 +97,7 @@ class Mock:
         else:
             decision, secrets = self._decide(op, match.params, match.bad_params, request)
         coerced = self.validators[op.key].coerce_path(match.params) if decision.kind == negotiation.GENERATE else {}
-        answer = self.producer.produce(op, decision, coerced)
+        answer = self.producer.produce(op, decision, coerced, request.query)
         return Outcome(answer, op.key, secrets, decision.note)
 
     def _decide(
@@ -130,17 +135,32 @@ class Mock:
         return seed_of(self.config.seed, request.method, request.raw_path, query) % POOL
 
     def _valid_examples(self, op: Operation) -> dict[str, dict[str, dict[str, Any]]]:
-        """status -> media -> name -> example, keeping only examples valid against their schema."""
+        """status -> media -> name -> example, keeping only examples valid against their schema's response view (and,
+        with --serve-invalid-format-examples, those that fail only a `format`). Building the views here is also
+        what says, at start-up, which required properties are writeOnly."""
         found: dict[str, dict[str, dict[str, Any]]] = {}
         for status, response in op.responses.items():
             for media, obj in response.content.items():
+                schema = self.producer.body_schema(op, status, media)
                 for name, value in obj.examples.items():
-                    if obj.schema is not None:
-                        validator = self.generator.validator(f"{op.key}|{status}|{media}", obj.schema)
+                    if schema is not None:
+                        validator = self.generator.validator(f"{op.key}|{status}|{media}", schema)
                         if not validator.is_valid(value):
-                            self.warnings.append(
-                                f"{op.key}: example {name!r} of {status} {media} does not match its schema; not served"
-                            )
-                            continue
+                            if not (self.config.serve_invalid_format_examples and _valid_but_format(schema, value,
+                                                                                                     self.spec)):
+                                self.invalid_examples.append(
+                                    f"{op.key}: example {name!r} of {status} {media} does not match its schema; "
+                                    "not served"
+                                )  # fmt: skip
+                                self.warnings.append(self.invalid_examples[-1])
+                                continue
+                            self.format_examples += 1
                     found.setdefault(status, {}).setdefault(media, {})[name] = value
         return found
+
+
+def _valid_but_format(schema: Any, value: Any, spec: Spec) -> bool:
+    """Whether a value fails its schema only in a `format` (what Prism still serves)."""
+    import jsonschema_rs
+
+    return bool(jsonschema_rs.validator_for(spec.schemas.standalone(schema), validate_formats=False).is_valid(value))

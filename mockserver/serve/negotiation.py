@@ -3,12 +3,15 @@ no generation (producing the body is answers.py's job).
 
 The precedence, first match wins (`Mock.handle` runs steps 1-2, `negotiate` the rest):
 1. security: required credentials missing or wrong -> 401 (fixture `when: unauthorized`, documented 401, problem);
-2. request validation: bad parameters or body -> the documented 422 (or 400) with a body valid against it;
+2. request validation: bad parameters or body -> the documented 422 (or 400, 4XX, default) with a body valid against
+   it; a body of an undocumented media type -> 415 the same way;
 3. `Prefer` (Prism-compatible): `example=NAME`, `code=NNN`, `branch=null|N`, `dynamic=true|false`;
 4. a fixture that matches the request;
 5. an example from the contract;
 6. generated data.
-An impossible preference is a 400 that says what the contract offers, never a guess.
+An impossible preference is a 400 that says what the contract offers, never a guess. The mock's own 4xx (401, 404,
+405, 415, 422) take the shape the operation documents for that status, its range or `default` (`own_error`); the
+mock's problem document only where it documents none.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from . import problems
 from .fixtures import Fixture, FixtureIndex
 from .preferences import Preferences
 from .problems import Problem
+from .validation import MEDIA_TYPE
 
 # What the producer makes of a decision
 FIXTURE, EXAMPLE, GENERATE, NULL, EMPTY, PROBLEM, INVALID = (
@@ -120,26 +124,60 @@ def unauthorized(facts: Facts, accept: str | None) -> Decision:
     op = facts.operation
     if facts.fixtures.unauthorized is not None:
         return from_fixture(facts.fixtures.unauthorized)
-    if op.response_for(401) is not None:
-        return replace(generated(op, "401", accept, 0, source=FROM_ERROR), note="credentials missing or wrong")
     challenge = security.challenges(op.security)
-    return problem(
-        problems.UNAUTHORIZED,
-        f"Send credentials: {security.missing(op.security)}",
-        headers=(("WWW-Authenticate", challenge),) if challenge else (),
+    return replace(
+        own_error(
+            op,
+            problems.UNAUTHORIZED,
+            accept,
+            f"Send credentials: {security.missing(op.security)}",
+            headers=(("WWW-Authenticate", challenge),) if challenge else (),
+        ),
+        note="credentials missing or wrong",
     )
 
 
 def invalid(op: Operation, detail: list[dict[str, Any]], accept: str | None) -> Decision:
-    """Step 2's answer: the documented 422 (or 400, 4XX) filled with the violations, else a problem."""
-    note = f"{'/'.join(map(str, detail[0]['loc']))}: {detail[0]['msg']}" if detail else "invalid request"
-    for status in ("422", "400", "4XX"):
-        response = op.responses.get(status)
-        if response is None:
-            continue
-        media = choose_media(response, accept)
-        return Decision(INVALID, numeric(status), FROM_ERROR, status, media, value=detail, note=note)
-    return Decision(PROBLEM, 422, FROM_ERROR, problem=problems.INVALID_REQUEST, extra=(("errors", detail),), note=note)
+    """Step 2's answer: the documented 422 (or 400, 4XX, default) filled with the violations, else a problem; a 415
+    in the same way when the body's media type is not documented."""
+    message = f"{'/'.join(map(str, detail[0]['loc']))}: {detail[0]['msg']}" if detail else "invalid request"
+    if detail and detail[0]["type"] == MEDIA_TYPE:
+        return own_error(op, problems.UNSUPPORTED_MEDIA, accept, detail[0]["msg"], errors=detail)
+    return own_error(op, problems.INVALID_REQUEST, accept, message, errors=detail, statuses=("422", "400"))
+
+
+def not_allowed(operations: list[Operation], allowed: list[str], method: str,
+                accept: str | None) -> tuple[Operation | None, Decision]:  # fmt: skip
+    """A 405 for a path whose templates lack the method: in the shape the first of their operations that documents
+    one gives it (that operation is returned too, to produce it), else the mock's problem document."""
+    allow = ", ".join(allowed)
+    headers = (("Allow", allow),)
+    detail = f"{method} is not offered on this path; allowed: {allow}"
+    for op in operations:
+        if op.response_for(405) is not None:
+            return op, own_error(op, problems.NO_METHOD, accept, detail, headers=headers)
+    return None, problem(problems.NO_METHOD, headers=headers, allowed=allowed)
+
+
+def own_error(op: Operation, kind: Problem, accept: str | None, detail: str, errors: list[dict[str, Any]] | None = None,
+              headers: tuple[tuple[str, str], ...] = (), statuses: tuple[str, ...] = ()) -> Decision:  # fmt: skip
+    """The mock's own 4xx for an operation: the response the contract documents for one of `statuses`, else for
+    `kind`'s status (exact, range, `default`), to be filled with `detail` and `errors` by the producer; the problem
+    document only when the operation documents none."""
+    for status in statuses:
+        if status in op.responses:
+            response = op.responses[status]
+            return Decision(INVALID, int(status), FROM_ERROR, status, choose_media(response, accept), value=errors,
+                            problem=kind, detail=detail, headers=headers, note=detail)  # fmt: skip
+    response = op.response_for(kind.status)
+    if response is not None:
+        return Decision(INVALID, kind.status, FROM_ERROR, response.status, choose_media(response, accept),
+                        value=errors, problem=kind, detail=detail, headers=headers, note=detail)  # fmt: skip
+    extra = {"errors": errors} if errors is not None else {}
+    if kind is problems.INVALID_REQUEST:
+        return Decision(PROBLEM, kind.status, FROM_ERROR, problem=kind, extra=tuple(extra.items()), headers=headers,
+                        note=detail)  # fmt: skip
+    return problem(kind, detail, headers, **extra)
 
 
 def fault(op: Operation, status: int) -> Decision:
@@ -219,7 +257,7 @@ def _fixture_miss(facts: Facts, status: str, accept: str | None) -> Decision:
     schema = response_schema(facts.operation, decision)
     if schema is not None and accepts_null(schema, facts.schemas):
         return Decision(NULL, decision.status, FROM_GENERATED, decision.response, decision.media, note="no fixture")
-    return problem(problems.NO_FIXTURE)
+    return own_error(facts.operation, problems.NO_FIXTURE, accept, problems.NO_FIXTURE.default)
 
 
 def response_of(op: Operation, status: str | None) -> Response | None:

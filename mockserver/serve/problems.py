@@ -1,6 +1,7 @@
 """The mock's own error answers, as data: RFC 9457 problem documents built from constant `Problem`s.
 
-Rules: used only where the contract documents nothing better (a documented 401/422 schema wins, see negotiation.py).
+Rules: used only where the contract documents nothing better: a schema the operation documents for the status (exact,
+its range or `default`) wins, filled with the same message (see negotiation.own_error).
 Every body says what the contract offers, so a frontend developer can fix the request.
 """
 
@@ -36,6 +37,9 @@ UNAUTHORIZED = Problem(
     "unauthorized", 401, "Unauthorized", "The operation requires credentials that were not sent or are wrong."
 )
 INVALID_REQUEST = Problem("invalid-request", 422, "Unprocessable Entity", "The request does not match the contract.")
+UNSUPPORTED_MEDIA = Problem(
+    "unsupported-media-type", 415, "Unsupported Media Type", "The body's media type is not one the operation documents."
+)
 BAD_PREFER = Problem("bad-prefer", 400, "Bad Request", "The Prefer header asks for something the contract cannot give.")
 NO_FIXTURE = Problem("no-fixture", 404, "Not Found", "No fixture matches this request and --fixtures-only is on.")
 HEADERS_TOO_LARGE = Problem(

@@ -1,8 +1,10 @@
 """`Router.match(method, raw_path)`: which operation a request is for, with its path parameters.
 
 Rules: matching is done segment by segment on the raw (still percent-encoded) path, so `%2F` inside an id stays in
-the id. Literal segments beat templated ones (`/pets/mine` over `/pets/{id}`). A path that exists with another
-method is a method mismatch (405 with `Allow`); HEAD falls back to GET.
+the id. Literal segments beat templated ones (`/pets/mine` over `/pets/{id}`, whatever the method: a concrete path
+is its own resource). Templates of the same shape (`/items/{item_id}` and `/items/{digest}`: only their parameter
+names differ) are one resource: the one that has the method wins, and only when none has it is the request a method
+mismatch (405, `Allow` listing what they offer together). HEAD falls back to GET.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ class Match:
     params: dict[str, str] = field(default_factory=dict)
     bad_params: list[str] = field(default_factory=list)  # names whose percent-escapes are not UTF-8
     allowed: list[str] = field(default_factory=list)
+    operations: list[Operation] = field(default_factory=list)  # METHOD: those of the templates the path matched
 
 
 @dataclass
@@ -32,6 +35,7 @@ class _Template:
     names: list[list[str]]
     score: tuple[int, int]
     operations: dict[str, Operation]
+    shape: str  # the path with parameter names left out: templates of one shape match the same paths
 
 
 def _compile(path: str) -> tuple[list[str | re.Pattern[str]], list[list[str]]]:
@@ -59,11 +63,14 @@ class Router:
                 segments, names = _compile(op.path)
                 literal = sum(isinstance(s, str) for s in segments)
                 chars = sum(len(s) for s in segments if isinstance(s, str))
-                templates[op.path] = _Template(op.path, segments, names, (literal, chars), {})
+                shape = re.sub(r"{[^}]+}", "{}", op.path)
+                templates[op.path] = _Template(op.path, segments, names, (literal, chars), {}, shape)
             templates[op.path].operations[op.method] = op
         self._by_length: dict[int, list[_Template]] = {}
+        self._shapes: dict[str, list[_Template]] = {}
         for t in sorted(templates.values(), key=lambda t: t.score, reverse=True):
             self._by_length.setdefault(len(t.segments), []).append(t)
+            self._shapes.setdefault(t.shape, []).append(t)
         self.paths = list(templates)
 
     def match(self, method: str, raw_path: bytes) -> Match:
@@ -81,16 +88,19 @@ class Router:
             except UnicodeDecodeError:
                 decoded.append(raw.decode("utf-8", "replace"))
                 bad.add(i)
-        for template in self._by_length.get(len(decoded), ()):
-            params = _match_segments(template, decoded)
-            if params is None:
-                continue
-            op = template.operations.get(method) or (template.operations.get("GET") if method == "HEAD" else None)
-            if op is None:
-                return Match(METHOD, allowed=sorted(template.operations))
-            bad_names = [n for i in bad for n in template.names[i]]
-            return Match(FULL, op, params, bad_names)
-        return Match(NONE)
+        best = next((t for t in self._by_length.get(len(decoded), ()) if _match_segments(t, decoded) is not None), None)
+        if best is None:
+            return Match(NONE)
+        same = self._shapes[best.shape]
+        wanted = [method, "GET"] if method == "HEAD" else [method]
+        for name in wanted:
+            for template in same:
+                op = template.operations.get(name)
+                if op is not None:
+                    params = _match_segments(template, decoded) or {}
+                    return Match(FULL, op, params, [n for i in bad for n in template.names[i]])
+        allowed = sorted({m for t in same for m in t.operations})
+        return Match(METHOD, allowed=allowed, operations=[op for t in same for op in t.operations.values()])
 
 
 def _match_segments(template: _Template, decoded: list[str]) -> dict[str, str] | None:

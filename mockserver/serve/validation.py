@@ -1,21 +1,32 @@
-"""Request validation: parameters and JSON bodies against their schemas. Returns violations, never raises.
+"""Request validation: parameters and bodies against the request view of their schemas. Returns violations, never
+raises.
 
-Rules: validators are compiled once per operation at start-up. Parameter strings are coerced to the type their
-schema asks for (integer, number, boolean, array) before validation, as a real framework would parse them.
+Rules: validators are compiled once per operation at start-up, against the request view (readOnly properties are
+not required there, see contract/schemas.py). Parameter strings and form fields are coerced to the type their
+schema asks for (integer, number, boolean, array) before validation, as a real framework would parse them. A body is
+read as its media type says: JSON parsed and validated, forms (urlencoded and multipart) parsed into fields and
+validated, XML checked for well-formedness (never parsed as JSON, never with entities), text validated as a string,
+other media taken as they come. A media type the operation does not document is the only reason for a 415.
 """
 
 from __future__ import annotations
 
+import binascii
+import email.parser
+import email.policy
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
+from xml.parsers import expat
 
 import jsonschema_rs
 import orjson
 
-from ..contract.schemas import Schema, SchemaSet
-from ..contract.spec import Operation, Parameter
+from ..contract.schemas import REQUEST, Schema, SchemaSet
+from ..contract.spec import MediaType, Operation, Parameter
 
 MAX_VIOLATIONS = 20
+MEDIA_TYPE = "value_error.media_type"  # the violation type that makes a 415
 _ANNOTATIONS = frozenset(
     {"title", "description", "examples", "example", "default", "deprecated", "readOnly", "writeOnly", "$comment"}
 )
@@ -79,9 +90,10 @@ def _coerce_scalar(value: str, types: set[str]) -> Any:
 class _ParamCheck:
     def __init__(self, param: Parameter, schemas: SchemaSet) -> None:
         self.param = param
-        self.validator = compile_schema(param.schema, schemas)
-        self.types = _types(param.schema, schemas)
-        resolved = schemas.resolve(param.schema)
+        schema = schemas.view(param.schema, REQUEST)
+        self.validator = compile_schema(schema, schemas)
+        self.types = _types(schema, schemas)
+        resolved = schemas.resolve(schema)
         items = resolved.get("items", {}) if isinstance(resolved, dict) else {}
         self.item_types = _types(items, schemas)
         # Any string passes a bare {type: string}: no validator call on the request path for the common path id.
@@ -96,12 +108,78 @@ class _ParamCheck:
         return _coerce_scalar(values[-1], self.types)
 
 
+def _kind(media: str) -> str:
+    """How a body of this (lower-case, parameter-free) media type is read."""
+    if media == "application/json" or media.endswith("+json") or media.endswith("/json"):
+        return "json"
+    if media == "application/x-www-form-urlencoded":
+        return "form"
+    if media == "multipart/form-data":
+        return "multipart"
+    if media in ("application/xml", "text/xml") or media.endswith("+xml"):
+        return "xml"
+    if media.startswith("text/"):
+        return "text"
+    return "opaque"
+
+
+def _fields(schema: Schema, schemas: SchemaSet) -> dict[str, Schema]:
+    """The properties of an object schema, with those of its `allOf` branches (what a form's fields are)."""
+    found: dict[str, Schema] = {}
+    pending, seen = [schema], 0
+    while pending and seen < 50:
+        seen += 1
+        node = schemas.resolve(pending.pop())
+        if not isinstance(node, dict):
+            continue
+        for name, sub in (node.get("properties") or {}).items():
+            found.setdefault(name, sub)
+        pending.extend(node.get("allOf") or [])
+    return found
+
+
+class _BodyCheck:
+    """One documented request media type: its validator (request view) and, for forms, how fields are typed."""
+
+    def __init__(self, media: MediaType, schemas: SchemaSet) -> None:
+        schema = schemas.view(media.schema, REQUEST) if media.schema is not None else None
+        self.validator = compile_schema(schema, schemas) if schema is not None else None
+        self.types = _types(schema, schemas) if schema is not None else set()
+        self.field_types: dict[str, tuple[set[str], set[str]]] = {}  # name -> (types, item types)
+        for name, sub in (_fields(schema, schemas) if schema is not None else {}).items():
+            resolved = schemas.resolve(sub)
+            items = resolved.get("items", {}) if isinstance(resolved, dict) else {}
+            self.field_types[name] = (_types(sub, schemas), _types(items, schemas))
+
+    def form(self, pairs: list[tuple[str, str]]) -> dict[str, Any]:
+        """Form fields as the schema types them: repeated or comma-free arrays, numbers, booleans, JSON objects."""
+        grouped: dict[str, list[str]] = {}
+        for name, value in pairs:
+            grouped.setdefault(name, []).append(value)
+        out: dict[str, Any] = {}
+        for name, values in grouped.items():
+            types, item_types = self.field_types.get(name, (set(), set()))
+            if "array" in types and not ({"string", "integer", "number", "boolean", "object"} & types):
+                out[name] = [_coerce_scalar(v, item_types) for v in values]
+            elif "object" in types and values[-1].startswith("{"):
+                try:
+                    out[name] = orjson.loads(values[-1])
+                except orjson.JSONDecodeError:
+                    out[name] = values[-1]
+            else:
+                out[name] = _coerce_scalar(values[-1], types)
+        return out
+
+
 class RequestValidator:
     def __init__(self, operation: Operation, schemas: SchemaSet) -> None:
         self.operation = operation
         self.checks = [_ParamCheck(p, schemas) for p in operation.parameters]
-        body = operation.body
-        self.body = compile_schema(body.schema, schemas) if body is not None and body.schema is not None else None
+        bodies = operation.bodies or ({"application/json": operation.body} if operation.body is not None else {})
+        self.bodies = {media: _BodyCheck(obj, schemas) for media, obj in bodies.items()}
+        self.media = list(operation.body_media or bodies)
+        json_media = next((m for m in bodies if _kind(_base(m)) == "json" or _base(m) == "*/*"), None)
+        self.body = self.bodies[json_media].validator if json_media is not None else None
         self.path_checks = {c.param.name: c for c in self.checks if c.param.location == "path"}
 
     def coerce_path(self, params: dict[str, str]) -> dict[str, Any]:
@@ -150,32 +228,103 @@ class RequestValidator:
     def _validate_body(self, body: bytes, content_type: str) -> list[Violation]:
         if not body:
             return [Violation(("body",), "Field required", "missing")] if self.operation.body_required else []
-        media = content_type.split(";")[0].strip().lower()
-        if self.operation.body_media and not any(_media_matches(media, m) for m in self.operation.body_media):
-            allowed = ", ".join(self.operation.body_media)
-            return [
-                Violation(
-                    ("header", "content-type"),
-                    f"Unsupported media type {media!r}; expected {allowed}",
-                    "value_error.media_type",
-                )
-            ]
-        if self.body is None:
+        media = _base(content_type)
+        documented = self._documented(media)
+        if documented is None:
+            allowed = ", ".join(self.media)
+            shown = repr(media) if media else "none"
+            return [Violation(("header", "content-type"), f"Unsupported media type {shown}; expected {allowed}",
+                              MEDIA_TYPE)]  # fmt: skip
+        check = self.bodies.get(documented)
+        kind = _kind(media)
+        if kind == "xml":
+            return _well_formed_xml(body)
+        if check is None or check.validator is None:
             return []
-        try:
-            document = orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
-            return [Violation(("body",), f"JSON decode error: {exc}", "json_invalid")]
+        if kind == "json":
+            try:
+                document = orjson.loads(body)
+            except orjson.JSONDecodeError as exc:
+                return [Violation(("body",), f"JSON decode error: {exc}", "json_invalid")]
+        elif kind == "form":
+            try:
+                text = body.decode()
+            except UnicodeDecodeError:
+                return [Violation(("body",), "Form body is not valid UTF-8", "value_error.encoding")]
+            document = check.form(parse_qsl(text, keep_blank_values=True))
+        elif kind == "multipart":
+            pairs = _multipart(body, content_type)
+            if pairs is None:
+                return [Violation(("body",), "Malformed multipart/form-data body", "value_error.multipart")]
+            document = check.form(pairs)
+        elif kind == "text":
+            if not ({"string", "integer", "number", "boolean"} & check.types):
+                return []
+            try:
+                document = _coerce_scalar(body.decode(), check.types)
+            except UnicodeDecodeError:
+                return [Violation(("body",), "Text body is not valid UTF-8", "value_error.encoding")]
+        else:
+            return []
         return [
             Violation(("body", *error.instance_path), error.message, "value_error")
-            for _, error in zip(range(MAX_VIOLATIONS), map(deepest, self.body.iter_errors(document)), strict=False)
+            for _, error in zip(range(MAX_VIOLATIONS), map(deepest, check.validator.iter_errors(document)), strict=False)
         ]
+
+    def _documented(self, media: str) -> str | None:
+        """The documented media type a request's one falls under: exact first, then ranges like `text/*`."""
+        if not media:
+            return None
+        exact = next((m for m in self.media if _base(m) == media), None)
+        return exact or next((m for m in self.media if _media_matches(media, m)), None)
+
+
+def _base(content_type: str) -> str:
+    return content_type.split(";")[0].strip().lower()
 
 
 def _media_matches(actual: str, declared: str) -> bool:
-    declared = declared.split(";")[0].strip().lower()
+    declared = _base(declared)
     if declared in ("*/*", actual):
         return True
     if declared.endswith("/*"):
         return actual.startswith(declared[:-1])
     return False
+
+
+def _well_formed_xml(body: bytes) -> list[Violation]:
+    """Whether an XML body is well-formed; a document type declaration is refused (no entity can expand)."""
+    parser = expat.ParserCreate()
+
+    def refuse(*_: object) -> None:
+        raise ValueError("document type declarations are not accepted")
+
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    try:
+        parser.Parse(body, True)
+    except (expat.ExpatError, ValueError) as exc:
+        return [Violation(("body",), f"XML is not well-formed: {exc}", "value_error.xml")]
+    return []
+
+
+def _multipart(body: bytes, content_type: str) -> list[tuple[str, str]] | None:
+    """The (name, text) pairs of a multipart/form-data body; None when it cannot be read as one."""
+    if "boundary=" not in content_type.lower():
+        return None
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1", "replace")
+    try:
+        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
+    except (ValueError, TypeError, binascii.Error):
+        return None
+    if not message.is_multipart():
+        return None
+    pairs = []
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str):
+            continue
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
+        pairs.append((name, data.decode("utf-8", "replace")))
+    return pairs
