@@ -96,3 +96,208 @@ def probe(operations: int) -> str:
 
 def every(operations: int) -> list[str]:
     return [f"/resources{i}/warm" for i in range(operations)]
+
+
+# --- a richer variant: what real-world contracts hold ------------------------------------------------------------
+
+FAMILIES = 10  # operation kinds, cycled: operation i is of kind i % FAMILIES
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str = "ok", **extra: Any) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}, **extra}
+
+
+def _rich_schemas(operations: int) -> dict[str, Any]:
+    """Shared components every family refers to, plus one resource schema per group of FAMILIES operations."""
+    secret = {"anyOf": [{"type": "string", "format": "password", "writeOnly": True}, {"type": "null"}]}
+    schemas: dict[str, Any] = {
+        "Owner": {
+            "type": "object",
+            "required": ["id", "login"],
+            "properties": {
+                "id": {"type": "integer", "minimum": 1, "readOnly": True},
+                "login": {"type": "string", "minLength": 1},
+                "email": {"anyOf": [{"type": "string", "format": "email"}, {"type": "null"}]},
+                "password": {"type": "string", "writeOnly": True},
+            },
+        },
+        "Error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {"code": {"type": "integer", "format": "int32"}, "message": {"type": "string"}},
+        },
+        "Node": {
+            "type": "object",
+            "required": ["id", "children"],
+            "properties": {
+                "id": {"type": "string"},
+                "label": {"type": ["string", "null"]},
+                "children": {"type": "array", "items": _ref("Node")},
+                "parent": {"anyOf": [_ref("Node"), {"type": "null"}]},
+            },
+        },
+        "Pet": {
+            "type": "object",
+            "required": ["pet_type", "name"],
+            "properties": {"pet_type": {"type": "string"}, "name": {"type": "string"}},
+        },
+        "Cat": {"allOf": [_ref("Pet"), {"type": "object", "properties": {"hunts": {"type": "boolean"}}}]},
+        "Dog": {"allOf": [_ref("Pet"), {"type": "object", "properties": {"breed": {"enum": ["Husky", "Dingo"]}}}]},
+        "Circle": {
+            "type": "object",
+            "required": ["kind", "radius"],
+            "properties": {"kind": {"type": "string", "enum": ["circle"]}, "radius": {"type": "number", "minimum": 0}},
+        },
+        "Square": {
+            "type": "object",
+            "required": ["kind", "side"],
+            "properties": {"kind": {"type": "string", "enum": ["square"]}, "side": {"type": "number", "minimum": 0}},
+        },
+        "Shape": {
+            "oneOf": [_ref("Circle"), _ref("Square")],
+            "discriminator": {
+                "propertyName": "kind",
+                "mapping": {"circle": "#/components/schemas/Circle", "square": "#/components/schemas/Square"},
+            },
+        },
+        "PushPayload": {
+            "type": "object",
+            "required": ["ref", "size"],
+            "properties": {"ref": {"type": "string"}, "size": {"type": "integer", "minimum": 0}},
+        },
+        "IssuesPayload": {
+            "type": "object",
+            "required": ["action", "number"],
+            "properties": {"action": {"enum": ["opened", "closed"]}, "number": {"type": "integer", "minimum": 1}},
+        },
+        "Event": {
+            "type": "object",
+            "required": ["id", "type", "payload", "created_at"],
+            "properties": {
+                "id": {"type": "string"},
+                "type": {"type": "string"},
+                "payload": {"oneOf": [_ref("PushPayload"), _ref("IssuesPayload"), {"title": "Other", "type": "object"}]},
+                "created_at": {"type": "string", "format": "date-time"},
+            },
+        },
+        "Settings": {
+            "type": "object",
+            "properties": {
+                "language": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+                "llm_api_key": secret,
+                "search_api_key": secret,
+                "max_iterations": {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "null"}]},
+            },
+        },
+        "TokenForm": {
+            "type": "object",
+            "required": ["grant_type", "client_id"],
+            "properties": {
+                "grant_type": {"type": "string", "enum": ["client_credentials"]},
+                "client_id": {"type": "string", "pattern": "^[a-z0-9-]{3,32}$"},
+                "expires_in": {"type": "integer", "minimum": 60, "maximum": 3600},
+            },
+        },
+    }
+    for g in range(max(1, (operations + FAMILIES - 1) // FAMILIES)):
+        resource = _schema(g)
+        resource["required"] = ["item_id", "name", "state", "owner"]
+        resource["properties"]["item_id"] = {"type": "string", "readOnly": True}
+        resource["properties"]["owner"] = _ref("Owner")
+        resource["properties"]["secret"] = {"type": "string", "writeOnly": True}
+        resource["properties"]["shape"] = {"anyOf": [_ref("Shape"), {"type": "null"}]}
+        schemas[f"Resource{g}"] = resource
+    return schemas
+
+
+def _rich_operation(i: int) -> tuple[str, str, dict[str, Any]]:
+    """(path, method, operation) of operation i."""
+    g, kind = divmod(i, FAMILIES)
+    resource = _ref(f"Resource{g}")
+    path_id = [{"name": "item_id", "in": "path", "required": True, "schema": {"type": "string"}}]
+    errors = {"422": _json(_ref("Error"), "invalid"), "default": _json(_ref("Error"), "error")}
+    page = [
+        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 50}},
+        {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 50}},
+    ]
+    op: dict[str, Any] = {"operationId": f"op_{i}"}
+    if kind == 0:
+        path, method = f"/g{g}/resources/{{item_id}}", "get"
+        op |= {"parameters": path_id, "responses": {
+            "200": _json(resource, headers={"ETag": {"required": True, "schema": {"type": "string"}},
+                                            "Last-Modified": {"schema": {"type": "string"}}}),
+            "404": _json(_ref("Error"), "missing"), **errors}}  # fmt: skip
+    elif kind == 1:
+        path, method = f"/g{g}/resources", "post"
+        op |= {"requestBody": {"required": True, "content": {"application/json": {"schema": resource}}},
+               "responses": {"201": _json(resource, headers={
+                   "Location": {"required": True, "schema": {"type": "string", "format": "uri"}}}), **errors}}  # fmt: skip
+    elif kind == 2:
+        path, method = f"/g{g}/resources", "get"
+        listing = {"type": "object", "required": ["items", "total"],
+                   "properties": {"items": {"type": "array", "items": resource}, "total": {"type": "integer", "minimum": 0}}}  # fmt: skip
+        op |= {"parameters": page, "responses": {"200": _json(listing), **errors}}
+    elif kind == 3:
+        path, method = f"/g{g}/pets/{{pet_id}}", "put"
+        pet = {"oneOf": [_ref("Cat"), _ref("Dog")], "discriminator": {"propertyName": "pet_type"}}
+        op |= {"parameters": [{"name": "pet_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+               "requestBody": {"required": True, "content": {"application/json": {"schema": pet}}},
+               "responses": {"200": _json({"type": "object", "required": ["pet_type"],
+                                           "properties": {"pet_type": {"type": "string"}}}), **errors}}  # fmt: skip
+    elif kind == 4:
+        path, method = f"/g{g}/shapes/{{shape_id}}", "get"
+        op |= {"parameters": [{"name": "shape_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+               "responses": {"200": _json(_ref("Shape")), "default": _json(_ref("Error"), "error")}}  # fmt: skip
+    elif kind == 5:
+        path, method = f"/g{g}/trees/{{node_id}}", "get"
+        op |= {"parameters": [{"name": "node_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+               "responses": {"200": _json(_ref("Node")), **errors}}  # fmt: skip
+    elif kind == 6:
+        path, method = f"/g{g}/events", "get"
+        op |= {"parameters": page[1:], "responses": {"200": _json({"type": "array", "items": _ref("Event")}),
+               "default": _json(_ref("Error"), "error")}}  # fmt: skip
+    elif kind == 7:  # the same shape as kind 0's path, another method and parameter name
+        path, method = f"/g{g}/resources/{{resource_key}}", "delete"
+        op |= {"parameters": [{"name": "resource_key", "in": "path", "required": True, "schema": {"type": "string"}}],
+               "responses": {"204": {"description": "deleted"}, "default": _json(_ref("Error"), "error")}}  # fmt: skip
+    elif kind == 8:
+        path, method = f"/g{g}/tokens", "post"
+        op |= {"requestBody": {"required": True,
+                               "content": {"application/x-www-form-urlencoded": {"schema": _ref("TokenForm")}}},
+               "responses": {"200": _json({"type": "object", "required": ["access_token"],
+                                           "properties": {"access_token": {"type": "string"}}}), **errors}}  # fmt: skip
+    else:
+        path, method = f"/g{g}/settings", "patch"
+        op |= {"requestBody": {"required": True, "content": {"application/json": {"schema": _ref("Settings")}}},
+               "responses": {"200": _json(_ref("Settings")), **errors}}  # fmt: skip
+    return path, method, op
+
+
+def rich_contract(operations: int) -> dict[str, Any]:
+    """A contract of `operations` operations in ten kinds (cycled): shared `$ref` components, readOnly and writeOnly
+    properties (FastAPI's `SecretStr | None` too), a discriminated union with `mapping` in responses and one without
+    in request bodies, a recursive tree, a `oneOf` with a catch-all branch, a form body, `default`-only responses,
+    same-shape paths with different methods, 3.1 type arrays, and paged lists with `limit`/`per_page`."""
+    paths: dict[str, Any] = {}
+    for i in range(operations):
+        path, method, op = _rich_operation(i)
+        paths.setdefault(path, {})[method] = op
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": f"rich bench contract, {operations} operations", "version": "1.0.0"},
+        "paths": paths,
+        "components": {"schemas": _rich_schemas(operations)},
+    }
+
+
+def write_rich(folder: Path, operations: int) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"rich-contract-{operations}-operations.yaml"
+    text = yaml.safe_dump(rich_contract(operations), sort_keys=False)
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+    return path

@@ -272,7 +272,7 @@ class SchemaSet:
                 out[key] = self._view(value, side, child)
             else:
                 out[key] = value
-        marked = self._marked_properties(node, side)
+        marked = self._marked_properties(node, side) if "properties" in node or "required" in node else set()
         if marked:
             if side == RESPONSE:  # never sent: forbidden (as the checker reads it), so nothing can add it back
                 own = out.get("properties")

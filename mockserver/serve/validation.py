@@ -166,6 +166,8 @@ class _BodyCheck:
                     out[name] = orjson.loads(values[-1])
                 except orjson.JSONDecodeError:
                     out[name] = values[-1]
+            elif values[-1] == "null" and "null" in types:
+                out[name] = None  # how a form (and the checker) spells a null field
             else:
                 out[name] = _coerce_scalar(values[-1], types)
         return out
@@ -226,9 +228,9 @@ class RequestValidator:
         return found[:MAX_VIOLATIONS]
 
     def _validate_body(self, body: bytes, content_type: str) -> list[Violation]:
-        if not body:
-            return [Violation(("body",), "Field required", "missing")] if self.operation.body_required else []
         media = _base(content_type)
+        if not body and (not media or _kind(media) in ("json", "xml")):  # an empty form, text or file is a value
+            return [Violation(("body",), "Field required", "missing")] if self.operation.body_required else []
         documented = self._documented(media)
         if documented is None:
             allowed = ", ".join(self.media)
@@ -253,7 +255,7 @@ class RequestValidator:
                 return [Violation(("body",), "Form body is not valid UTF-8", "value_error.encoding")]
             document = check.form(parse_qsl(text, keep_blank_values=True))
         elif kind == "multipart":
-            pairs = _multipart(body, content_type)
+            pairs = _multipart(body, content_type) if body else []
             if pairs is None:
                 return [Violation(("body",), "Malformed multipart/form-data body", "value_error.multipart")]
             document = check.form(pairs)
