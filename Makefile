@@ -7,7 +7,7 @@ TEST_STAMP := $(VENV)/.installed-test
 HOST ?= 127.0.0.1
 PORT ?= 4010
 
-.PHONY: serve test test-fast check bench bench-smoke bench-profile clean
+.PHONY: serve test test-fast check bench bench-smoke bench-profile bench-fidelity clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ bench-smoke: $(TEST_STAMP)
 # per-layer costs in process, then py-spy on a live server under wrk (installs py-spy into bench/.cache/)
 bench-profile: $(TEST_STAMP)
 	$(BIN)/python -m bench.profile --py-spy 8
+
+# the first answer of each of 1,000 operations, readable and --edge-cases side by side (bench/fidelity.py)
+bench-fidelity: $(TEST_STAMP)
+	$(BIN)/python -m bench.fidelity
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -180,7 +180,9 @@ def _rich_schemas(operations: int) -> dict[str, Any]:
             "properties": {
                 "id": {"type": "string"},
                 "type": {"type": "string"},
-                "payload": {"oneOf": [_ref("PushPayload"), _ref("IssuesPayload"), {"title": "Other", "type": "object"}]},
+                "payload": {
+                    "oneOf": [_ref("PushPayload"), _ref("IssuesPayload"), {"title": "Other", "type": "object"}]
+                },
                 "created_at": {"type": "string", "format": "date-time"},
             },
         },
@@ -233,13 +235,14 @@ def _rich_operation(i: int) -> tuple[str, str, dict[str, Any]]:
             "404": _json(_ref("Error"), "missing"), **errors}}  # fmt: skip
     elif kind == 1:
         path, method = f"/g{g}/resources", "post"
+        location = {"Location": {"required": True, "schema": {"type": "string", "format": "uri"}}}
         op |= {"requestBody": {"required": True, "content": {"application/json": {"schema": resource}}},
-               "responses": {"201": _json(resource, headers={
-                   "Location": {"required": True, "schema": {"type": "string", "format": "uri"}}}), **errors}}  # fmt: skip
+               "responses": {"201": _json(resource, headers=location), **errors}}  # fmt: skip
     elif kind == 2:
         path, method = f"/g{g}/resources", "get"
         listing = {"type": "object", "required": ["items", "total"],
-                   "properties": {"items": {"type": "array", "items": resource}, "total": {"type": "integer", "minimum": 0}}}  # fmt: skip
+                   "properties": {"items": {"type": "array", "items": resource},
+                                  "total": {"type": "integer", "minimum": 0}}}  # fmt: skip
         op |= {"parameters": page, "responses": {"200": _json(listing), **errors}}
     elif kind == 3:
         path, method = f"/g{g}/pets/{{pet_id}}", "put"

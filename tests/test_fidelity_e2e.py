@@ -37,3 +37,16 @@ def test_mock_of_the_large_contract_passes_its_own_check_on_a_sample():
     large = write_rich(ROOT / "bench" / "out" / "contracts", 1000)
     include = [arg for name in sample(50) for arg in ("--include", name)]
     _check(str(large), *include)
+
+
+def test_start_up_says_one_line_for_invalid_examples_and_the_serving_line_comes_last(tmp_path):
+    from tests.serve.test_fidelity import _examples_contract
+
+    spec = _examples_contract(tmp_path, 40)
+    with serve(spec, "--no-request-log") as server:
+        lines = [line for line in server.stderr.text().splitlines() if line.startswith("mockserver:")]
+    assert len(lines) == 2, lines
+    assert "41 contract examples not served" in lines[0] and lines[1].startswith("mockserver: serving")
+    with serve(spec, "--no-request-log", "--verbose") as server:
+        lines = [line for line in server.stderr.text().splitlines() if line.startswith("mockserver:")]
+    assert len(lines) == 42 and lines[-1].startswith("mockserver: serving")

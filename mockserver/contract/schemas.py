@@ -155,7 +155,7 @@ class SchemaSet:
             return
         mapping = discriminator.get("mapping")
         explicit: dict[str, list[str]] = {}
-        for value, target in (mapping.items() if isinstance(mapping, dict) else ()):
+        for value, target in mapping.items() if isinstance(mapping, dict) else ():
             if isinstance(target, str):
                 ref = target if target.startswith("#") or "/" in target else f"#/components/schemas/{target}"
                 explicit.setdefault(ref, []).append(str(value))
@@ -165,9 +165,10 @@ class SchemaSet:
                 continue
             pinned = []
             for raw_branch, branch in zip(raw_branches, converted, strict=False):
-                ref = raw_branch.get("$ref") if isinstance(raw_branch, dict) else None
-                target = _lookup(self.document, ref[1:]) if isinstance(ref, str) and ref.startswith("#") else _MISSING
-                if not isinstance(ref, str) or not isinstance(target, dict) or {"oneOf", "anyOf"} & target.keys():
+                found = raw_branch.get("$ref") if isinstance(raw_branch, dict) else None
+                ref = found if isinstance(found, str) else ""
+                target = _lookup(self.document, ref[1:]) if ref.startswith("#") else _MISSING
+                if not ref or not isinstance(target, dict) or {"oneOf", "anyOf"} & target.keys():
                     pinned.append(branch)
                     continue
                 own = self._tag_values(target, name, set())

@@ -163,10 +163,10 @@ class Producer:
         errors}`, `{code, message}`, ..., whichever its schema takes; else a body generated against it with its
         message-like and code-like fields filled in where that stays valid."""
         response = response_of(op, decision.response)
-        headers = decision.headers
-        if response is not None:
-            headers += self._headers(op, response.status, response, 0)
-        schema = self.body_schema(op, response.status, decision.media) if response and decision.media else None
+        if response is None:
+            return Answer(decision.status, b"", decision.source, None, decision.headers)
+        headers = decision.headers + self._headers(op, response.status, response, 0)
+        schema = self.body_schema(op, response.status, decision.media) if decision.media else None
         if schema is None or decision.media is None:
             return Answer(decision.status, b"", decision.source, None, headers)
         key = f"{op.key}|{response.status}|{decision.media}"

@@ -56,7 +56,9 @@ class Generator:
         self._cache: dict[tuple[str, int], Any] = {}
         self._validators: dict[str, jsonschema_rs.Validator] = {}
         self._strategies: dict[str, Any] = {}
-        self._branches: dict[int, tuple[Any, jsonschema_rs.Validator]] = {}  # id -> (the schema, kept alive; its validator)
+        self._branches: dict[
+            int, tuple[Any, jsonschema_rs.Validator]
+        ] = {}  # id -> (the schema, kept alive; its validator)
         self._patterns: dict[str, Any] = {}
 
     def validator(self, key: str, schema: Schema) -> jsonschema_rs.Validator:
@@ -248,10 +250,13 @@ class _Walker:
         self.mode = mode
 
     def walk(self, schema: Schema, name: str, depth: int, context: str = "") -> Any:
+        """A value for `schema`, the property `name` of an object described by `context` (its words guide the
+        readable strings); an object's own context is its definition name or title, else its property name."""
         if depth > 40:
             raise GenerationError("schema nests too deeply")
+        own = ""
         if isinstance(schema, dict) and isinstance(schema.get("$ref"), str) and len(schema) == 1:
-            context = schema["$ref"].rsplit("/", 1)[-1].split(".")[0]
+            own = schema["$ref"].rsplit("/", 1)[-1].split(".")[0]
         schema = self.schemas.resolve(schema)
         if schema is True or schema == {}:
             return self.string({}, name, context)
@@ -261,8 +266,8 @@ class _Walker:
             schema = self.merge([{k: v for k, v in schema.items() if k != "$ref"}, {"$ref": schema["$ref"]}])
         if "allOf" in schema:
             schema = self.merge([{k: v for k, v in schema.items() if k != "allOf"}, *schema["allOf"]])
-        if isinstance(schema.get("title"), str) and not context:
-            context = schema["title"]
+        if isinstance(schema.get("title"), str) and not own:
+            own = schema["title"]
         if "const" in schema:
             return schema["const"]
         if "enum" in schema and schema["enum"]:
@@ -286,7 +291,7 @@ class _Walker:
         if kind == "null":
             return None
         if kind == "object":
-            return self.object(schema, depth, context or name)
+            return self.object(schema, depth, own or name or context)
         if kind == "array":
             return self.array(schema, name, depth, context)
         if kind == "integer":
@@ -363,8 +368,10 @@ class _Walker:
             out[prop] = self.walk(sub, prop, depth + 1, context)
         for prop in required - out.keys():
             extra = schema.get("additionalProperties")
-            out[prop] = self.walk(extra, prop, depth + 1, context) if isinstance(extra, dict) else self.string(
-                {}, prop, context
+            out[prop] = (
+                self.walk(extra, prop, depth + 1, context)
+                if isinstance(extra, dict)
+                else self.string({}, prop, context)
             )
         if not properties and self.mode in ("readable", "edge") and depth < MAX_DEPTH:
             self.free_form(schema, out, depth, context)
@@ -406,9 +413,7 @@ class _Walker:
         prefix = schema.get("prefixItems", [])
         items = schema.get("items", {})
         item_name = name[:-1] if name.endswith("s") and not name.endswith("ss") and len(name) > 3 else name
-        out = [
-            self.walk(prefix[i] if i < len(prefix) else items, item_name, depth + 1, context) for i in range(count)
-        ]
+        out = [self.walk(prefix[i] if i < len(prefix) else items, item_name, depth + 1, context) for i in range(count)]
         if schema.get("uniqueItems"):
             unique: list[Any] = []
             for item in out:

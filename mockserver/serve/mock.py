@@ -84,8 +84,10 @@ class Mock:
             allow = ", ".join(match.allowed)
             owner, decision = negotiation.not_allowed(match.operations, match.allowed, request.method,
                                                       request.headers.get("accept"))  # fmt: skip
-            answer = self.producer.produce(owner, decision, {}) if owner is not None else problem_answer(
-                problems.NO_METHOD, headers=(("Allow", allow),), allowed=match.allowed
+            answer = (
+                self.producer.produce(owner, decision, {})
+                if owner is not None
+                else problem_answer(problems.NO_METHOD, headers=(("Allow", allow),), allowed=match.allowed)
             )
             return Outcome(answer, note=f"{request.method} not offered; allowed: {allow}")
         if match.kind != FULL or match.operation is None:
@@ -146,8 +148,10 @@ class Mock:
                     if schema is not None:
                         validator = self.generator.validator(f"{op.key}|{status}|{media}", schema)
                         if not validator.is_valid(value):
-                            if not (self.config.serve_invalid_format_examples and _valid_but_format(schema, value,
-                                                                                                     self.spec)):
+                            if not (
+                                self.config.serve_invalid_format_examples
+                                and _valid_but_format(schema, value, self.spec)
+                            ):
                                 self.invalid_examples.append(
                                     f"{op.key}: example {name!r} of {status} {media} does not match its schema; "
                                     "not served"

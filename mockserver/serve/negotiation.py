@@ -166,12 +166,12 @@ def own_error(op: Operation, kind: Problem, accept: str | None, detail: str, err
     document only when the operation documents none."""
     for status in statuses:
         if status in op.responses:
-            response = op.responses[status]
-            return Decision(INVALID, int(status), FROM_ERROR, status, choose_media(response, accept), value=errors,
+            exact = op.responses[status]
+            return Decision(INVALID, int(status), FROM_ERROR, status, choose_media(exact, accept), value=errors,
                             problem=kind, detail=detail, headers=headers, note=detail)  # fmt: skip
-    response = op.response_for(kind.status)
-    if response is not None:
-        return Decision(INVALID, kind.status, FROM_ERROR, response.status, choose_media(response, accept),
+    documented = op.response_for(kind.status)
+    if documented is not None:
+        return Decision(INVALID, kind.status, FROM_ERROR, documented.status, choose_media(documented, accept),
                         value=errors, problem=kind, detail=detail, headers=headers, note=detail)  # fmt: skip
     extra = {"errors": errors} if errors is not None else {}
     if kind is problems.INVALID_REQUEST:

@@ -26,7 +26,9 @@ WORDS = (
     "spruce stone summit swift tango thunder tulip umber valley velvet violet willow winter zephyr"
 ).split()
 FIRST = "Ada Grace Linus Alan Barbara Ken Margaret Dennis Radia Guido Katherine Tim Frances Donald Edsger".split()
-LAST = "Lovelace Hopper Torvalds Turing Liskov Thompson Hamilton Ritchie Perlman Rossum Johnson Berners-Lee Allen".split()
+LAST = (
+    "Lovelace Hopper Torvalds Turing Liskov Thompson Hamilton Ritchie Perlman Rossum Johnson Berners-Lee Allen".split()
+)
 CITIES = "Amsterdam Lisbon Osaka Nairobi Montreal Tallinn Valparaiso Wellington Bergen Porto".split()
 EPOCH = datetime(2025, 1, 1, tzinfo=timezone.utc)
 MAX_PAGE = 100  # a limit-like query parameter above this is served this many items
@@ -244,8 +246,8 @@ def coherent_counts(obj: dict[str, Any], fits: Callable[[str, int], bool]) -> No
         ws = set(words(key))
         if not ws & _TOTAL:
             continue
-        rest = ws - _TOTAL - {"entries", "items", "results", "of"}
-        named = [k for k in lists if rest and rest & set(words(k))]
+        rest = {_singular(w) for w in ws - _TOTAL - {"entries", "items", "results", "of"}}
+        named = [k for k in lists if rest and rest & {_singular(w) for w in words(k)}]
         target = named[0] if len(named) == 1 else next(iter(lists)) if len(lists) == 1 else None
         if target is None and ws & {"entries", "items", "results"}:
             target = next((k for k in lists if k in _MAIN_LISTS), None) or (
@@ -253,6 +255,10 @@ def coherent_counts(obj: dict[str, Any], fits: Callable[[str, int], bool]) -> No
             )
         if target is not None and fits(key, len(lists[target])):
             obj[key] = len(lists[target])
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") and len(word) > 3 else word
 
 
 def ordered_times(obj: dict[str, Any]) -> None:
@@ -384,13 +390,17 @@ def fill_error(value: Any, status: int, message: str, valid: Callable[[Any], boo
         elif lowered in _CODE_KEYS and isinstance(current, (int, str)) and not isinstance(current, bool):
             candidates = [status] if isinstance(current, int) else [str(status)]
         elif isinstance(current, dict):
-            inner = fill_error(current, status, message, lambda v, k=key: valid({**out, k: v}))
-            candidates = [inner]
+            candidates = [fill_error(current, status, message, _inside(valid, out, key))]
         for candidate in candidates:
             if valid({**out, key: candidate}):
                 out[key] = candidate
                 break
     return out
+
+
+def _inside(valid: Callable[[Any], bool], body: dict[str, Any], key: str) -> Callable[[Any], bool]:
+    """`valid` for a value of `body[key]`, judged in the whole body."""
+    return lambda value: valid({**body, key: value})
 
 
 def printable(value: Any) -> bool:

@@ -270,7 +270,9 @@ class RequestValidator:
             return []
         return [
             Violation(("body", *error.instance_path), error.message, "value_error")
-            for _, error in zip(range(MAX_VIOLATIONS), map(deepest, check.validator.iter_errors(document)), strict=False)
+            for _, error in zip(
+                range(MAX_VIOLATIONS), map(deepest, check.validator.iter_errors(document)), strict=False
+            )
         ]
 
     def _documented(self, media: str) -> str | None:

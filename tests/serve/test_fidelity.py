@@ -86,7 +86,11 @@ def _events_contract(tmp_path: Path) -> str:
         }
 
     payload = {"oneOf": [*(branch(i) for i in range(8)), {"title": "PublicEvent", "type": "object"}]}
-    event = {"type": "object", "required": ["id", "payload"], "properties": {"id": {"type": "string"}, "payload": payload}}
+    event = {
+        "type": "object",
+        "required": ["id", "payload"],
+        "properties": {"id": {"type": "string"}, "payload": payload},
+    }
     return _contract(
         tmp_path,
         {
@@ -95,7 +99,9 @@ def _events_contract(tmp_path: Path) -> str:
             "paths": {
                 "/events/{event_id}": {
                     "get": {
-                        "parameters": [{"name": "event_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                        "parameters": [
+                            {"name": "event_id", "in": "path", "required": True, "schema": {"type": "string"}}
+                        ],
                         "responses": {"200": {"description": "e", "content": {"application/json": {"schema": event}}}},
                     }
                 }
@@ -363,10 +369,11 @@ def test_names_are_matched_as_whole_words(tmp_path, fidelity, client_factory):
     assert not any(isinstance(i, str) and re.match(r"\d{4}-\d\d-\d\d", i) for i in images)
     repository = {"type": "object", "title": "Repository", "required": ["full_name"],
                   "properties": {"full_name": {"type": "string"}}}  # fmt: skip
+    answer = {"description": "ok", "content": {"application/json": {"schema": repository}}}
     spec = _contract(tmp_path, {
         "openapi": "3.1.0", "info": {"title": "t", "version": "1"},
         "paths": {"/repos/{r}": {"get": {"parameters": [{"name": "r", "in": "path", "required": True}],
-                  "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": repository}}}}}}},
+                                         "responses": {"200": answer}}}},
     })  # fmt: skip
     names = {client_factory(spec=spec).get(f"/repos/r{i}").json()["full_name"] for i in range(8)}
     assert all(re.fullmatch(r"[a-z-]+/[a-z-]+", n) for n in names), names
@@ -445,8 +452,39 @@ def test_invalid_examples_are_one_summary_line_and_verbose_lists_them(tmp_path, 
 def test_an_example_invalid_only_by_format_can_be_served(tmp_path, client_factory):
     spec = _examples_contract(tmp_path, 1)
     assert client_factory(spec=spec).get("/n", headers={"Prefer": "example=stamp"}).status_code == 400
-    served = client_factory(spec=spec, serve_invalid_format_examples=True).get("/n", headers={"Prefer": "example=stamp"})
+    served = client_factory(spec=spec, serve_invalid_format_examples=True).get(
+        "/n", headers={"Prefer": "example=stamp"}
+    )
     assert served.status_code == 200 and served.json() == {"n": 1, "at": "yesterday"}
-    assert client_factory(spec=spec, serve_invalid_format_examples=True).get(
-        "/n", headers={"Prefer": "example=bad0"}
-    ).status_code == 400  # a wrong type is still not served
+    assert (
+        client_factory(spec=spec, serve_invalid_format_examples=True)
+        .get("/n", headers={"Prefer": "example=bad0"})
+        .status_code
+        == 400
+    )  # a wrong type is still not served
+
+
+def test_edge_case_header_values_on_the_large_contract_are_valid():
+    """Every operation of the 1,000-operation contract that documents response headers (ETag, Last-Modified,
+    Location), one valid request each, with --edge-cases: every header value is a short, valid HTTP field value."""
+    from starlette.testclient import TestClient
+
+    from bench.fidelity import requests_for
+    from mockserver.serve.app import create_app
+    from mockserver.serve.mock import Mock
+    from tests.serve.test_fidelity_conformance import LARGE, LARGE_SPEC
+
+    config = Config(spec=str(LARGE), request_log=False, edge_cases=True)
+    client = TestClient(create_app(config, Mock(LARGE_SPEC, {}, config)), base_url="http://mock")
+    with_headers = [r for r in requests_for(LARGE_SPEC) if any(x.headers for x in r[0].responses.values())]
+    assert len(with_headers) == 200
+    seen = 0
+    for op, path, body, headers in with_headers:
+        response = client.request(op.method, path, content=body or None, headers=headers)
+        assert 200 <= response.status_code < 300, response.text[:300]
+        for name in (h for r in op.responses.values() for h in r.headers):
+            if name in response.headers:
+                seen += 1
+                value = response.headers[name]
+                assert FIELD_VALUE.fullmatch(value) and len(value) <= 200, (op.key, name, value)
+    assert seen >= 300  # ETag and Location are required; Last-Modified mostly present
