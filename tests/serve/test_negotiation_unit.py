@@ -361,14 +361,18 @@ def test_unauthorized_answers_the_unauthorized_fixture_first(facts):
     assert (decision.kind, decision.status, decision.source, decision.note) == (FIXTURE, 401, FROM_FIXTURE, "denied")
 
 
-def test_unauthorized_generates_a_documented_401(facts):
+def test_unauthorized_fills_a_documented_401(facts):
     decision = unauthorized(facts("/strict/{id}"), "application/json")
-    assert decision == Decision(GENERATE, 401, FROM_ERROR, "401", JSON, note="credentials missing or wrong")
+    assert decision == Decision(INVALID, 401, FROM_ERROR, "401", JSON, problem=problems.UNAUTHORIZED,
+                                detail="Send credentials: header X-Key", note="credentials missing or wrong")  # fmt: skip
 
 
-def test_unauthorized_generates_a_401_documented_by_a_range(facts):
+def test_unauthorized_fills_a_401_documented_by_a_range_with_its_challenge(facts):
     decision = unauthorized(facts("/things/{id}", fixtures=False), None)
-    assert decision == Decision(GENERATE, 401, FROM_ERROR, "401", JSON, note="credentials missing or wrong")
+    assert decision == Decision(INVALID, 401, FROM_ERROR, "4XX", JSON, problem=problems.UNAUTHORIZED,
+                                detail="Send credentials: header X-Key or Authorization: Bearer …",
+                                headers=(("WWW-Authenticate", 'Bearer realm="mockserver"'),),
+                                note="credentials missing or wrong")  # fmt: skip
 
 
 def undocumented(facts: Facts) -> Facts:
@@ -400,13 +404,14 @@ DETAIL = [{"loc": ["query", "n"], "msg": "Field required", "type": "missing"}]
 def test_invalid_fills_the_documented_422_in_the_media_type_asked_for(facts):
     op = facts("/strict/{id}").operation
     assert invalid(op, DETAIL, None) == Decision(INVALID, 422, FROM_ERROR, "422", JSON, value=DETAIL,
+                                                 problem=problems.INVALID_REQUEST, detail="query/n: Field required",
                                                  note="query/n: Field required")  # fmt: skip
     assert invalid(op, DETAIL, "application/xml").media == "application/xml"
 
 
 def test_invalid_falls_back_to_a_documented_range(facts):
     decision = invalid(facts("/things/{id}").operation, DETAIL, None)
-    assert (decision.kind, decision.status, decision.response) == (INVALID, 400, "4XX")
+    assert (decision.kind, decision.status, decision.response) == (INVALID, 422, "4XX")  # 422 is in the 4XX range
 
 
 def test_invalid_without_a_documented_4xx_is_a_problem_carrying_the_errors(facts):
