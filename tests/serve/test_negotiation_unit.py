@@ -364,7 +364,8 @@ def test_unauthorized_answers_the_unauthorized_fixture_first(facts):
 def test_unauthorized_fills_a_documented_401(facts):
     decision = unauthorized(facts("/strict/{id}"), "application/json")
     assert decision == Decision(INVALID, 401, FROM_ERROR, "401", JSON, problem=problems.UNAUTHORIZED,
-                                detail="Send credentials: header X-Key", note="credentials missing or wrong")  # fmt: skip
+                                detail="Send credentials: header X-Key",
+                                note="credentials missing or wrong")  # fmt: skip
 
 
 def test_unauthorized_fills_a_401_documented_by_a_range_with_its_challenge(facts):
