@@ -15,7 +15,7 @@ from ..config import Config
 from ..contract import security
 from ..contract.spec import Operation, Spec, builtin, load_spec
 from . import negotiation, problems
-from .answers import Answer, Producer, problem_answer
+from .answers import Answer, Producer, problem_answer, without_forbidden
 from .fixtures import FixtureIndex, load_fixtures
 from .generation import POOL, Generator, seed_of
 from .preferences import PreferError, parse_prefer
@@ -147,6 +147,9 @@ class Mock:
                 for name, value in obj.examples.items():
                     if schema is not None:
                         validator = self.generator.validator(f"{op.key}|{status}|{media}", schema)
+                        if not validator.is_valid(value):  # showing a writeOnly property? served without it
+                            stripped = without_forbidden(value, validator)
+                            value = stripped if validator.is_valid(stripped) else value
                         if not validator.is_valid(value):
                             if not (
                                 self.config.serve_invalid_format_examples

@@ -488,3 +488,12 @@ def test_edge_case_header_values_on_the_large_contract_are_valid():
                 value = response.headers[name]
                 assert FIELD_VALUE.fullmatch(value) and len(value) <= 200, (op.key, name, value)
     assert seen >= 300  # ETag and Location are required; Last-Modified mostly present
+
+
+def test_a_contract_example_that_shows_a_write_only_property_is_served_without_it(tmp_path, client_factory):
+    source = yaml.safe_load((FIDELITY / "fastapi.yaml").read_text())
+    source["paths"]["/users/{user_id}"]["get"]["responses"]["200"]["content"]["application/json"]["example"] = {
+        "id": 7, "name": "Ann", "password": "hunter2", "created_at": "2025-01-01T00:00:00Z"
+    }  # fmt: skip
+    client = client_factory(spec=_contract(tmp_path, source))
+    assert client.get("/users/7").json() == {"id": 7, "name": "Ann", "created_at": "2025-01-01T00:00:00Z"}
