@@ -5,18 +5,33 @@ VCR writer all go through here; everything else works on plain data (`findings.F
 Rules: Schemathesis is imported inside functions, so `mockserver serve` starts fast. The caller's thread only waits
 on a queue, so a stuck request or Ctrl-C can never hang it; `--duration` stops the engine when spent, and a watchdog
 gives up on the engine `GRACE` seconds plus one request timeout after that; an interrupted run still returns the
-report it has. `tests/check/test_engine.py` fails loudly when a private name used here disappears.
+report it has. Hypothesis keeps its files in a cache folder, never in the current directory. Only phases that run
+are named in progress. `tests/check/test_engine.py` fails loudly when a private name used here disappears.
 """
 
 from __future__ import annotations
 
+import os
 import queue
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from .findings import FailureInfo, Finding, Progress, Report, as_request, from_failure, from_transport_error, one_line
+from . import throttling
+from .findings import (
+    FailureInfo,
+    Finding,
+    Progress,
+    Report,
+    Request,
+    as_request,
+    from_failure,
+    from_transport_error,
+    one_line,
+)
 
 if TYPE_CHECKING:
     import requests
@@ -31,7 +46,32 @@ PRIVATE = (
     ("schemathesis.openapi.checks.JsonSchemaError", "_root_schema"),
     ("requests.models.Response", "_content"),
     ("requests.models.Response", "_content_consumed"),
+    ("hypothesis.configuration", "set_hypothesis_home_dir"),
 )
+
+
+def keep_storage_out_of_cwd() -> None:
+    """Point Hypothesis' files (`.hypothesis/`: unicode tables, constants) at a cache folder instead of the current
+    directory, unless the user chose a place (HYPOTHESIS_STORAGE_DIRECTORY)."""
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    if os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+        return
+    set_hypothesis_home_dir(cache_dir("hypothesis"))
+
+
+def cache_dir(name: str) -> Path:
+    """$XDG_CACHE_HOME/mockserver/NAME (~/.cache by default), or a folder of our own under the temp dir."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mockserver" / name
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        if os.access(base, os.W_OK):
+            return base
+    except OSError:
+        pass
+    fallback = Path(tempfile.gettempdir()) / f"mockserver-{os.getuid() if hasattr(os, 'getuid') else 'user'}" / name
+    fallback.mkdir(parents=True, exist_ok=True)
+    return fallback
 
 
 # --- contract and configuration -----------------------------------------------------------------------------------
@@ -54,6 +94,58 @@ def load(document: dict[str, Any], config: Any, hooks: dict[str, Callable[..., A
     return schema
 
 
+def load_for_replay(document: dict[str, Any], base_url: str) -> Any:
+    """The contract as a schema whose checks can judge answers to replayed requests."""
+    import copy
+
+    import schemathesis
+
+    trimmed = copy.deepcopy(document)
+    trimmed.pop("servers", None)
+    config = configure({"base-url": base_url, "warnings": False, "output": {"sanitization": {"enabled": True}}})
+    return schemathesis.openapi.from_dict(trimmed, config=config)
+
+
+def recheck(schema: Any, request: Request, names: list[str], response: requests.Response) -> list[str]:
+    """Which of the checks `names` fail on `response` to `request` (one of the contract's operations)."""
+    import re
+    from urllib.parse import parse_qsl, unquote, urlsplit
+
+    from schemathesis.checks import CHECKS, load_all_checks
+    from schemathesis.core.failures import Failure, FailureGroup
+
+    load_all_checks()
+    parts = urlsplit(request.url)
+    prefix = urlsplit(str(schema.config.base_url or "")).path.rstrip("/")
+    path = parts.path[len(prefix) :] if prefix and parts.path.startswith(prefix) else parts.path
+    found = None
+    for operation in operations(schema):
+        if operation.method.upper() != request.method.upper():
+            continue
+        names_in_path = re.findall(r"{([^}]+)}", operation.path)
+        pattern = re.escape(operation.path)
+        for index, name in enumerate(names_in_path):
+            pattern = pattern.replace(re.escape("{" + name + "}"), f"(?P<p{index}>[^/]*)", 1)
+        match = re.fullmatch(pattern, path)
+        if match and (found is None or len(operation.path) > len(found[0].path)):
+            found = (operation, {name: unquote(match.group(f"p{i}")) for i, name in enumerate(names_in_path)})
+    if found is None:
+        # Without the operation only a server error can be judged
+        return ["not_a_server_error"] if "not_a_server_error" in names and response.status_code >= 500 else []
+    operation, path_parameters = found
+    case = operation.Case(path_parameters=path_parameters, query=dict(parse_qsl(parts.query, True)) or None,
+                          headers=dict(request.headers) or None)  # fmt: skip
+    failing = []
+    for name in names:
+        if name not in CHECKS.get_all_names():
+            continue
+        try:
+            case.validate_response(response, checks=CHECKS.get_by_names([name]))
+        except (Failure, FailureGroup, AssertionError):
+            failing.append(name)
+    return failing
+
+
 def set_max_time(schema: Any, seconds: int) -> None:
     schema.config.max_time = seconds
 
@@ -69,6 +161,10 @@ def label(operation: Any) -> str:
 
 def documents_status(operation: Any, status: int) -> bool:
     return operation.responses.find_by_status_code(status) is not None
+
+
+def path_template(operation: Any) -> str:
+    return str(operation.path)
 
 
 # --- cases --------------------------------------------------------------------------------------------------------
@@ -130,6 +226,10 @@ def case_with(operation: Any, base: Any, location: str, name: str, value: str) -
     return case
 
 
+def path_values(case: Any) -> list[str]:
+    return [str(value) for value in (case.path_parameters or {}).values()]
+
+
 def request_kwargs(case: Any, base_url: str) -> dict[str, Any]:
     """What `requests.Session.request` takes to send a case."""
     return dict(case.as_transport_kwargs(base_url=base_url))
@@ -146,6 +246,15 @@ def is_undefined_status(failure: Any) -> bool:
     from schemathesis.openapi.checks import UndefinedStatusCode
 
     return isinstance(failure, UndefinedStatusCode)
+
+
+def is_unanswered_auth_probe(failure: Any) -> bool:
+    """An `ignored_auth` failure whose request without (or with wrong) credentials got no 2xx. The checker sends
+    that request on a session of its own, which our throttling does not see; its titles say whether data came back
+    ("API accepts ...") or anything else ("Unexpected response ...")."""
+    from schemathesis.openapi.checks import IgnoredAuth
+
+    return isinstance(failure, IgnoredAuth) and not str(failure.title).startswith("API accepts")
 
 
 def failure_info(failure: Any) -> FailureInfo:
@@ -280,7 +389,8 @@ def _collect(event: Any, report: Report, quiet: tuple[type[BaseException], ...])
     from schemathesis.engine import events
 
     if isinstance(event, events.PhaseStarted):
-        return str(event.phase.name.value)
+        # Every phase "starts", even one that is disabled or has nothing to do; progress names only those that run
+        return str(event.phase.name.value) if event.phase.is_enabled else None
     if isinstance(event, (events.ScenarioFinished, events.FuzzScenarioFinished)):
         _collect_scenario(event.recorder, report)
     elif isinstance(event, events.NonFatalError):
@@ -322,9 +432,15 @@ def _collect_scenario(recorder: Any, report: Report) -> None:
             interaction = recorder.interactions.get(case_id)
             request = as_request(interaction.request) if interaction is not None else None
             response = interaction.response if interaction is not None else None
-            report.add(from_failure(failure_info(info.failure), node.name, recorder.label, request, response))
+            label = _case_label(recorder, case_id) or recorder.label
+            report.add(from_failure(failure_info(info.failure), node.name, label, request, response))
     if failing:
         report.recorders.append(recorder)
+
+
+def _case_label(recorder: Any, case_id: str) -> str:
+    node = recorder.cases.get(case_id)
+    return str(node.value.operation.label) if node is not None else ""
 
 
 def _collect_error(event: Any, report: Report, quiet: tuple[type[BaseException], ...]) -> None:
@@ -333,6 +449,9 @@ def _collect_error(event: Any, report: Report, quiet: tuple[type[BaseException],
     error = event.value
     name = event.label or "run"
     if quiet and isinstance(error, quiet):
+        return
+    if isinstance(error, throttling.RateLimited):
+        report.untest(name, one_line(error))
         return
     if isinstance(error, requests.RequestException):
         report.add(from_transport_error(name, error))
@@ -344,12 +463,30 @@ def _collect_error(event: Any, report: Report, quiet: tuple[type[BaseException],
         report.errors.append(text)
 
 
-def write_vcr(recorders: list[Any], output: IO[str], seed: int | None, command: str) -> None:
-    """Failing scenarios as a Schemathesis VCR cassette, which `st replay` reads."""
-    from schemathesis.config import OutputConfig
+def write_vcr(recorders: list[Any], output: IO[str], seed: int | None, command: str, keep: set[str]) -> None:
+    """Failing scenarios as a Schemathesis VCR cassette. Header and query values that look secret are filtered as
+    Schemathesis does, except those named in `keep` (lower case: where our own key travels, which the caller
+    replaces with a placeholder so that a replay can send it again)."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    from schemathesis.config import OutputConfig, SanitizationConfig
+    from schemathesis.config._output import DEFAULT_KEYS_TO_SANITIZE, DEFAULT_SENSITIVE_MARKERS
     from schemathesis.reporting.vcr import VcrWriter
 
-    writer = VcrWriter(output=output, config=OutputConfig())
+    names: set[str] = set()
+    for recorder in recorders:
+        for interaction in recorder.interactions.values():
+            names.update(name.lower() for name in interaction.request.headers)
+            names.update(name.lower() for name, _ in parse_qsl(urlsplit(interaction.request.uri).query, True))
+            if interaction.response is not None:
+                names.update(name.lower() for name in interaction.response.headers)
+    markers = DEFAULT_SENSITIVE_MARKERS
+    secret = {name for name in names if name in DEFAULT_KEYS_TO_SANITIZE or any(m in name for m in markers)}
+    # Exact names instead of markers: a marker ("key") would also catch the header that carries our key
+    sanitization = SanitizationConfig(keys_to_sanitize=(*sorted(secret - keep), "\x00"), sensitive_markers=("\x00",))
+    config = OutputConfig()
+    config.sanitization = sanitization
+    writer = VcrWriter(output=output, config=config)
     writer.open(seed=seed, command=command)
     for recorder in recorders:
         writer.write(recorder)
