@@ -62,6 +62,7 @@ def run(
     report.operations = [op.key for op in selected]
     report.skipped = unsafe_operations(spec, plan)
     report.methods = methods_sent(plan, selected)
+    report.credentials = credential_names(spec)
     schemes = [s for s in spec.security_schemes.values() if s.fillable]
     rules = Rules(report, plan.api_key, schemes)
     counters = throttling.Counters()

@@ -46,8 +46,9 @@ PRIVATE = (
     ("schemathesis.openapi.checks.JsonSchemaError", "_root_schema"),
     ("requests.models.Response", "_content"),
     ("requests.models.Response", "_content_consumed"),
-    ("hypothesis.configuration", "set_hypothesis_home_dir"),
 )
+# Wording of the checker that a rule here reads: (importable object path, text it must contain)
+WORDING = (("schemathesis.specs.openapi.checks._raise_no_auth_error", '"API accepts requests without authentication"'),)
 
 
 def keep_storage_out_of_cwd() -> None:
@@ -227,7 +228,7 @@ def case_with(operation: Any, base: Any, location: str, name: str, value: str) -
 
 
 def path_values(case: Any) -> list[str]:
-    return [str(value) for value in (case.path_parameters or {}).values()]
+    return [str(value) for value in (getattr(case, "path_parameters", None) or {}).values()]
 
 
 def request_kwargs(case: Any, base_url: str) -> dict[str, Any]:
@@ -470,7 +471,6 @@ def write_vcr(recorders: list[Any], output: IO[str], seed: int | None, command: 
     from urllib.parse import parse_qsl, urlsplit
 
     from schemathesis.config import OutputConfig, SanitizationConfig
-    from schemathesis.config._output import DEFAULT_KEYS_TO_SANITIZE, DEFAULT_SENSITIVE_MARKERS
     from schemathesis.reporting.vcr import VcrWriter
 
     names: set[str] = set()
@@ -480,8 +480,9 @@ def write_vcr(recorders: list[Any], output: IO[str], seed: int | None, command: 
             names.update(name.lower() for name, _ in parse_qsl(urlsplit(interaction.request.uri).query, True))
             if interaction.response is not None:
                 names.update(name.lower() for name in interaction.response.headers)
-    markers = DEFAULT_SENSITIVE_MARKERS
-    secret = {name for name in names if name in DEFAULT_KEYS_TO_SANITIZE or any(m in name for m in markers)}
+    defaults = SanitizationConfig()  # Schemathesis' own lists of secret-looking names
+    markers = defaults.sensitive_markers
+    secret = {name for name in names if name in defaults.keys_to_sanitize or any(m in name for m in markers)}
     # Exact names instead of markers: a marker ("key") would also catch the header that carries our key
     sanitization = SanitizationConfig(keys_to_sanitize=(*sorted(secret - keep), "\x00"), sensitive_markers=("\x00",))
     config = OutputConfig()

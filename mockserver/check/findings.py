@@ -68,12 +68,14 @@ class Finding:
     def key(self) -> tuple[str, str, str, int | None, str, str]:
         return (self.operation, self.check, self.title, self.status, self.distinct or self.message, self.cause)
 
-    @property
-    def size(self) -> int:
-        """How big its reproduction is: the smallest one seen is the one shown."""
-        if self.request is None:
-            return 0
-        return len(self.request.url) + len(self.request.body or b"")
+    def example_rank(self, credentials: set[str]) -> tuple[bool, bool, int]:
+        """Which reproduction to show, lowest first: plain input before unusual, with credentials (any of the
+        header or query names in `credentials`) before without, then the smallest."""
+        request = self.request
+        if request is None:
+            return (True, True, 0)
+        names = {k.lower() for k in request.headers} | {k.lower() for k, _ in parse_qsl(urlsplit(request.url).query)}
+        return (input_cause(request) != "", not names & credentials, len(request.url) + len(request.body or b""))
 
 
 @dataclass
@@ -92,6 +94,7 @@ class Report:
     stopped: str = ""  # why the run ended early, "" when it completed
     seed: int | None = None
     recorders: list[Any] = field(default_factory=list, repr=False)  # failing scenarios, for cassettes
+    credentials: set[str] = field(default_factory=set, repr=False)  # lower-case names that carry the key
 
     @property
     def exit_code(self) -> int:
@@ -104,7 +107,7 @@ class Report:
     def add(self, finding: Finding) -> None:
         for known in self.findings:
             if known.key == finding.key:
-                _absorb(known, finding)
+                _absorb(known, finding, self.credentials)
                 return
         self.findings.append(finding)
 
@@ -120,7 +123,7 @@ class Report:
             if same is None:
                 kept.append(finding)
             else:
-                _absorb(same, finding, keep_request=True)
+                _absorb(same, finding, self.credentials, keep_request=True)
         self.findings = kept
 
     def warn(self, message: str) -> None:
@@ -138,9 +141,13 @@ class Progress:
     seconds: float
 
 
-def _absorb(known: Finding, other: Finding, keep_request: bool = False) -> None:
+def _absorb(known: Finding, other: Finding, credentials: set[str], keep_request: bool = False) -> None:
     known.count += other.count
-    if not keep_request and other.request is not None and (known.request is None or other.size < known.size):
+    if (
+        not keep_request
+        and other.request is not None
+        and (known.request is None or other.example_rank(credentials) < known.example_rank(credentials))
+    ):
         known.request, known.received = other.request, other.received
 
 

@@ -16,7 +16,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, quote_plus, urlsplit
+from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
 
 from ..contract import security
 from . import engine, throttling
@@ -103,7 +103,7 @@ def without_credentials(request: Request) -> Request:
     """The request with every header and query parameter that carried the key left out."""
     parts = urlsplit(request.url)
     query = "&".join(p for p in parts.query.split("&") if p and not PLACEHOLDER.search(p))
-    url = parts._replace(query=query).geturl()
+    url = urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
     headers = {k: v for k, v in request.headers.items() if not PLACEHOLDER.search(v)}
     return Request(request.method, url, headers, request.body)
 
@@ -152,6 +152,10 @@ def _retarget(request: Request, recorded_base: str, target: str) -> Request:
     url = request.url
     if url.startswith(recorded_base.rstrip("/")):
         url = target.rstrip("/") + url[len(recorded_base.rstrip("/")) :]
+    # A recorded "/a/.." was sent as such; written plainly, the HTTP client would fold it into "/" and send another
+    parts = urlsplit(url)
+    path = "/".join({".": "%2E", "..": "%2E%2E"}.get(segment, segment) for segment in parts.path.split("/"))
+    url = urlunsplit((parts.scheme, parts.netloc, path, parts.query, parts.fragment))
     return Request(request.method, url, request.headers, request.body)
 
 

@@ -22,7 +22,7 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, urlsplit
 
 from ..contract import security
 from . import engine
@@ -52,6 +52,8 @@ def redact(text: str, key: str | None) -> str:
 def curl(request: Request, key: str | None, short: bool = False) -> str:
     """A curl command sending `request`; `short` writes long values as printf expansions or cuts them (a terminal)."""
     parts = ["curl", "-X", request.method, _word(request.url, key, short)]
+    if has_dot_segment(request.url):
+        parts.insert(1, "--path-as-is")  # curl would fold "/a/../b" into "/b" and send another request
     for name, value in request.headers.items():
         if name.lower() in _NOISE or (name.lower() == "accept" and value == "*/*"):
             continue
@@ -60,6 +62,10 @@ def curl(request: Request, key: str | None, short: bool = False) -> str:
     if request.body:
         parts += ["--data-binary", _word(request.body.decode("utf-8", "replace"), key, short)]
     return " ".join(parts)
+
+
+def has_dot_segment(url: str) -> bool:
+    return any(segment in (".", "..") for segment in urlsplit(url).path.split("/"))
 
 
 def _word(value: str, key: str | None, short: bool) -> str:
