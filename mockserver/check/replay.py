@@ -21,7 +21,7 @@ from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
 from ..contract import security
 from . import engine, throttling
 from .findings import Request, one_line
-from .reporting import redact
+from .reporting import key_problem, redact
 
 ENV_KEY = "MOCKSERVER_API_KEY"
 PLACEHOLDER = re.compile(r"\$\{MOCKSERVER_API_KEY(:url|:form|:basic)?\}")
@@ -114,6 +114,9 @@ def run(path: str, base_url: str | None, spec_override: str | None, timeout: flo
     from .conformance import prefixed
 
     key = os.environ.get(ENV_KEY) or None
+    if key_problem(key):
+        print(f"mockserver replay: {key_problem(key)}", file=sys.stderr)
+        return 2
     try:
         cassette = load(path)
         try:

@@ -106,7 +106,7 @@ class Rules:
         operation = context.operation
         if operation is None:
             return
-        base = examples[0] if examples else engine.first_case(operation)
+        base = examples[0] if examples else engine.first_case(operation, self.credential_names)
         if base is None:
             return
         path = engine.path_template(operation)
@@ -149,7 +149,7 @@ def probe_auth(schema: Any, spec: Spec, rules: Rules, base_url: str, session: An
         label = engine.label(operation)
         if label not in protected:
             continue
-        case = engine.first_case(operation)
+        case = engine.first_case(operation, rules.credential_names)
         if case is None:
             continue
         kwargs = engine.request_kwargs(case, base_url)

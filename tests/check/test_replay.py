@@ -59,6 +59,8 @@ def test_replay_says_what_still_fails(
 
     keyless = replay(str(cassette), key=None)
     assert keyless.returncode == 2 and "set MOCKSERVER_API_KEY" in keyless.stderr
+    short = replay(str(cassette), key="e")
+    assert short.returncode == 2 and "use one of at least 8" in short.stderr
 
 
 def test_replay_of_what_is_not_a_cassette(tmp_path: Path) -> None:
