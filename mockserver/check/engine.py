@@ -46,6 +46,7 @@ PRIVATE = (
     ("schemathesis.openapi.checks.JsonSchemaError", "_root_schema"),
     ("requests.models.Response", "_content"),
     ("requests.models.Response", "_content_consumed"),
+    ("schemathesis.specs.openapi.checks", "_raise_no_auth_error"),  # its wording, in WORDING
 )
 # Wording of the checker that a rule here reads: (importable object path, text it must contain)
 WORDING = (("schemathesis.specs.openapi.checks._raise_no_auth_error", '"API accepts requests without authentication"'),)

@@ -35,7 +35,7 @@ NON_ASCII = "ünïcødé-会話-🙂"
 PATH_RESERVED = "a?b#c[d]e@f!g$h&i'j(k)l*m+n,o;p=q%r s"  # "/" would route elsewhere, not test this operation
 QUERY_RESERVED = PATH_RESERVED + "/t"
 LENGTHS = (255, 256, 1024, 5000)  # bytes: a 255-byte limit (file names, VARCHAR(255)) is common, and so is a crash
-# Strings real backends choke on (real OpenHands answers 500 to a NUL byte and to an id over 255 bytes).
+# Strings real backends choke on (one we met answers 500 to a NUL byte and to an id over 255 bytes).
 # Path values go out as written here (already percent-encoded); query and header values are encoded on sending.
 PATH_VALUES = (
     "a%00b",  # NUL

@@ -11,6 +11,7 @@ import re
 import subprocess
 from importlib.metadata import version
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import jsonschema_rs
@@ -34,7 +35,9 @@ def resolve(path: str) -> Any:
 
 def has(cls: type, name: str) -> bool:
     """Whether instances of `cls` have attribute `name`: a method or property, a slot, an annotated field, or an
-    attribute a no-argument instance has."""
+    attribute a no-argument instance has; for a module, whether it defines `name`."""
+    if isinstance(cls, ModuleType):
+        return hasattr(cls, name)
     for klass in cls.__mro__:
         if name in vars(klass) or name in (getattr(klass, "__slots__", None) or ()):
             return True

@@ -197,6 +197,7 @@ def shell_words(curl: str) -> list[str]:
     ).stdout.splitlines()
 
 
+@pytest.mark.e2e  # bash reads the printed line
 @pytest.mark.parametrize("path", ["x" * 5000, "%C3%BC%E4%BC%9A%F0%9F%99%82" * 111 + "xxx", "a%00b%25x" * 30])
 def test_a_shortened_curl_expands_to_the_same_request(path: str) -> None:
     printed = reporting.curl(request(path), zoo.KEY, short=True)
