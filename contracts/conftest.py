@@ -1,6 +1,9 @@
 """The contract suite's options and target: `pytest contracts --base-url URL` (or CONTRACT_BASE_URL) checks a
 running server; with neither, the built-in mock runs in this process on a loopback port, so `make test` needs no
-network. The API key comes from MOCKSERVER_API_KEY only (a command-line flag would show in `ps` and CI logs).
+network. The API key comes from MOCKSERVER_API_KEY only (a command-line flag would show in `ps` and CI logs), and
+must be long enough to be kept out of reports. Read-only like `mockserver check`: operations other than
+GET/HEAD/OPTIONS are skipped unless --allow-unsafe-methods (or CONTRACT_ALLOW_UNSAFE_METHODS=1). Needs nothing but
+pytest and mockserver (contracts/pytest.ini is its whole configuration).
 """
 
 from __future__ import annotations
@@ -27,6 +30,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--max-examples", type=int, default=20, help="generated cases per operation and phase")
     group.addoption("--seed", type=int, default=None, help="seed, to repeat a run exactly")
     group.addoption("--request-timeout", type=float, default=10.0, help="seconds for one complete answer")
+    group.addoption(
+        "--allow-unsafe-methods",
+        action="store_true",
+        default=False,
+        help="also test operations that are not GET/HEAD/OPTIONS (default: $CONTRACT_ALLOW_UNSAFE_METHODS): for "
+        "disposable test servers only",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--base-url", None) or os.environ.get("CONTRACT_BASE_URL"):
+        from mockserver.check.reporting import key_problem
+
+        problem = key_problem(os.environ.get("MOCKSERVER_API_KEY") or None)
+        if problem:
+            raise pytest.UsageError(problem)
 
 
 @dataclass

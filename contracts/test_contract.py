@@ -1,7 +1,9 @@
 """The contract suite: the same run as `mockserver check` (mockserver.conformance), one test per operation and check.
 
 Each operation is checked once (cached for the session); every test then asserts that its check found nothing and,
-when it did, prints the same report `check` prints, curl included, key shown as $MOCKSERVER_API_KEY.
+when it did, prints the same report `check` prints, curl included, key shown as $MOCKSERVER_API_KEY. An operation
+that is not GET/HEAD/OPTIONS is skipped unless unsafe methods are allowed (conftest.py); one the server kept
+answering 429 fails its `test_transport` as not tested.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import pytest
 
 from mockserver.check import conformance, reporting
 from mockserver.check.findings import Finding, Report
-from mockserver.check.plan import Plan
+from mockserver.check.plan import SAFE_METHODS, Plan
 from mockserver.contract.spec import Spec, load_spec
 
 pytestmark = pytest.mark.e2e  # requests over a socket: to --base-url, or to the mock on a loopback port
@@ -37,7 +39,16 @@ def spec(contract_target: Any) -> Spec:
     return load_spec(contract_target.spec)
 
 
+def allow_unsafe_methods(config: pytest.Config) -> bool:
+    chosen = os.environ.get("CONTRACT_ALLOW_UNSAFE_METHODS", "").lower() in ("1", "true", "yes")
+    return bool(config.getoption("--allow-unsafe-methods")) or chosen
+
+
 def report_for(operation: str, target: Any, spec: Spec, config: pytest.Config) -> Report:
+    unsafe = allow_unsafe_methods(config)
+    if not unsafe and operation.split(" ", 1)[0] not in SAFE_METHODS:
+        pytest.skip(f"{operation}: not GET/HEAD/OPTIONS; tested only with --allow-unsafe-methods (or "
+                    "CONTRACT_ALLOW_UNSAFE_METHODS=1), on a disposable test server")  # fmt: skip
     if operation not in _reports:
         plan = Plan(
             base_url=target.base_url,
@@ -46,6 +57,7 @@ def report_for(operation: str, target: Any, spec: Spec, config: pytest.Config) -
             max_examples=config.getoption("--max-examples"),
             seed=config.getoption("--seed"),
             request_timeout=config.getoption("--request-timeout"),
+            allow_unsafe_methods=unsafe,
         )
         _reports[operation] = conformance.run(plan, spec)
     report = _reports[operation]
@@ -72,6 +84,10 @@ def test_transport(operation: str, contract_target: Any, spec: Spec, pytestconfi
     for warning in report.warnings:
         print(f"warning: {warning}")
     fail_with(report, operation, "transport", others, contract_target.api_key)
+    if report.untested:
+        reasons = "; ".join(report.untested.values())
+        pytest.fail(reporting.redact(f"{operation} could not be tested: {reasons}", contract_target.api_key),
+                    pytrace=False)  # fmt: skip
 
 
 def fail_with(report: Report, operation: str, name: str, found: list[Finding], key: str | None) -> None:

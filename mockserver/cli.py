@@ -130,14 +130,36 @@ def parser() -> argparse.ArgumentParser:
     for command, title, description in (
         (CHECK, "check that a running server honours the contract",
          "Send valid requests (examples, boundary and generated cases) to BASE_URL and check every answer against the "
-         "contract. Exit 0 conforming, 1 violations, 2 usage error, unreachable server or broken contract."),
+         "contract. Read-only unless --allow-unsafe-methods: only GET/HEAD/OPTIONS operations are sent, the others are "
+         "listed as skipped. A 429 (or 503 with Retry-After) is waited out and sent again, never a failure."),
         (FUZZ, "everything check does, plus invalid requests and stateful sequences, bounded in time",
          "Like check, plus negative data (wrong types, missing parameters, junk headers) that must get a 4xx and never "
-         "a 5xx, and stateful sequences where the contract has links. Read-only by default."),
+         "a 5xx, and stateful sequences where the contract has links. Read-only unless --allow-unsafe-methods."),
     ):  # fmt: skip
-        p = subparsers.add_parser(command, help=title, description=description)
+        p = subparsers.add_parser(command, help=title, description=description, epilog=EXIT_CODES,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
         add_options(p, Plan, command, FUZZ_DEFAULTS if command == FUZZ else None)
+    replay = subparsers.add_parser(
+        "replay", help="send the failing requests of a check/fuzz cassette again",
+        description="Send the failing requests saved by check or fuzz (--cassette) again and say which still fail. "
+        "The key is not in the cassette: it is taken from MOCKSERVER_API_KEY.",
+        epilog="exit codes:\n  0  none still fails\n  1  some still fail\n  2  unreadable cassette or usage error",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    replay.add_argument("cassette", metavar="CASSETTE", help="the cassette check or fuzz wrote")
+    replay.add_argument("base_url", nargs="?", metavar="BASE_URL", help="send them here instead (default: where "
+                        "they went)")  # fmt: skip
+    replay.add_argument("--spec", metavar="SPEC", help="the contract (default: the one the run used)")
+    replay.add_argument("--request-timeout", type=_positive_float, default=10.0, metavar="S",
+                        help="seconds for one complete answer (default: 10.0)")  # fmt: skip
     return root
+
+
+EXIT_CODES = """exit codes:
+  0  conforming: every operation tested, no failure
+  1  failures found (each listed once, with a curl that reproduces it)
+  2  usage error, unreachable server, broken contract or unusable API key
+  3  inconclusive: some operation could not be tested (the server kept answering 429 or 503 with Retry-After)"""
 
 
 def _config(args: argparse.Namespace) -> Config:
@@ -229,6 +251,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "fixtures":
             return fixtures_check(args)
         from .check import commands
+
+        if args.command == "replay":
+            from .check import replay
+
+            problem = commands.check_base_url(args.base_url) if args.base_url else ""
+            if problem:
+                return _fail(problem)
+            return replay.run(args.cassette, args.base_url, args.spec, args.request_timeout)
 
         plan: Plan = _from_args(Plan, args, fuzz=args.command == FUZZ)
         return commands.run(plan, list(argv) if argv is not None else None)

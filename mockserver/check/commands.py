@@ -1,20 +1,27 @@
 """The `check` and `fuzz` commands: a `Plan` in, the contract loaded, the run carried out, the report out, an exit code.
 
-Rules: the API key comes from the plan (--api-key) or MOCKSERVER_API_KEY and is never printed; fuzz sends only
-GET/HEAD/OPTIONS unless --allow-unsafe-methods and is bounded by --duration and --max-requests; nothing heavy is
-imported until a command runs (`mockserver serve` must start fast). Exit 0 conforming, 1 violations, 2 usage error,
-unreachable server or broken contract.
+Rules: the API key comes from the plan (--api-key) or MOCKSERVER_API_KEY and is never printed; check and fuzz send
+only GET/HEAD/OPTIONS unless --allow-unsafe-methods, and say so on stderr before the first request; fuzz is bounded by
+--duration and --max-requests; nothing heavy is imported until a command runs (`mockserver serve` must start fast).
+Exit 0 conforming, 1 violations, 2 usage error, unreachable server or broken contract, 3 inconclusive (an operation
+could not be tested); a report that cannot be written is an error, but never hides a 1 or a 3.
 """
 
 from __future__ import annotations
 
 import os
 import random
+import shlex
 import sys
 from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from .plan import Plan
+
+if TYPE_CHECKING:
+    from .findings import Report
 
 ENV_KEY = "MOCKSERVER_API_KEY"
 USAGE = 2
@@ -29,7 +36,7 @@ def run(plan: Plan, argv: list[str] | None = None) -> int:
     command = "fuzz" if plan.fuzz else "check"
     key = plan.api_key or os.environ.get(ENV_KEY) or None
     plan = replace(plan, api_key=key, seed=plan.seed if plan.seed is not None else random.randrange(2**31))
-    problem = check_base_url(plan.base_url)
+    problem = check_base_url(plan.base_url) or reporting.key_problem(key)
     if problem:
         print(f"mockserver {command}: {problem}", file=sys.stderr)
         return USAGE
@@ -38,9 +45,13 @@ def run(plan: Plan, argv: list[str] | None = None) -> int:
     except DocumentError as exc:
         print(f"mockserver {command}: {reporting.redact(str(exc), key)}", file=sys.stderr)
         return USAGE
+
+    def announce(report: Report) -> None:
+        print(f"mockserver {reporting.start_line(report, command)}", file=sys.stderr, flush=True)
+
     progress = reporting.ProgressDisplay() if plan.progress else None
     try:
-        report = conformance.run(plan, spec, on_progress=progress)
+        report = conformance.run(plan, spec, on_progress=progress, on_start=announce)
     finally:
         if progress is not None:
             progress.close()
@@ -50,12 +61,16 @@ def run(plan: Plan, argv: list[str] | None = None) -> int:
         if plan.junit_xml:
             checks = conformance.FUZZ_CHECKS if plan.fuzz else conformance.CHECKS
             reporting.write_junit(report, plan.junit_xml, command, key, checks)
-        if plan.fuzz and report.recorders and plan.cassette:
-            saved = reporting.write_cassette(report, plan.cassette, invocation, key)
-            print(f"saved {saved} failing scenario(s) to {plan.cassette} (replay: st replay {plan.cassette})")
+        if report.recorders and plan.cassette:
+            source = str(Path(plan.spec).resolve()) if plan.spec and Path(plan.spec).exists() else plan.spec
+            saved = reporting.write_cassette(report, plan.cassette, invocation, key, source,
+                                             conformance.credential_names(spec))  # fmt: skip
+            print(f"saved {saved} failing scenario(s) to {plan.cassette} "
+                  f"(send them again: mockserver replay {shlex.quote(plan.cassette)})")  # fmt: skip
     except OSError as exc:
-        print(f"mockserver {command}: cannot write report: {exc}", file=sys.stderr)
-        return USAGE
+        print(f"mockserver {command}: cannot write report: {exc.strerror or exc}: {exc.filename or ''}",
+              file=sys.stderr)  # fmt: skip
+        return report.exit_code or USAGE
     return report.exit_code
 
 

@@ -1,10 +1,13 @@
 """One run against a server, turned into a `Report`: the core of `check`, `fuzz` and the pytest contract suite.
 A `Plan` says what to send; `run` wires the `Spec`, credentials, rules and the guarded session together.
 
-Rules: requests go only to `Plan.base_url`, never to the contract's `servers`; the API key travels only in requests
-(the report never holds it); every run stops by itself: `max_requests`, `duration` and a watchdog that gives up on a
-stuck engine a little after the bound. The `Spec` answers every question about the contract (operations, prefix,
-security); the raw document is only copied, trimmed to the selected operations, for the engine.
+Rules: requests go only to `Plan.base_url`, never to the contract's `servers`; only GET/HEAD/OPTIONS operations are
+sent unless `Plan.allow_unsafe_methods` (the others are listed as skipped); the API key travels only in requests (the
+report never holds it) and must be long enough to be redacted by value; every run stops by itself: `max_requests`,
+`duration` and a watchdog that gives up on a stuck engine a little after the bound. An operation with a case that
+never got an answer other than "come back later" is untested, never passed. The `Spec` answers every question about
+the contract (operations, prefix, security); the raw document is only copied, trimmed to the selected operations,
+for the engine.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from ..contract.spec import Spec
 from . import engine, throttling
 from .findings import Progress, Report, one_line
 from .plan import SAFE_METHODS, Plan
+from .reporting import key_problem
 from .rules import Rules
 
 CHECKS = (
@@ -37,24 +41,37 @@ class PlanError(Exception):
     """A usage problem found before any request: the CLI exits 2 with `str(exc)`."""
 
 
-def run(plan: Plan, spec: Spec, on_progress: Callable[[Progress], None] | None = None) -> Report:
-    """Check the server at `plan.base_url` against `spec`."""
+def run(
+    plan: Plan,
+    spec: Spec,
+    on_progress: Callable[[Progress], None] | None = None,
+    on_start: Callable[[Report], None] | None = None,
+    clock: throttling.Clock = throttling.REAL_CLOCK,
+) -> Report:
+    """Check the server at `plan.base_url` against `spec`; `on_start` sees the report (what will be sent, what is
+    skipped) before the first request."""
     started = time.monotonic()
     base_url = prefixed(plan.base_url, spec)
     report = Report(base_url=base_url, seed=plan.seed)
     try:
+        check_key(plan.api_key)
         prepared, selected = prepare(spec, plan)
     except PlanError as exc:
         report.errors.append(str(exc))
         return report
     report.operations = [op.key for op in selected]
+    report.skipped = unsafe_operations(spec, plan)
+    report.methods = methods_sent(plan, selected)
+    report.credentials = credential_names(spec)
     schemes = [s for s in spec.security_schemes.values() if s.fillable]
     rules = Rules(report, plan.api_key, schemes)
     counters = throttling.Counters()
     deadline = started + plan.duration if plan.duration is not None else None
     limits = throttling.Limits(rate=plan.rate_limit, timeout=plan.request_timeout, max_requests=plan.max_requests,
-                               deadline=deadline)  # fmt: skip
-    pacer = throttling.Pacer(plan.rate_limit)
+                               deadline=deadline, clock=clock, origin=throttling.origin(base_url))  # fmt: skip
+    pacer = throttling.Pacer(plan.rate_limit, clock)
+    if on_start is not None:
+        on_start(report)
 
     def session(base: Any = None) -> Any:
         return throttling.make_session(limits, counters, pacer, engine.adopt_body, base=base)
@@ -63,8 +80,10 @@ def run(plan: Plan, spec: Spec, on_progress: Callable[[Progress], None] | None =
         report.requests = counters.sent
         report.rate_limited = counters.rate_limited
         report.seconds = time.monotonic() - started
+        report.consolidate()
         if report.rate_limited:
-            report.warn(f"server rate-limited {report.rate_limited} request(s) with 429; waited as Retry-After said")
+            report.warn(f"server answered {report.rate_limited} request(s) with 429 (or 503 and Retry-After); "
+                        f"waited {counters.waited:g} s in all, as it asked, and sent them again")  # fmt: skip
         return report
 
     unreachable = _reachable(base_url, plan, session())
@@ -75,6 +94,7 @@ def run(plan: Plan, spec: Spec, on_progress: Callable[[Progress], None] | None =
         report.warn("no API key given (--api-key or MOCKSERVER_API_KEY): operations that need one were only "
                     "checked for rejecting requests without it")  # fmt: skip
     try:
+        engine.keep_storage_out_of_cwd()
         config = engine.configure(engine_config(plan, base_url, schemes))
         schema = engine.load(prepared, config, rules.hooks(plan))
     except Exception as exc:  # a contract the engine cannot load is a broken contract: exit 2
@@ -98,10 +118,11 @@ def prepare(spec: Spec, plan: Plan) -> tuple[dict[str, Any], list[Any]]:
         selected = spec.select(plan.include)
     except LookupError as exc:
         raise PlanError(f"--include {exc.args[0]!r} matches no operation of the contract") from None
-    if plan.fuzz and not plan.allow_unsafe_methods:
+    if not plan.allow_unsafe_methods:
         selected = [op for op in selected if op.method in SAFE_METHODS]
     if not selected:
-        raise PlanError("no operation to test (only unsafe methods? see --allow-unsafe-methods)")
+        raise PlanError("no operation to test: every selected one uses a method other than GET/HEAD/OPTIONS, and "
+                        "those are sent only with --allow-unsafe-methods (for disposable test servers)")  # fmt: skip
     document = copy.deepcopy(spec.document)
     # Never let the engine fall back on the contract's servers (the built-in contract's first one is production)
     document.pop("servers", None)
@@ -116,6 +137,42 @@ def prepare(spec: Spec, plan: Plan) -> tuple[dict[str, Any], list[Any]]:
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
+def unsafe_operations(spec: Spec, plan: Plan) -> list[str]:
+    """The selected operations this run leaves out because they could change the server's state."""
+    if plan.allow_unsafe_methods:
+        return []
+    try:
+        return [op.key for op in spec.select(plan.include) if op.method not in SAFE_METHODS]
+    except LookupError:
+        return []
+
+
+def methods_sent(plan: Plan, selected: list[Any]) -> list[str]:
+    """Every HTTP method this run may send: the operations' own, and those fuzz tries on purpose."""
+    methods = {op.method for op in selected}
+    if plan.fuzz:
+        methods |= set(_unexpected_methods(plan))
+    order = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE", "TRACE"]
+    return sorted(methods, key=lambda m: (order.index(m) if m in order else len(order), m))
+
+
+def _unexpected_methods(plan: Plan) -> list[str]:
+    # Coverage may send methods the contract lacks (they must get 405); on a live server only safe ones
+    return ["OPTIONS", "POST", "PUT", "PATCH", "DELETE"] if plan.allow_unsafe_methods else ["OPTIONS"]
+
+
+def credential_names(spec: Spec) -> set[str]:
+    """Lower-case header, query and cookie names where a configured key travels."""
+    schemes = [s for s in spec.security_schemes.values() if s.fillable]
+    return {("cookie" if s.location == "cookie" else s.parameter.lower()) for s in schemes}
+
+
+def check_key(key: str | None) -> None:
+    problem = key_problem(key)
+    if problem:
+        raise PlanError(problem)
+
+
 def prefixed(base_url: str, spec: Spec) -> str:
     """BASE_URL plus the path of the contract's first server, unless BASE_URL already carries a path."""
     base = base_url.rstrip("/")
@@ -126,8 +183,6 @@ def prefixed(base_url: str, spec: Spec) -> str:
 
 def engine_config(plan: Plan, base_url: str, schemes: list[security.SecurityScheme]) -> dict[str, Any]:
     checks = FUZZ_CHECKS if plan.fuzz else CHECKS
-    # Coverage may send methods the contract lacks; on a live server only safe ones
-    unexpected = ["OPTIONS"] if not plan.allow_unsafe_methods else ["OPTIONS", "POST", "PUT", "PATCH", "DELETE"]
     data: dict[str, Any] = {
         "base-url": base_url,
         "workers": plan.workers,
@@ -138,11 +193,16 @@ def engine_config(plan: Plan, base_url: str, schemes: list[security.SecuritySche
             "mode": "all" if plan.fuzz else "positive",
             # The example database would replay old failures and make a run depend on earlier ones
             "database": "none",
+            # An input already sent is not sent again: a live server gets no repeated load, a report no repeats
+            "unique-inputs": True,
         },
         "checks": {"enabled": False, **{name: {"enabled": True} for name in checks}},
         "phases": {
             "stateful": {"enabled": plan.fuzz},
-            "coverage": {"unexpected-methods": unexpected if plan.fuzz else []},
+            "coverage": {"unexpected-methods": _unexpected_methods(plan) if plan.fuzz else []},
+            # Values captured from answers (the built-in mock echoes the id) are drawn again and again: 9 in 10
+            # fuzzing cases were repeats, and skipping the repeats cost more than generating fresh ones
+            "fuzzing": {"extra-data-sources": {"responses": False}},
         },
         "cache": {"enabled": False},
         "output": {"sanitization": {"enabled": True}},
@@ -163,8 +223,10 @@ def _reachable(base_url: str, plan: Plan, session: Any) -> str:
 
     try:
         session.get(base_url, timeout=min(plan.request_timeout, 10.0), allow_redirects=False)
+    except throttling.RateLimited:
+        return ""  # it answers, if only to say "later"
     except requests.RequestException as exc:
-        return f"cannot reach {base_url}: {one_line(exc)}"
+        return f"cannot reach {base_url}: {throttling.why_unreachable(exc)}"
     finally:
         session.close()
     return ""

@@ -5,18 +5,33 @@ VCR writer all go through here; everything else works on plain data (`findings.F
 Rules: Schemathesis is imported inside functions, so `mockserver serve` starts fast. The caller's thread only waits
 on a queue, so a stuck request or Ctrl-C can never hang it; `--duration` stops the engine when spent, and a watchdog
 gives up on the engine `GRACE` seconds plus one request timeout after that; an interrupted run still returns the
-report it has. `tests/check/test_engine.py` fails loudly when a private name used here disappears.
+report it has. Hypothesis keeps its files in a cache folder, never in the current directory. Progress names a phase
+only once it sends a request. `tests/check/test_engine.py` fails loudly when a private name used here disappears.
 """
 
 from __future__ import annotations
 
+import os
 import queue
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from .findings import FailureInfo, Finding, Progress, Report, as_request, from_failure, from_transport_error, one_line
+from . import throttling
+from .findings import (
+    FailureInfo,
+    Finding,
+    Progress,
+    Report,
+    Request,
+    as_request,
+    from_failure,
+    from_transport_error,
+    one_line,
+)
 
 if TYPE_CHECKING:
     import requests
@@ -31,7 +46,34 @@ PRIVATE = (
     ("schemathesis.openapi.checks.JsonSchemaError", "_root_schema"),
     ("requests.models.Response", "_content"),
     ("requests.models.Response", "_content_consumed"),
+    ("schemathesis.specs.openapi.checks", "_raise_no_auth_error"),  # its wording, in WORDING
 )
+# Wording of the checker that a rule here reads: (importable object path, text it must contain)
+WORDING = (("schemathesis.specs.openapi.checks._raise_no_auth_error", '"API accepts requests without authentication"'),)
+
+
+def keep_storage_out_of_cwd() -> None:
+    """Point Hypothesis' files (`.hypothesis/`: unicode tables, constants) at a cache folder instead of the current
+    directory, unless the user chose a place (HYPOTHESIS_STORAGE_DIRECTORY)."""
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    if os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+        return
+    set_hypothesis_home_dir(cache_dir("hypothesis"))
+
+
+def cache_dir(name: str) -> Path:
+    """$XDG_CACHE_HOME/mockserver/NAME (~/.cache by default), or a folder of our own under the temp dir."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mockserver" / name
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        if os.access(base, os.W_OK):
+            return base
+    except OSError:
+        pass
+    fallback = Path(tempfile.gettempdir()) / f"mockserver-{os.getuid() if hasattr(os, 'getuid') else 'user'}" / name
+    fallback.mkdir(parents=True, exist_ok=True)
+    return fallback
 
 
 # --- contract and configuration -----------------------------------------------------------------------------------
@@ -54,6 +96,58 @@ def load(document: dict[str, Any], config: Any, hooks: dict[str, Callable[..., A
     return schema
 
 
+def load_for_replay(document: dict[str, Any], base_url: str) -> Any:
+    """The contract as a schema whose checks can judge answers to replayed requests."""
+    import copy
+
+    import schemathesis
+
+    trimmed = copy.deepcopy(document)
+    trimmed.pop("servers", None)
+    config = configure({"base-url": base_url, "warnings": False, "output": {"sanitization": {"enabled": True}}})
+    return schemathesis.openapi.from_dict(trimmed, config=config)
+
+
+def recheck(schema: Any, request: Request, names: list[str], response: requests.Response) -> list[str]:
+    """Which of the checks `names` fail on `response` to `request` (one of the contract's operations)."""
+    import re
+    from urllib.parse import parse_qsl, unquote, urlsplit
+
+    from schemathesis.checks import CHECKS, load_all_checks
+    from schemathesis.core.failures import Failure, FailureGroup
+
+    load_all_checks()
+    parts = urlsplit(request.url)
+    prefix = urlsplit(str(schema.config.base_url or "")).path.rstrip("/")
+    path = parts.path[len(prefix) :] if prefix and parts.path.startswith(prefix) else parts.path
+    found = None
+    for operation in operations(schema):
+        if operation.method.upper() != request.method.upper():
+            continue
+        names_in_path = re.findall(r"{([^}]+)}", operation.path)
+        pattern = re.escape(operation.path)
+        for index, name in enumerate(names_in_path):
+            pattern = pattern.replace(re.escape("{" + name + "}"), f"(?P<p{index}>[^/]*)", 1)
+        match = re.fullmatch(pattern, path)
+        if match and (found is None or len(operation.path) > len(found[0].path)):
+            found = (operation, {name: unquote(match.group(f"p{i}")) for i, name in enumerate(names_in_path)})
+    if found is None:
+        # Without the operation only a server error can be judged
+        return ["not_a_server_error"] if "not_a_server_error" in names and response.status_code >= 500 else []
+    operation, path_parameters = found
+    case = operation.Case(path_parameters=path_parameters, query=dict(parse_qsl(parts.query, True)) or None,
+                          headers=dict(request.headers) or None)  # fmt: skip
+    failing = []
+    for name in names:
+        if name not in CHECKS.get_all_names():
+            continue
+        try:
+            case.validate_response(response, checks=CHECKS.get_by_names([name]))
+        except (Failure, FailureGroup, AssertionError):
+            failing.append(name)
+    return failing
+
+
 def set_max_time(schema: Any, seconds: int) -> None:
     schema.config.max_time = seconds
 
@@ -71,13 +165,21 @@ def documents_status(operation: Any, status: int) -> bool:
     return operation.responses.find_by_status_code(status) is not None
 
 
+def path_template(operation: Any) -> str:
+    return str(operation.path)
+
+
 # --- cases --------------------------------------------------------------------------------------------------------
 
 
-def first_case(operation: Any) -> Any:
-    """Any valid case of an operation, fast (no shrinking, no explaining); None when none can be generated."""
+def first_case(operation: Any, credentials: set[str]) -> Any:
+    """Any valid case of an operation, fast (no shrinking, no explaining); None when none can be generated.
+    Parameters named in `credentials` (lower case) are left for the configured auth to fill."""
     from hypothesis import HealthCheck, Phase, find, settings
 
+    plain = _plain_case(operation, credentials)
+    if plain is not None:
+        return plain
     try:
         return find(
             operation.as_strategy(),
@@ -92,6 +194,29 @@ def first_case(operation: Any) -> Any:
         )
     except Exception:  # an operation Schemathesis cannot generate for is reported by the engine itself
         return None
+
+
+def _plain_case(operation: Any, credentials: set[str]) -> Any:
+    """A case with "x" (or the first enum value) for each required parameter, when that is valid and no body is
+    needed: generating one costs ~0.2 s on a cold strategy, a tenth of a short run."""
+    values: dict[str, dict[str, Any]] = {"path": {}, "query": {}, "header": {}, "cookie": {}}
+    if len(operation.body):
+        return None
+    for parameter in operation.iter_parameters():
+        location = str(getattr(parameter.location, "value", parameter.location))
+        if parameter.name.lower() in credentials:
+            if location != "header":
+                return None  # a key in the query or a cookie is filled in at generation: let the strategy do it
+            continue  # a header key is sent by the session
+        if not parameter.is_required:
+            continue
+        schema = parameter.definition.get("schema", {}) if isinstance(parameter.definition, dict) else {}
+        candidate = schema.get("enum", ["x"])[0] if isinstance(schema, dict) and schema.get("enum") else "x"
+        if location not in values or not isinstance(candidate, str) or not parameter.is_valid(candidate):
+            return None
+        values[location][parameter.name] = candidate
+    return operation.Case(path_parameters=values["path"], query=values["query"] or None,
+                          headers=values["header"] or None, cookies=values["cookie"] or None)  # fmt: skip
 
 
 def parameters(operation: Any) -> list[tuple[str, str, dict[str, Any]]]:
@@ -130,6 +255,10 @@ def case_with(operation: Any, base: Any, location: str, name: str, value: str) -
     return case
 
 
+def path_values(case: Any) -> list[str]:
+    return [str(value) for value in (getattr(case, "path_parameters", None) or {}).values()]
+
+
 def request_kwargs(case: Any, base_url: str) -> dict[str, Any]:
     """What `requests.Session.request` takes to send a case."""
     return dict(case.as_transport_kwargs(base_url=base_url))
@@ -146,6 +275,15 @@ def is_undefined_status(failure: Any) -> bool:
     from schemathesis.openapi.checks import UndefinedStatusCode
 
     return isinstance(failure, UndefinedStatusCode)
+
+
+def is_unanswered_auth_probe(failure: Any) -> bool:
+    """An `ignored_auth` failure whose request without (or with wrong) credentials got no 2xx. The checker sends
+    that request on a session of its own, which our throttling does not see; its titles say whether data came back
+    ("API accepts ...") or anything else ("Unexpected response ...")."""
+    from schemathesis.openapi.checks import IgnoredAuth
+
+    return isinstance(failure, IgnoredAuth) and not str(failure.title).startswith("API accepts")
 
 
 def failure_info(failure: Any) -> FailureInfo:
@@ -237,6 +375,7 @@ def pump(
     worker = threading.Thread(target=drive, name="mockserver-engine", daemon=True)
     worker.start()
     phase = ""
+    pending, pending_from = "", 0  # a phase that started, shown once it sends a request (many send none)
     soft = started + duration if duration is not None else None
     hard: float | None = soft + GRACE + request_timeout if soft is not None else None
     while True:
@@ -257,7 +396,11 @@ def pump(
                 report.errors.append(f"internal error: {one_line(event)}")
                 continue
             if event is not None:
-                phase = _collect(event, report, quiet) or phase
+                started_phase = _collect(event, report, quiet)
+                if started_phase:
+                    pending, pending_from = started_phase, sent()
+            if pending and sent() > pending_from:
+                phase, pending = pending, ""
             if on_progress is not None:
                 on_progress(Progress(phase, sent(), len(report.findings), now - started))
         except KeyboardInterrupt:
@@ -280,7 +423,8 @@ def _collect(event: Any, report: Report, quiet: tuple[type[BaseException], ...])
     from schemathesis.engine import events
 
     if isinstance(event, events.PhaseStarted):
-        return str(event.phase.name.value)
+        # Every phase "starts", even one that is disabled or has nothing to do; progress names only those that run
+        return str(event.phase.name.value) if event.phase.is_enabled else None
     if isinstance(event, (events.ScenarioFinished, events.FuzzScenarioFinished)):
         _collect_scenario(event.recorder, report)
     elif isinstance(event, events.NonFatalError):
@@ -322,9 +466,15 @@ def _collect_scenario(recorder: Any, report: Report) -> None:
             interaction = recorder.interactions.get(case_id)
             request = as_request(interaction.request) if interaction is not None else None
             response = interaction.response if interaction is not None else None
-            report.add(from_failure(failure_info(info.failure), node.name, recorder.label, request, response))
+            label = _case_label(recorder, case_id) or recorder.label
+            report.add(from_failure(failure_info(info.failure), node.name, label, request, response))
     if failing:
         report.recorders.append(recorder)
+
+
+def _case_label(recorder: Any, case_id: str) -> str:
+    node = recorder.cases.get(case_id)
+    return str(node.value.operation.label) if node is not None else ""
 
 
 def _collect_error(event: Any, report: Report, quiet: tuple[type[BaseException], ...]) -> None:
@@ -333,6 +483,9 @@ def _collect_error(event: Any, report: Report, quiet: tuple[type[BaseException],
     error = event.value
     name = event.label or "run"
     if quiet and isinstance(error, quiet):
+        return
+    if isinstance(error, throttling.RateLimited):
+        report.untest(name, one_line(error))
         return
     if isinstance(error, requests.RequestException):
         report.add(from_transport_error(name, error))
@@ -344,12 +497,30 @@ def _collect_error(event: Any, report: Report, quiet: tuple[type[BaseException],
         report.errors.append(text)
 
 
-def write_vcr(recorders: list[Any], output: IO[str], seed: int | None, command: str) -> None:
-    """Failing scenarios as a Schemathesis VCR cassette, which `st replay` reads."""
-    from schemathesis.config import OutputConfig
+def write_vcr(recorders: list[Any], output: IO[str], seed: int | None, command: str, keep: set[str]) -> None:
+    """Failing scenarios as a Schemathesis VCR cassette. Header and query values that look secret are filtered as
+    Schemathesis does, except those named in `keep` (lower case: where our own key travels, which the caller
+    replaces with a placeholder so that a replay can send it again)."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    from schemathesis.config import OutputConfig, SanitizationConfig
     from schemathesis.reporting.vcr import VcrWriter
 
-    writer = VcrWriter(output=output, config=OutputConfig())
+    names: set[str] = set()
+    for recorder in recorders:
+        for interaction in recorder.interactions.values():
+            names.update(name.lower() for name in interaction.request.headers)
+            names.update(name.lower() for name, _ in parse_qsl(urlsplit(interaction.request.uri).query, True))
+            if interaction.response is not None:
+                names.update(name.lower() for name in interaction.response.headers)
+    defaults = SanitizationConfig()  # Schemathesis' own lists of secret-looking names
+    markers = defaults.sensitive_markers
+    secret = {name for name in names if name in defaults.keys_to_sanitize or any(m in name for m in markers)}
+    # Exact names instead of markers: a marker ("key") would also catch the header that carries our key
+    sanitization = SanitizationConfig(keys_to_sanitize=(*sorted(secret - keep), "\x00"), sensitive_markers=("\x00",))
+    config = OutputConfig()
+    config.sanitization = sanitization
+    writer = VcrWriter(output=output, config=config)
     writer.open(seed=seed, command=command)
     for recorder in recorders:
         writer.write(recorder)

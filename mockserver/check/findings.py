@@ -1,8 +1,11 @@
 """What a check or fuzz run yields: `Finding`s gathered in a `Report`, and how a failure (as `FailureInfo`, plain
 data from engine.py), a transport error or a response becomes a finding.
 
-Rules: one finding per distinct failure (`Finding.key`), counted, never listed twice; a schema failure names the
-innermost reason and where it is, not the whole value; bodies and messages are cut short for a one-screen report.
+Rules: one finding per cause (`Finding.key`: operation, check, status, what the checker says and the kind of input
+that provoked it), counted, never listed twice, shown with its smallest request; a cause seen with plain input
+absorbs the same failure seen with unusual input. A schema failure names the innermost reason and where it is, not
+the whole value; bodies and messages are cut short for a one-screen report. Exit codes: 0 passed, 1 failed, 2 the
+run could not do its job, 3 inconclusive (some operation could not be tested; never hides a 1 or a 2).
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl, unquote_to_bytes, urlsplit
 
 import jsonschema_rs
 
@@ -41,6 +45,9 @@ class Request:
     body: bytes | None
 
 
+PASSED, FAILED, ERROR, INCONCLUSIVE = 0, 1, 2, 3  # exit codes
+
+
 @dataclass
 class Finding:
     """One distinct failure: what the contract expected, what came back, and how to send it again."""
@@ -54,10 +61,21 @@ class Finding:
     count: int = 1
 
     distinct: str = ""  # what makes two failures of one check different; the message when empty
+    status: int | None = None  # the answer's status, None for a transport error
+    cause: str = ""  # the unusual input that provoked it ("a NUL byte in the path"); "" for plain input
 
     @property
-    def key(self) -> tuple[str, str, str, str]:
-        return (self.operation, self.check, self.title, self.distinct or self.message)
+    def key(self) -> tuple[str, str, str, int | None, str, str]:
+        return (self.operation, self.check, self.title, self.status, self.distinct or self.message, self.cause)
+
+    def example_rank(self, credentials: set[str]) -> tuple[bool, bool, int]:
+        """Which reproduction to show, lowest first: plain input before unusual, with credentials (any of the
+        header or query names in `credentials`) before without, then the smallest."""
+        request = self.request
+        if request is None:
+            return (True, True, 0)
+        names = {k.lower() for k in request.headers} | {k.lower() for k, _ in parse_qsl(urlsplit(request.url).query)}
+        return (input_cause(request) != "", not names & credentials, len(request.url) + len(request.body or b""))
 
 
 @dataclass
@@ -67,25 +85,46 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # the run could not do its job: exit 2
+    untested: dict[str, str] = field(default_factory=dict)  # operation -> why some of its cases got no answer
+    skipped: list[str] = field(default_factory=list)  # operations left out by the read-only rule
+    methods: list[str] = field(default_factory=list)  # the HTTP methods this run may send
     requests: int = 0
     rate_limited: int = 0
     seconds: float = 0.0
     stopped: str = ""  # why the run ended early, "" when it completed
     seed: int | None = None
     recorders: list[Any] = field(default_factory=list, repr=False)  # failing scenarios, for cassettes
+    credentials: set[str] = field(default_factory=set, repr=False)  # lower-case names that carry the key
 
     @property
     def exit_code(self) -> int:
         if self.errors:
-            return 2
-        return 1 if self.findings else 0
+            return ERROR
+        if self.findings:
+            return FAILED
+        return INCONCLUSIVE if self.untested else PASSED
 
     def add(self, finding: Finding) -> None:
         for known in self.findings:
             if known.key == finding.key:
-                known.count += 1
+                _absorb(known, finding, self.credentials)
                 return
         self.findings.append(finding)
+
+    def untest(self, operation: str, reason: str) -> None:
+        self.untested.setdefault(operation, reason)
+
+    def consolidate(self) -> None:
+        """Fold a failure seen with unusual input into the same failure seen with plain input: one cause."""
+        plain = {f.key[:5]: f for f in self.findings if not f.cause}
+        kept = []
+        for finding in self.findings:
+            same = plain.get(finding.key[:5]) if finding.cause else None
+            if same is None:
+                kept.append(finding)
+            else:
+                _absorb(same, finding, self.credentials, keep_request=True)
+        self.findings = kept
 
     def warn(self, message: str) -> None:
         if message not in self.warnings:
@@ -102,6 +141,16 @@ class Progress:
     seconds: float
 
 
+def _absorb(known: Finding, other: Finding, credentials: set[str], keep_request: bool = False) -> None:
+    known.count += other.count
+    if (
+        not keep_request
+        and other.request is not None
+        and (known.request is None or other.example_rank(credentials) < known.example_rank(credentials))
+    ):
+        known.request, known.received = other.request, other.received
+
+
 def from_failure(failure: FailureInfo, check: str, operation: str, request: Request | None, response: Any) -> Finding:
     """A failed check, with the request that showed it and what came back."""
     return Finding(
@@ -112,7 +161,53 @@ def from_failure(failure: FailureInfo, check: str, operation: str, request: Requ
         distinct=_distinct(failure),
         received=received(response),
         request=request,
+        status=getattr(response, "status_code", None),
+        # Where a body breaks its schema is the cause; the id that fetched that body is not
+        cause="" if failure.schema or failure.kind == "IgnoredAuth" else input_cause(request),
     )
+
+
+def input_cause(request: Request | None) -> str:
+    """The most telling unusual thing about a request's path, query or headers ("" when nothing is unusual)."""
+    if request is None:
+        return ""
+    parts = urlsplit(request.url)
+    segments = parts.path.split("/")
+    values: list[tuple[str, str, bytes]] = [("path", s, unquote_to_bytes(s)) for s in segments[1:]]
+    values += [(f"query {k}", v, v.encode("utf-8", "surrogateescape")) for k, v in parse_qsl(parts.query, True)]
+    values += [(f"header {k}", v, v.encode("latin-1", "replace")) for k, v in request.headers.items()
+               if k.lower() not in _PLAIN_HEADERS]  # fmt: skip
+    found = [(rank, f"{name} {where}") for where, raw, value in values for rank, name in _unusual(raw, value, where)]
+    if parts.path.endswith("/") and len(segments) > 2:
+        found.append((7, "path trailing slash"))
+    return min(found)[1] if found else ""
+
+
+# Headers the client sets itself, and credentials: whatever they hold, it is not what a finding is about
+_PLAIN_HEADERS = {"user-agent", "accept", "accept-encoding", "connection", "content-length", "content-type", "host",
+                  "x-schemathesis-testcaseid", "authorization", "cookie"}  # fmt: skip
+
+
+def _unusual(raw: str, value: bytes, where: str) -> list[tuple[int, str]]:
+    """(rank, name) of each unusual property of one value; the lowest rank is the most telling."""
+    found = []
+    if b"\x00" in value:
+        found.append((0, "NUL byte in"))
+    if any(byte < 0x20 or byte == 0x7F for byte in value.replace(b"\x00", b"")):
+        found.append((1, "control character in"))
+    if len(value) > 255:
+        found.append((2, "over 255 bytes in"))
+    if any(byte >= 0x80 for byte in value):
+        found.append((3, "non-ASCII in"))
+    if where == "path" and "%2f" in raw.lower():
+        found.append((4, "encoded slash in"))
+    if where == "path" and value in (b".", b".."):
+        found.append((5, "dot segment in"))
+    if not where.startswith("header") and any(chr(byte) in "?#[]@!$&'()*+,;=% " for byte in value):
+        found.append((6, "reserved characters in"))
+    if not value and where != "path":
+        found.append((8, "empty value in"))
+    return found
 
 
 def from_transport_error(label: str, error: Exception) -> Finding:
@@ -124,9 +219,12 @@ def from_transport_error(label: str, error: Exception) -> Finding:
         check, title = "response_size", "Response body too large"
     elif isinstance(error, requests.Timeout):
         check, title = "response_time", "No complete answer within --request-timeout"
+    elif isinstance(error, throttling.OffTarget):
+        check, title = "connection", "Redirected to another host; not followed"
     else:
         check, title = "connection", "Connection failed or was reset"
-    return Finding(operation=label, check=check, title=title, message=one_line(error), request=sent)
+    return Finding(operation=label, check=check, title=title, message=one_line(error), request=sent,
+                   cause=input_cause(sent))  # fmt: skip
 
 
 def received(response: Any) -> str:

@@ -91,8 +91,9 @@ class Plan:
         metadata=option(
             "--allow-unsafe-methods",
             action="store_true",
-            commands=(FUZZ,),
-            help="also send POST/PUT/PATCH/DELETE (never against a deployment you care about)",
+            commands=(CHECK, FUZZ),
+            help="also test operations that are not GET/HEAD/OPTIONS (POST, PUT, PATCH, DELETE, ...): for disposable "
+            "test servers only, never a deployment you care about",
         ),
     )
     boundary_values: bool = True  # empty / long / non-ASCII / reserved strings where a string parameter has no bound
@@ -104,8 +105,8 @@ class Plan:
         metadata=option(
             "--cassette",
             metavar="PATH",
-            commands=(FUZZ,),
-            help=f"where failing requests are saved as a VCR cassette, key redacted (default: {FUZZ_CASSETTE})",
+            help=f"save failing requests as a VCR cassette (key left out) for `mockserver replay` (fuzz default: "
+            f"{FUZZ_CASSETTE})",
         ),
     )
     progress: bool = field(

@@ -2,14 +2,19 @@
 
 Rules: everything written goes through `redact`, which replaces the API key, in every form it takes on the wire
 (`security.wire_forms`: as is, URL-encoded, the base64 of a Basic header), with `$MOCKSERVER_API_KEY` wherever it
-appears (a server may echo it back in a body); curl lines put that variable in double quotes so the shell expands
-it, and use curl's own spelling of a credential where it has one (`-u`). Report text goes to stdout, progress to
-stderr.
+appears (a server may echo it back in a body). Replacing by value is only safe for a key that cannot be mistaken for
+ordinary text, so a key shorter than `MIN_KEY_LENGTH` is refused (`key_problem`). Curl lines put that variable in
+double quotes so the shell expands it, and use curl's own spelling of a credential where it has one (`-u`); on the
+terminal a long run of one repeated piece is written as a `printf` the shell expands, anything else long is cut
+(the JUnit report and the cassette keep every byte), and a request already shown is not printed again. A cassette
+holds a placeholder per wire form (`${MOCKSERVER_API_KEY}`, `...:url}`, `...:basic}`) so `replay` can put the key
+back. Report text goes to stdout, progress to stderr; a report's folder is created when missing.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import re
 import shlex
 import sys
@@ -17,39 +22,90 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import quote, quote_plus, urlsplit
 
 from ..contract import security
 from . import engine
-from .findings import Finding, Progress, Report, Request
+from .findings import ERROR, FAILED, INCONCLUSIVE, PASSED, Finding, Progress, Report, Request
 
 KEY_VARIABLE = "$MOCKSERVER_API_KEY"
+MIN_KEY_LENGTH = 8
 # Headers requests adds on its own; a reproduction does not need them
 _NOISE = {"user-agent", "accept-encoding", "connection", "content-length", "x-schemathesis-testcaseid"}
+CUT = 120  # characters of one value shown in a terminal curl, beyond a repetition written as printf
+_REPEATED = re.compile(r"(.{1,40}?)\1{7,}", re.DOTALL)  # a piece repeated 8+ times
+
+
+def key_problem(key: str | None) -> str:
+    """Why this key cannot be used ("" when it can): one this short would be "redacted" out of ordinary text."""
+    if key is not None and len(key) < MIN_KEY_LENGTH:
+        return (f"the API key (--api-key or MOCKSERVER_API_KEY) has {len(key)} character(s); use one of at least "
+                f"{MIN_KEY_LENGTH}: the key is kept out of reports by replacing its value, and a shorter one would "
+                "replace ordinary text too")  # fmt: skip
+    return ""
 
 
 def redact(text: str, key: str | None) -> str:
     return _secrets(key).sub(lambda _: KEY_VARIABLE, text) if key else text
 
 
-def curl(request: Request, key: str | None) -> str:
-    parts = ["curl", "-X", request.method, _quote(request.url, key)]
+def curl(request: Request, key: str | None, short: bool = False) -> str:
+    """A curl command sending `request`; `short` writes long values as printf expansions or cuts them (a terminal)."""
+    parts = ["curl", "-X", request.method, _word(request.url, key, short)]
+    if has_dot_segment(request.url):
+        parts.insert(1, "--path-as-is")  # curl would fold "/a/../b" into "/b" and send another request
     for name, value in request.headers.items():
         if name.lower() in _NOISE or (name.lower() == "accept" and value == "*/*"):
             continue
         own = security.curl_option(name, value, key, KEY_VARIABLE) if key else None
-        parts += own if own is not None else ["-H", _quote(f"{name}: {value}", key)]
+        parts += own if own is not None else ["-H", _word(f"{name}: {value}", key, short)]
     if request.body:
-        parts += ["--data-binary", _quote(request.body.decode("utf-8", "replace"), key)]
+        parts += ["--data-binary", _word(request.body.decode("utf-8", "replace"), key, short)]
     return " ".join(parts)
 
 
-def _quote(value: str, key: str | None) -> str:
-    pieces = _secrets(key).split(value) if key else [value]
-    if len(pieces) == 1:
-        return shlex.quote(value)
-    # Double quotes, so the shell fills in the variable and nothing else
-    escaped = ["".join("\\" + ch if ch in '"\\`$' else ch for ch in piece) for piece in pieces]
-    return '"' + KEY_VARIABLE.join(escaped) + '"'
+def has_dot_segment(url: str) -> bool:
+    return any(segment in (".", "..") for segment in urlsplit(url).path.split("/"))
+
+
+def _word(value: str, key: str | None, short: bool) -> str:
+    """One shell word: literal text, the key as "$MOCKSERVER_API_KEY" and, when `short`, long repetitions as
+    "$(printf ...)"; double-quoted as soon as the shell has something to expand."""
+    pieces: list[tuple[str, str]] = []  # (kind, text): literal | variable | command
+    for index, piece in enumerate(_secrets(key).split(value) if key else [value]):
+        if index:
+            pieces.append(("variable", KEY_VARIABLE))
+        pieces += _shortened(piece) if short else [("literal", piece)]
+    if all(kind == "literal" for kind, _ in pieces):
+        return shlex.quote(value if not short else "".join(text for _, text in pieces))
+    # Double quotes, so the shell fills in the variable and the printf, and nothing else
+    out = []
+    for kind, text in pieces:
+        out.append(text if kind != "literal" else "".join("\\" + ch if ch in '"\\`$' else ch for ch in text))
+    return '"' + "".join(out) + '"'
+
+
+def _shortened(text: str) -> list[tuple[str, str]]:
+    """Literal text with each long repetition as a printf the shell expands, cut at `CUT` characters."""
+    pieces: list[tuple[str, str]] = []
+    last = 0
+    for found in _REPEATED.finditer(text):
+        unit = found.group(1)
+        if len(found.group(0)) < 40:
+            continue
+        pieces.append(("literal", text[last : found.start()]))
+        times = len(found.group(0)) // len(unit)
+        fmt = unit.replace("\\", "\\\\").replace("%", "%%") + "%.0s"
+        pieces.append(("command", f"$(printf {shlex.quote(fmt)} $(seq {times}))"))
+        last = found.start() + times * len(unit)
+    pieces.append(("literal", text[last:]))
+    cut = []
+    for kind, piece in pieces:
+        if kind == "literal" and len(piece) > CUT:
+            piece = f"{piece[: CUT // 2]}…[{len(piece) - CUT // 2} more characters; see the JUnit report]"
+        if piece:
+            cut.append((kind, piece))
+    return cut
 
 
 def _secrets(key: str) -> re.Pattern[str]:
@@ -61,22 +117,37 @@ def render(report: Report, command: str, key: str | None) -> str:
     by_operation: dict[str, dict[str, list[Finding]]] = {}
     for finding in report.findings:
         by_operation.setdefault(finding.operation, {}).setdefault(finding.check, []).append(finding)
+    shown: dict[str, int] = {}  # curl -> the number of the finding that showed it
+    number = 0
     for operation, checks in by_operation.items():
         lines.append(f"{operation}")
         for check, findings in checks.items():
             lines.append(f"  {check}: {len(findings)} distinct failure{'s' if len(findings) != 1 else ''}")
             for finding in findings:
+                number += 1
                 seen = f" (seen {finding.count} times)" if finding.count > 1 else ""
-                lines.append(f"    - {finding.title}{seen}")
-                for line in finding.message.splitlines()[:12]:
+                lines.append(f"    [{number}] {finding.title}{seen}")
+                if finding.cause:
+                    lines.append(f"      Cause: {finding.cause}")
+                for line in finding.message.splitlines()[:12] if finding.message != finding.title else []:
                     lines.append(f"      {line}")
                 if finding.received:
                     lines.append(f"      Received: {finding.received}")
                 if finding.request is not None:
-                    lines.append(f"      Reproduce: {curl(finding.request, key)}")
+                    command_line = curl(finding.request, key, short=True)
+                    if command_line in shown:
+                        lines.append(f"      Reproduce: the request of [{shown[command_line]}]")
+                    else:
+                        shown[command_line] = number
+                        lines.append(f"      Reproduce: {command_line}")
         lines.append("")
     for warning in report.warnings:
         lines.append(f"warning: {warning}")
+    for operation, reason in report.untested.items():
+        lines.append(f"untested: {operation}: {reason}")
+    if report.skipped:
+        lines.append(f"skipped (not GET/HEAD/OPTIONS; --allow-unsafe-methods sends them, on a disposable test server): "
+                     f"{', '.join(report.skipped)}")  # fmt: skip
     for error in report.errors:
         lines.append(f"error: {error}")
     lines.append(summary(report, command))
@@ -86,19 +157,27 @@ def render(report: Report, command: str, key: str | None) -> str:
 def summary(report: Report, command: str) -> str:
     operations = len(report.operations)
     checks = {(f.operation, f.check) for f in report.findings}
-    if report.errors:
-        verdict = "ERROR"
-    elif report.findings:
-        verdict = "FAILED"
-    else:
-        verdict = "PASSED"
+    verdict = {PASSED: "PASSED", FAILED: "FAILED", ERROR: "ERROR", INCONCLUSIVE: "INCONCLUSIVE"}[report.exit_code]
     stopped = f", stopped early: {report.stopped}" if report.stopped else ""
     seed = f", seed {report.seed}" if report.seed is not None else ""
+    untested = f" ({len(report.untested)} not fully tested)" if report.untested else ""
+    skipped = f", {len(report.skipped)} skipped as unsafe" if report.skipped else ""
     return (
         f"{command} {verdict}: {len(report.findings)} distinct failure(s) in {len(checks)} check(s), "
-        f"{operations} operation(s), {report.requests} request(s) to {report.base_url} "
+        f"{operations} operation(s){untested}{skipped}, {report.requests} request(s) to {report.base_url} "
         f"in {report.seconds:.1f} s{seed}{stopped}"
     )
+
+
+def start_line(report: Report, command: str) -> str:
+    """What a run is about to send, for stderr before the first request."""
+    methods = ", ".join(report.methods) or "nothing"
+    safe = all(method in ("GET", "HEAD", "OPTIONS") for method in report.methods)
+    line = (f"{command}: {len(report.operations)} operation(s) at {report.base_url}; methods sent: {methods}"
+            f"{' (read-only)' if safe else ' (--allow-unsafe-methods: this can change the server)'}")  # fmt: skip
+    if report.skipped:
+        line += f"; skipped as unsafe: {', '.join(report.skipped)}"
+    return line
 
 
 def write_junit(report: Report, path: str | Path, command: str, key: str | None, checks: tuple[str, ...]) -> None:
@@ -120,26 +199,59 @@ def write_junit(report: Report, path: str | Path, command: str, key: str | None,
                     text.append(f"Reproduce: {curl(finding.request, key)}")
                 failure = ET.SubElement(case, "failure", message=redact(finding.title, key), type=check)
                 failure.text = redact("\n".join(text), key)
+    for operation, reason in report.untested.items():
+        case = ET.SubElement(suite, "testcase", classname=operation, name="untested")
+        ET.SubElement(case, "error", message=redact(f"not fully tested: {reason}", key))
+        cases += 1
+    for operation in report.skipped:
+        case = ET.SubElement(suite, "testcase", classname=operation, name="read-only")
+        ET.SubElement(case, "skipped", message="not GET/HEAD/OPTIONS; sent only with --allow-unsafe-methods")
+        cases += 1
     for error in report.errors:
         case = ET.SubElement(suite, "testcase", classname="run", name="run")
         ET.SubElement(case, "error", message=redact(error, key))
         cases += 1
     suite.set("tests", str(cases))
     suite.set("failures", str(failures))
-    suite.set("errors", str(len(report.errors)))
+    suite.set("errors", str(len(report.errors) + len(report.untested)))
+    suite.set("skipped", str(len(report.skipped)))
     root = ET.Element("testsuites")
     root.append(suite)
     data = ET.tostring(root, encoding="unicode")
-    Path(path).write_text(redact('<?xml version="1.0" encoding="utf-8"?>\n' + data, key) + "\n", encoding="utf-8")
+    _write(path, redact('<?xml version="1.0" encoding="utf-8"?>\n' + data, key) + "\n")
 
 
-def write_cassette(report: Report, path: str | Path, command: str, key: str | None) -> int:
-    """The failing scenarios as a VCR cassette (`st replay` reads it); returns how many."""
+def write_cassette(report: Report, path: str | Path, command: str, key: str | None, spec: str | None,
+                   credentials: set[str]) -> int:  # fmt: skip
+    """The failing scenarios as a VCR cassette for `mockserver replay`; returns how many. `credentials` are the
+    header, query and cookie names that carry the key: they are kept, with the key as a placeholder."""
     buffer = io.StringIO()
-    engine.write_vcr(report.recorders, buffer, report.seed, command)
-    # Sanitisation already filters credential-looking headers; the key can still hide elsewhere (an echoed body)
-    Path(path).write_text(redact(buffer.getvalue(), key), encoding="utf-8")
+    buffer.write(f"mockserver:\n  base_url: {json.dumps(report.base_url)}\n  spec: {json.dumps(spec)}\n")
+    engine.write_vcr(report.recorders, buffer, report.seed, command, credentials)
+    text = buffer.getvalue()
+    if key:
+        for form, placeholder in placeholders(key):
+            text = text.replace(form, placeholder)
+    # Whatever else looks like the key (an echoed body, an odd encoding) goes too
+    _write(path, redact(text, key))
     return len(report.recorders)
+
+
+def placeholders(key: str) -> list[tuple[str, str]]:
+    """(wire form of the key, its cassette placeholder), longest form first."""
+    names: dict[str, str] = {}
+    # The raw key last: when an encoding changes nothing, the placeholder says "as is"
+    for form, name in ((security.basic_token(key), ":basic"), (quote_plus(key, safe=""), ":form"),
+                       (quote(key, safe=""), ":url"), (key, "")):  # fmt: skip
+        names[form] = name
+    ordered = sorted(names.items(), key=lambda item: len(item[0]), reverse=True)
+    return [(form, "${MOCKSERVER_API_KEY" + name + "}") for form, name in ordered if form]
+
+
+def _write(path: str | Path, text: str) -> None:
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
 
 
 class ProgressDisplay:

@@ -1,11 +1,13 @@
 """Our rules on top of the checker's own checks: what is never held against a server, which extra requests a run
 sends, and the probe that every protected operation turns away a request without credentials.
 
-Rules: a 429 is never a finding, and neither is a 401/403 the contract omits, when the request lacked valid
-credentials (one contract warning instead); boundary strings go only where a string parameter sets no bound of its
-own, and never into a credential; the auth probe sends one valid request per protected operation with every
-credential stripped, and a 2xx to it is an `ignored_auth` finding. Hooks get the checker's objects and hand them
-to engine.py, the only module that looks inside them.
+Rules: a 429 is never a finding (throttling waits it out; an operation that never gets past it is untested), and
+neither is a 401/403 the contract omits, when the request lacked valid credentials (one contract warning instead);
+boundary strings go only where a string parameter sets no bound of its own, and never into a credential: at most
+`len(PATH_VALUES)` extra requests per path parameter, `len(QUERY_VALUES)` per query and `len(HEADER_VALUES)` per
+header parameter; the auth probe sends one valid request per protected operation with every credential stripped, and
+a 2xx to it is an `ignored_auth` finding. Hooks get the checker's objects and hand them to engine.py, the only module
+that looks inside them.
 """
 
 from __future__ import annotations
@@ -22,10 +24,34 @@ from . import engine, throttling
 from .findings import Finding, Report, as_request, from_transport_error, received
 from .plan import Plan
 
-LONG = "x" * 5000
+
+def utf8_of(size: int) -> str:
+    """Text of exactly `size` bytes in UTF-8, made of 2-, 3- and 4-byte characters (ASCII fills the rest)."""
+    text = "ü会🙂" * (size // 9)
+    return text + "x" * (size - len(text.encode()))
+
+
 NON_ASCII = "ünïcødé-会話-🙂"
 PATH_RESERVED = "a?b#c[d]e@f!g$h&i'j(k)l*m+n,o;p=q%r s"  # "/" would route elsewhere, not test this operation
 QUERY_RESERVED = PATH_RESERVED + "/t"
+LENGTHS = (255, 256, 1024, 5000)  # bytes: a 255-byte limit (file names, VARCHAR(255)) is common, and so is a crash
+# Strings real backends choke on (one we met answers 500 to a NUL byte and to an id over 255 bytes).
+# Path values go out as written here (already percent-encoded); query and header values are encoded on sending.
+PATH_VALUES = (
+    "a%00b",  # NUL
+    "a%01b%09c%0Ad%0De%1Bf%7F",  # other control characters
+    *("x" * n for n in LENGTHS),
+    *(quote(utf8_of(n), safe="") for n in LENGTHS),
+    quote(NON_ASCII, safe=""),
+    "a%2Fb",  # an encoded slash: one segment for the client, maybe two for the server
+    "%2E",  # dot segments, encoded so that no client folds them away before the server sees them
+    "%2E%2E",
+    quote(PATH_RESERVED, safe=""),
+)
+TRAILING_SLASH = "abc/"  # only for a parameter that ends the path
+QUERY_VALUES = ("", "a\x00b", "a\x01b\tc\nd\re\x1bf\x7f", *("x" * n for n in LENGTHS), *(utf8_of(n) for n in LENGTHS),
+                NON_ASCII, QUERY_RESERVED)  # fmt: skip
+HEADER_VALUES = ("", "x" * 256, "x" * 5000)  # headers carry ASCII only; the rest is negative data, for fuzz
 
 
 class Rules:
@@ -52,7 +78,16 @@ class Rules:
     def keep_failure(self, context: Any, failure: Any, case: Any, response: Any) -> bool:
         # `filter_failure` hook: what a contract check must not count against the server
         status = response.status_code
-        if status == 429:
+        if status == 429 or (status == 503 and response.headers.get("Retry-After")):
+            return False  # "come back later" says nothing about the contract (throttling never lets one through)
+        if engine.is_unanswered_auth_probe(failure):
+            # The checker's own probe without credentials got neither data nor a refusal (a 429 from a rate limit,
+            # a 404, a 5xx): that is no evidence of ignored auth (a 5xx there is our probe_auth's finding)
+            return False
+        if status >= 500 and engine.is_undefined_status(failure):
+            return False  # `not_a_server_error` reports it, with its cause; "undocumented 500" would say it twice
+        if status < 500 and TRAILING_SLASH in engine.path_values(case):
+            # "/things/abc/" is another path: a 404 or a redirect is a fair answer; only a crash is a finding
             return False
         if status in (401, 403) and engine.is_undefined_status(failure) and self.lacks_credentials(response.request):
             with self.lock:
@@ -71,23 +106,23 @@ class Rules:
         operation = context.operation
         if operation is None:
             return
-        base = examples[0] if examples else engine.first_case(operation)
+        base = examples[0] if examples else engine.first_case(operation, self.credential_names)
         if base is None:
             return
+        path = engine.path_template(operation)
         for location, name in self.plain_string_parameters(operation):
-            values = [LONG, NON_ASCII, PATH_RESERVED if location == "path" else QUERY_RESERVED]
-            if location != "path":
-                values.insert(0, "")
-            if location == "header":
-                values = ["", LONG]  # headers carry ASCII only; the rest is negative data, for fuzz
+            values: tuple[str, ...] = {"path": PATH_VALUES, "query": QUERY_VALUES, "header": HEADER_VALUES}[location]
+            if location == "path" and path.endswith("{" + name + "}"):
+                values = (*values, TRAILING_SLASH)
             for value in values:
-                sent = quote(value, safe="") if location == "path" else value  # explicit cases go out as given
-                examples.append(engine.case_with(operation, base, location, name, sent))
+                examples.append(engine.case_with(operation, base, location, name, value))
 
     def plain_string_parameters(self, operation: Any) -> list[tuple[str, str]]:
         found = []
         for location, name, schema in engine.parameters(operation):
-            if schema.get("type") != "string" or location == "cookie" or name.lower() in self.credential_names:
+            if schema.get("type") != "string" or location not in ("path", "query", "header"):
+                continue
+            if name.lower() in self.credential_names:
                 continue
             if any(key in schema for key in ("maxLength", "enum", "const", "pattern", "format")):
                 continue
@@ -114,7 +149,7 @@ def probe_auth(schema: Any, spec: Spec, rules: Rules, base_url: str, session: An
         label = engine.label(operation)
         if label not in protected:
             continue
-        case = engine.first_case(operation)
+        case = engine.first_case(operation, rules.credential_names)
         if case is None:
             continue
         kwargs = engine.request_kwargs(case, base_url)
@@ -126,6 +161,9 @@ def probe_auth(schema: Any, spec: Spec, rules: Rules, base_url: str, session: An
             response = session.request(**kwargs, timeout=timeout, allow_redirects=False)
         except throttling.BudgetSpent:
             return
+        except throttling.RateLimited as exc:
+            report.untest(label, f"the request without credentials: {exc}")
+            continue
         except requests.RequestException as exc:
             report.add(from_transport_error(label, exc))
             continue

@@ -249,6 +249,11 @@ def basic_authorization(key: str) -> str:
 _KINDS = (SecurityScheme("basic", "http", scheme="basic"),)  # the kinds with a curl spelling of their own
 
 
+def basic_token(key: str) -> str:
+    """The base64 part of the `Authorization: Basic` value for a configured key."""
+    return _basic_token(key)
+
+
 def _basic_token(key: str) -> str:
     user, password = basic_user(key)
     return base64.b64encode(f"{user}:{password}".encode("latin-1", "replace")).decode("ascii")

@@ -1,13 +1,17 @@
 """engine.py is the only module that touches Schemathesis' internals: the canary fails loudly, naming the pinned
-release, when a private name it relies on disappears; and a real Schemathesis failure becomes plain data."""
+release, when a private name (or a piece of wording) it relies on disappears; a real Schemathesis failure becomes
+plain data; and Hypothesis' files stay out of the current directory."""
 
 from __future__ import annotations
 
 import importlib
 import inspect
+import os
 import re
+import subprocess
 from importlib.metadata import version
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import jsonschema_rs
@@ -15,6 +19,10 @@ import pytest
 
 from mockserver.check import engine
 from mockserver.check.findings import from_failure
+from tests.support import cli
+
+from . import zoo
+from .conftest import Served
 
 ROOT = Path(__file__).resolve().parents[2]
 PIN = re.search(r'"schemathesis([^"]*)"', (ROOT / "pyproject.toml").read_text())
@@ -27,7 +35,9 @@ def resolve(path: str) -> Any:
 
 def has(cls: type, name: str) -> bool:
     """Whether instances of `cls` have attribute `name`: a method or property, a slot, an annotated field, or an
-    attribute a no-argument instance has."""
+    attribute a no-argument instance has; for a module, whether it defines `name`."""
+    if isinstance(cls, ModuleType):
+        return hasattr(cls, name)
     for klass in cls.__mro__:
         if name in vars(klass) or name in (getattr(klass, "__slots__", None) or ()):
             return True
@@ -115,3 +125,33 @@ def test_other_failures_carry_no_schema():
     assert (info.kind, info.schema, info.root_schema, info.operation) == ("UndefinedStatusCode", False, None, "GET /x")
     assert info.key and info.message == "Received: 418"
     assert engine.is_undefined_status(failure) and not engine.is_undefined_status(json_schema_error(5))
+
+
+@pytest.mark.parametrize("path,text", engine.WORDING)
+def test_wording_we_read_is_unchanged(path: str, text: str) -> None:
+    assert text in inspect.getsource(resolve(path)), gone(f"the wording {text} of {path}", path)
+
+
+def test_hypothesis_can_be_told_where_to_keep_its_files() -> None:
+    from hypothesis import configuration
+
+    assert callable(configuration.set_hypothesis_home_dir)
+
+
+@pytest.mark.e2e
+def test_hypothesis_files_go_to_a_cache_folder(tmp_path: Path) -> None:
+    cwd, home = tmp_path / "project", tmp_path / "home"
+    cwd.mkdir()
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("XDG_CACHE_HOME", "HYPOTHESIS_STORAGE_DIRECTORY")}
+    env.update(HOME=str(home), MOCKSERVER_API_KEY=zoo.KEY)
+    with Served(zoo.app) as served:
+        for command in ("check", "fuzz"):
+            result = subprocess.run(
+                [*cli(), command, f"{served.url}/zoo/full_body", "--seed", "1", "--max-examples", "5",
+                 "--no-progress", "--max-requests", "60", "--rate-limit", "1000"][: None if command == "fuzz" else -4],
+                cwd=cwd, env=env, capture_output=True, text=True, timeout=120,
+            )  # fmt: skip
+            assert result.returncode == 0, result.stdout + result.stderr
+    assert sorted(p.name for p in cwd.iterdir()) == [], "nothing written to the current directory"
+    assert (home / ".cache" / "mockserver" / "hypothesis").is_dir()

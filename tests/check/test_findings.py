@@ -1,5 +1,6 @@
 """From a failure (plain `FailureInfo`, as engine.py hands it over), a transport error or a response to a `Finding`,
-and findings to a `Report`: one finding per distinct failure, counted; the innermost reason of a schema failure."""
+and findings to a `Report`: one finding per distinct failure and cause (the unusual input that provoked it),
+counted, shown with its most ordinary reproduction; the innermost reason of a schema failure; exit codes."""
 
 from __future__ import annotations
 
@@ -12,6 +13,10 @@ import requests
 
 from mockserver.check import throttling
 from mockserver.check.findings import (
+    ERROR,
+    FAILED,
+    INCONCLUSIVE,
+    PASSED,
     FailureInfo,
     Finding,
     Report,
@@ -19,6 +24,7 @@ from mockserver.check.findings import (
     as_request,
     from_failure,
     from_transport_error,
+    input_cause,
     one_line,
     received,
 )
@@ -169,3 +175,72 @@ def test_a_transport_error_keeps_the_request_that_failed():
 def test_one_line_collapses_and_cuts():
     assert one_line("a\n  b\tc") == "a b c"
     assert len(one_line("x" * 1000)) == 400 and one_line("x" * 1000).endswith("…")
+
+
+BASE = "http://127.0.0.1:3000/api/conversations/"
+
+
+def request(path: str, **headers: str) -> Request:
+    return Request("GET", BASE + path, {"X-Session-API-Key": "zoo-key-4f1c9a7e", **headers}, None)
+
+
+def server_error(path: str) -> Finding:
+    sent = request(path)
+    return Finding("GET /c/{id}", "not_a_server_error", "Server error", "Server error", request=sent, status=500,
+                   distinct="ServerError:500", cause=input_cause(sent))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "path,cause",
+    [
+        ("abc", ""),
+        ("a%00b", "NUL byte in path"),
+        ("a%01b%09c", "control character in path"),
+        ("x" * 256, "over 255 bytes in path"),
+        ("x" * 255, ""),
+        ("%C3%BC" * 128, "over 255 bytes in path"),  # 256 bytes of UTF-8
+        ("%C3%BCn", "non-ASCII in path"),
+        ("a%2Fb", "encoded slash in path"),
+        ("..", "dot segment in path"),
+        ("abc/", "path trailing slash"),
+        ("a%3Fb", "reserved characters in path"),
+        ("abc?q=", "empty value in query q"),
+        ("abc?q=a%00", "NUL byte in query q"),
+    ],
+)
+def test_input_cause(path: str, cause: str) -> None:
+    assert input_cause(request(path)) == cause
+
+
+def test_credentials_and_client_headers_are_no_cause() -> None:
+    assert input_cause(request("abc", Accept="*/*", Authorization="Basic " + "x" * 300)) == ""
+    assert input_cause(request("abc", **{"X-Trace": "x" * 300})) == "over 255 bytes in header X-Trace"
+
+
+def test_one_finding_per_cause() -> None:
+    report = Report(base_url=BASE)
+    for path in ("a%00b", "x" * 5000, "x" * 256, "y" * 1024, "b%00c"):
+        report.add(server_error(path))
+    report.consolidate()
+    causes = {f.cause: f for f in report.findings}
+    assert set(causes) == {"NUL byte in path", "over 255 bytes in path"}
+    assert causes["over 255 bytes in path"].count == 3
+    assert causes["over 255 bytes in path"].request.url == BASE + "x" * 256  # the smallest reproduction is shown
+    # A server that fails on plain input too: the unusual inputs are the same cause, not new ones
+    report.add(server_error("plain"))
+    report.consolidate()
+    [finding] = report.findings
+    assert finding.cause == "" and finding.count == 6 and finding.request.url == BASE + "plain"
+
+
+def test_exit_codes() -> None:
+    report = Report(base_url=BASE)
+    assert report.exit_code == PASSED
+    report.skipped = ["POST /c"]
+    assert report.exit_code == PASSED  # skipped as unsafe is a choice, not a gap
+    report.untest("GET /c/{id}", "429 after waiting 120 s")
+    assert report.exit_code == INCONCLUSIVE == 3
+    report.add(server_error("a%00b"))
+    assert report.exit_code == FAILED == 1  # a failure found is a failure, tested or not
+    report.errors.append("cannot reach")
+    assert report.exit_code == ERROR == 2

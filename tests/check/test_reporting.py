@@ -1,18 +1,27 @@
-"""What a `Report` becomes: the text report, curl lines, JUnit XML and the progress line; the key never in any of
-them, in any form it travels in."""
+"""What a `Report` becomes: the text report, curl lines (a shell can run them; long values written as printf or cut;
+each request printed once), JUnit XML and the progress line; the key never in any of them, in any form it travels in,
+and only a key long enough to be told from ordinary text."""
 
 from __future__ import annotations
 
 import base64
 import io
+import os
+import random
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
+from mockserver import cli
 from mockserver.check import reporting
-from mockserver.check.findings import Finding, Progress, Report, Request
+from mockserver.check.findings import Finding, Progress, Report, Request, input_cause
+from mockserver.check.replay import fill
 from mockserver.check.reporting import KEY_VARIABLE, ProgressDisplay, command_line, curl, render, summary, write_junit
+
+from . import zoo
 
 KEY = "k3y/+=:secret"
 BASIC = base64.b64encode(KEY.encode()).decode()
@@ -37,13 +46,13 @@ def test_render_groups_by_operation_and_check_with_counts_and_reproductions():
     assert text.splitlines()[:10] == [
         "GET /x/{id}",
         "  response_schema_conformance: 1 distinct failure",
-        "    - Response violates schema (seen 2 times)",
+        "    [1] Response violates schema (seen 2 times)",
         f"      at id: '{KEY_VARIABLE}' is too long",
         "      second line",
         f'      Received: 200 application/json: {{"id": "{KEY_VARIABLE}"}}',
         f'      Reproduce: curl -X GET "http://127.0.0.1:1/x/{KEY_VARIABLE}?q=1" -H "X-Key: {KEY_VARIABLE}"',
         "  not_a_server_error: 1 distinct failure",
-        "    - Server error",
+        "    [2] Server error",
         f"      Basic {KEY_VARIABLE} refused",  # the Basic token of the key too
     ]
     assert "warning: contract: GET /y answers 401" in text
@@ -152,3 +161,99 @@ def test_progress_on_a_terminal_rewrites_one_line_and_clears_it():
 
 def test_redact_is_identity_without_a_key():
     assert reporting.redact("nothing to hide", None) == "nothing to hide"
+
+
+BASE = "http://127.0.0.1:3000/api/conversations/"
+
+
+def request(path: str, **headers: str) -> Request:
+    return Request("GET", BASE + path, {"X-Session-API-Key": zoo.KEY, **headers}, None)
+
+
+def server_error(path: str) -> Finding:
+    sent = request(path)
+    return Finding("GET /c/{id}", "not_a_server_error", "Server error", "Server error", request=sent, status=500,
+                   distinct="ServerError:500", cause=input_cause(sent))  # fmt: skip
+
+
+def test_long_values_are_printed_as_printf_or_cut(tmp_path: Path) -> None:
+    repeated = request("x" * 5000)
+    printed = reporting.curl(repeated, zoo.KEY, short=True)
+    assert printed == (f'curl -X GET "{BASE}$(printf x%.0s $(seq 5000))" -H "X-Session-API-Key: $MOCKSERVER_API_KEY"')
+    assert reporting.curl(repeated, zoo.KEY).count("x" * 5000) == 1  # the JUnit report keeps every byte
+    utf8 = "%C3%BC%E4%BC%9A%F0%9F%99%82" * 111 + "xxx"  # rules.utf8_of(1002), as sent
+    assert len(reporting.curl(request(utf8), zoo.KEY, short=True)) < 200
+    random_looking = "".join(random.Random(1).choices("abcdefghijklmnopqrstuvwxyz0123456789", k=3000))
+    cut = reporting.curl(request(random_looking), zoo.KEY, short=True)
+    assert "…[" in cut and "more characters" in cut and len(cut) < 400
+
+
+def shell_words(curl: str) -> list[str]:
+    """The arguments bash makes of a printed curl line (curl itself not needed), the key from the environment."""
+    env = {"MOCKSERVER_API_KEY": zoo.KEY, "PATH": "/usr/bin:/bin"}
+    script = "printf '%s\\n' " + curl.removeprefix("curl ")
+    return subprocess.run(
+        ["bash", "-c", script], capture_output=True, text=True, timeout=10, env=env
+    ).stdout.splitlines()
+
+
+@pytest.mark.e2e  # bash reads the printed line
+@pytest.mark.parametrize("path", ["x" * 5000, "%C3%BC%E4%BC%9A%F0%9F%99%82" * 111 + "xxx", "a%00b%25x" * 30])
+def test_a_shortened_curl_expands_to_the_same_request(path: str) -> None:
+    printed = reporting.curl(request(path), zoo.KEY, short=True)
+    words = shell_words(printed)  # the URL must come out byte for byte
+    assert BASE + path in words, (printed, words)
+    assert f"X-Session-API-Key: {zoo.KEY}" in words
+
+
+def test_each_request_is_printed_once() -> None:
+    report = Report(base_url=BASE)
+    first = server_error("x" * 5000)
+    second = Finding("GET /c/{id}", "content_type_conformance", "Undocumented Content-Type", "text/plain",
+                     request=first.request, status=500)  # fmt: skip
+    report.add(first)
+    report.add(second)
+    text = reporting.render(report, "mockserver check", zoo.KEY)
+    assert text.count("Reproduce: curl") == 1 and "Reproduce: the request of [1]" in text
+    assert zoo.KEY not in text
+
+
+def test_cassette_placeholders_round_trip() -> None:
+    key = "k+y/=with:colon%and space"
+    for form, placeholder in reporting.placeholders(key):
+        assert key not in placeholder
+        assert fill(placeholder, key) == form
+    assert [p for _, p in reporting.placeholders("plainkey123")] == [
+        "${MOCKSERVER_API_KEY:basic}",
+        "${MOCKSERVER_API_KEY}",
+    ]
+
+
+def test_short_keys_are_refused() -> None:
+    assert "has 1 character(s)" in reporting.key_problem("e")
+    assert reporting.key_problem("anything") == "" and reporting.key_problem(None) == ""
+    # A key of 8+ characters is replaced where its whole value appears, and nowhere else
+    assert reporting.redact("every e, nothing here; the key: anything.", "anything") == (
+        "every e, nothing here; the key: $MOCKSERVER_API_KEY."
+    )
+
+
+@pytest.mark.parametrize("command", ["check", "fuzz"])
+def test_a_short_key_is_a_usage_error(command: str, capsys: pytest.CaptureFixture[str],
+                                      monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.setenv("MOCKSERVER_API_KEY", "e")
+    code = cli.main([command, "http://127.0.0.1:9", "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "has 1 character(s); use one of at least 8" in err, err
+
+
+@pytest.mark.e2e
+def test_the_contract_suite_refuses_a_short_key() -> None:
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", str(root / "contracts"), "--base-url", "http://127.0.0.1:9", "-q"],
+        env={**os.environ, "MOCKSERVER_API_KEY": "e"}, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 4, result.stdout + result.stderr  # pytest's usage error
+    assert "use one of at least 8" in result.stderr

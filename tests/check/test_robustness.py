@@ -59,8 +59,12 @@ def test_unreachable_server_is_exit_2(capsys: pytest.CaptureFixture[str]) -> Non
     from tests.support import free_port
 
     code = cli.main(["check", f"http://127.0.0.1:{free_port()}", "--no-progress", "--request-timeout", "1"])
+    out = capsys.readouterr().out
     assert code == 2
-    assert "cannot reach" in capsys.readouterr().out
+    # One short line a person can act on, not urllib3's nested reprs
+    [line] = [line for line in out.splitlines() if line.startswith("error:")]
+    assert "cannot reach http://127.0.0.1:" in line and "connection refused (is the server running" in line, line
+    assert "urllib3" not in out and "HTTPConnectionPool" not in out and "object at 0x" not in out, out
 
 
 @pytest.mark.parametrize(
@@ -77,30 +81,3 @@ def test_usage_errors_are_exit_2(argv: list[str]) -> None:
     except SystemExit as exc:  # argparse
         code = int(exc.code or 0)
     assert code == 2
-
-
-def test_429_is_waited_out_and_never_a_failure(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("MOCKSERVER_API_KEY", zoo.KEY)
-    from starlette.responses import JSONResponse
-
-    hits = {"n": 0}
-
-    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
-        if scope["type"] != "http":
-            return
-        hits["n"] += 1
-        if dict(scope["headers"]).get(b"x-session-api-key") != zoo.KEY.encode():
-            response = JSONResponse({"detail": "no"}, status_code=401)
-        elif hits["n"] % 3 == 0:
-            response = JSONResponse({"detail": "slow down"}, status_code=429, headers={"Retry-After": "0.1"})
-        else:
-            response = JSONResponse(None)
-        await response(scope, receive, send)
-
-    with Served(app) as served:
-        code = cli.main(["check", served.url, "--no-progress", "--max-examples", "5", "--seed", "1"])
-    out = capsys.readouterr().out
-    assert code == 0, out
-    assert "rate-limited" in out

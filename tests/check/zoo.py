@@ -57,6 +57,13 @@ def _chokes_on_unusual_ids(cid: str) -> Response:
     return _json(full(cid))
 
 
+def _openhands_0_53(cid: str) -> Response:
+    # Real OpenHands 0.53.0: a NUL byte in the id, or an id over 255 bytes, is a 500 in plain text
+    if "\x00" in cid or len(cid.encode("utf-8", "surrogateescape")) > 255:
+        return Response("Internal Server Error", status_code=500, media_type="text/plain")
+    return _json(None)  # an unknown id: 200 null
+
+
 # name -> (answer for an authenticated request, the check that must flag it; "" for a valid variant)
 DEFECTS: dict[str, tuple[Callable[[str], Response], str]] = {
     "required_field_missing": (_without("title"), "response_schema_conformance"),
@@ -67,6 +74,7 @@ DEFECTS: dict[str, tuple[Callable[[str], Response], str]] = {
     "undocumented_status": (lambda cid: _json({"detail": "Not Found"}, 404), "status_code_conformance"),
     "wrong_content_type": (lambda cid: _json(full(cid), media="text/html"), "content_type_conformance"),
     "server_error_on_unusual_ids": (_chokes_on_unusual_ids, "not_a_server_error"),
+    "openhands_0_53_ids": (_openhands_0_53, "not_a_server_error"),
     "auth_ignored": (lambda cid: _json(full(cid)), "ignored_auth"),
     "wrong_shape": (lambda cid: _json([full(cid)]), "response_schema_conformance"),
 }
@@ -198,3 +206,135 @@ async def _misbehave(name: str, scope: dict[str, Any], receive: Any, send: Any) 
         for _ in range(100_000):
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
     await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+# A contract with every method, and a server that counts what it gets: the read-only rule's witness
+_ITEM = {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}
+_ID = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]
+
+
+def _answers(status: str) -> dict[str, Any]:
+    return {status: {"description": "ok", "content": {"application/json": {"schema": _ITEM}}}}
+
+
+_BODY = {"required": True, "content": {"application/json": {"schema": _ITEM}}}
+METHODS_CONTRACT: dict[str, Any] = {
+    "openapi": "3.0.3",
+    "info": {"title": "zoo methods", "version": "1"},
+    "paths": {
+        "/items": {
+            "get": {"operationId": "list", "responses": _answers("200")},
+            "post": {"operationId": "create", "requestBody": _BODY, "responses": _answers("201")},
+        },
+        "/items/{id}": {
+            "get": {"operationId": "read", "parameters": _ID, "responses": _answers("200")},
+            "put": {"operationId": "replace", "parameters": _ID, "requestBody": _BODY, "responses": _answers("200")},
+            "patch": {"operationId": "change", "parameters": _ID, "requestBody": _BODY, "responses": _answers("200")},
+            "delete": {"operationId": "remove", "parameters": _ID, "responses": {"204": {"description": "gone"}}},
+        },
+    },
+}
+UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
+
+
+class MethodCounter:
+    """An ASGI app for METHODS_CONTRACT that answers everything validly and counts requests by method."""
+
+    def __init__(self) -> None:
+        self.methods: Counter[str] = Counter()
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        self.methods[scope["method"]] += 1
+        if scope["method"] == "DELETE":
+            response: Response = Response(status_code=204)
+        else:
+            status = 201 if scope["method"] == "POST" else 200
+            response = _json({"id": scope["path"].rsplit("/", 1)[-1]}, status)
+        await response(scope, receive, send)
+
+    def unsafe(self) -> int:
+        return sum(self.methods[m] for m in UNSAFE)
+
+
+class FakeClock:
+    """Time for the checker and a server at once: `sleep` moves it on at once, so waits cost nothing."""
+
+    def __init__(self) -> None:
+        import time
+
+        self.start = time.monotonic()
+        self.offset = 0.0
+        self.slept: list[float] = []
+
+    def now(self) -> float:
+        import time
+
+        return time.monotonic() + self.offset
+
+    def sleep(self, seconds: float, stopped: Callable[[], bool]) -> None:
+        self.slept.append(seconds)
+        self.offset += max(seconds, 0.0)
+
+    def elapsed(self) -> float:
+        return self.now() - self.start
+
+
+class RealClock:
+    def __init__(self) -> None:
+        import time
+
+        self.start = time.monotonic()
+
+    def elapsed(self) -> float:
+        import time
+
+        return time.monotonic() - self.start
+
+
+class RateLimited:
+    """The OpenHands contract's server that answers 429 (or `status`) + Retry-After to everything for `seconds` (by
+    `clock`) from its request number `after` on, then answers as real OpenHands 0.53 does (with `long_id_500`) or as a
+    healthy server. With `only_without_key`, only requests without the key are told to wait."""
+
+    def __init__(self, clock: Any, seconds: float = 3.0, long_id_500: bool = True, retry_after: str = "1",
+                 after: int = 0, status: int = 429, only_without_key: bool = False) -> None:  # fmt: skip
+        self.clock = clock
+        self.seconds = seconds
+        self.long_id_500 = long_id_500
+        self.retry_after = retry_after
+        self.after = after
+        self.status = status
+        self.only_without_key = only_without_key
+        self.requests = 0
+        self.window: float | None = None  # clock.elapsed() when the 429s began
+        self.limited = 0
+        self.statuses: Counter[int] = Counter()
+
+    def limiting(self, has_key: bool) -> bool:
+        self.requests += 1
+        if self.requests > self.after and self.window is None:
+            self.window = self.clock.elapsed()
+        if self.window is None or (self.only_without_key and has_key):
+            return False
+        return self.clock.elapsed() - self.window < self.seconds
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        request = Request(scope, receive)
+        if self.limiting(request.headers.get("x-session-api-key") == KEY):
+            self.limited += 1
+            response = _json({"detail": "Too Many Requests"}, self.status)
+            response.headers["Retry-After"] = self.retry_after
+        elif not scope["path"].startswith(PREFIX) or len(scope["path"]) <= len(PREFIX):
+            response = _json({"detail": "Not Found"}, 404)
+        elif request.headers.get("x-session-api-key") != KEY:
+            response = _json({"detail": "Unauthorized"}, 401)
+        else:
+            cid = scope["path"][len(PREFIX) :]
+            long_id = len(cid.encode("utf-8", "surrogateescape")) > 255
+            response = _openhands_0_53(cid) if self.long_id_500 and long_id else _json(full(cid))
+        self.statuses[response.status_code] += 1
+        await response(scope, receive, send)

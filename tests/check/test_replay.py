@@ -1,0 +1,89 @@
+"""`mockserver replay`, end to end: a run saves its failing requests (no key in the file), replay sends them again
+with the key from the environment and says which still fail, against the same server or another BASE_URL."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from mockserver import cli
+from tests.support import cli as mockserver_command
+
+from . import zoo
+from .conftest import Served
+
+pytestmark = pytest.mark.e2e  # real servers on loopback ports
+
+
+def replay(*args: str, key: str | None = zoo.KEY) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "MOCKSERVER_API_KEY"}
+    if key is not None:
+        env["MOCKSERVER_API_KEY"] = key
+    return subprocess.run([*mockserver_command(), "replay", *args], env=env, capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize(
+    "command,defect,check",
+    [("check", "openhands_0_53_ids", "not_a_server_error"), ("fuzz", "bad_date_time", "response_schema_conformance")],
+)
+def test_replay_says_what_still_fails(
+    zoo_server: Served, command: str, defect: str, check: str, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.setenv("MOCKSERVER_API_KEY", zoo.KEY)
+    cassette = tmp_path / "reports" / "deeper" / f"{command}.yaml"  # folders that do not exist yet
+    junit = tmp_path / "junit" / "x" / f"{command}.xml"
+    extra = ["--rate-limit", "1000", "--max-requests", "100"] if command == "fuzz" else []
+    code = cli.main([command, f"{zoo_server.url}/zoo/{defect}", "--seed", "4", "--max-examples", "5", "--no-progress",
+                     "--cassette", str(cassette), "--junit-xml", str(junit), *extra])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 1, out
+    assert f"mockserver replay {cassette}" in out
+    saved = cassette.read_text()
+    assert zoo.KEY not in saved and "${MOCKSERVER_API_KEY}" in saved
+    assert zoo.KEY not in junit.read_text()
+
+    same = replay(str(cassette))
+    assert same.returncode == 1, same.stdout + same.stderr
+    assert f"still fails: {check}" in same.stdout  # the key went out again: without it the answer is a 401
+    assert "passes now" not in same.stdout
+    assert zoo.KEY not in same.stdout + same.stderr
+
+    fixed = replay(str(cassette), f"{zoo_server.url}/zoo/full_body")
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert "passes now" in fixed.stdout and "still fails" not in fixed.stdout
+    assert "0 of" in fixed.stdout.splitlines()[-1]
+
+    keyless = replay(str(cassette), key=None)
+    assert keyless.returncode == 2 and "set MOCKSERVER_API_KEY" in keyless.stderr
+    short = replay(str(cassette), key="e")
+    assert short.returncode == 2 and "use one of at least 8" in short.stderr
+
+
+def test_replay_of_what_is_not_a_cassette(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.yaml"
+    junk.write_text("just: text\n")
+    result = replay(str(junk))
+    assert result.returncode == 2 and "not a cassette" in result.stderr
+    assert replay(str(tmp_path / "missing.yaml")).returncode == 2
+
+
+def test_a_report_that_cannot_be_written_keeps_the_run_exit_code(
+    zoo_server: Served, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MOCKSERVER_API_KEY", zoo.KEY)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    argv = ["check", f"{zoo_server.url}/zoo/openhands_0_53_ids", "--seed", "4", "--max-examples", "3", "--no-progress",
+            "--junit-xml", str(blocker / "check.xml")]  # fmt: skip
+    code = cli.main(argv)
+    captured = capsys.readouterr()
+    assert code == 1, captured.out  # the run's failures, not 2 for the report
+    assert "cannot write report" in captured.err
+    # A passing run whose report cannot be written is an error: CI would otherwise read "passed, no report"
+    with Served(zoo.app) as served:
+        code = cli.main([*argv[:1], f"{served.url}/zoo/full_body", *argv[2:]])
+    assert code == 2
