@@ -18,7 +18,7 @@ from typing import Any
 
 from . import __version__
 from .check.plan import CHECK, FUZZ, FUZZ_DEFAULTS, Plan
-from .config import Config, ConfigError, parse_latency
+from .config import Config, ConfigError, parse_latency, parse_rate_limit
 from .contract.documents import DocumentError
 
 USAGE_ERROR = 2
@@ -36,6 +36,13 @@ def _fail(message: str) -> int:
 def _latency(raw: str) -> tuple[int, int]:
     try:
         return parse_latency(raw)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _rate_limit(raw: str) -> int:
+    try:
+        return parse_rate_limit(raw)
     except ConfigError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -77,7 +84,8 @@ def _positive_float(text: str) -> float:
 
 
 _TYPES: dict[str, Callable[[str], Any]] = {
-    "latency": _latency, "rate": _rate, "port": _port, "positive_int": _positive_int, "positive_float": _positive_float,
+    "latency": _latency, "rate": _rate, "rate_limit": _rate_limit, "port": _port, "positive_int": _positive_int,
+    "positive_float": _positive_float,
 }  # fmt: skip
 
 
@@ -202,17 +210,35 @@ def serve(config: Config) -> int:
         file=sys.stderr,
         flush=True,
     )
+    if config.stateful and mock.stateful is not None:
+        names = ", ".join(c.name for c in mock.stateful.collections) or "none found in the contract"
+        print(f"mockserver: stateful collections: {names}", file=sys.stderr)
+    if config.state_url:
+        from .serve.state import _safe
+
+        print(f"mockserver: state, overrides and journal shared in {_safe(config.state_url)}", file=sys.stderr)
+    elif config.workers > 1:
+        print(
+            "mockserver: note: each worker keeps its own overrides, state and journal (--state-url shares them)",
+            file=sys.stderr,
+        )
+    if config.watch:
+        print("mockserver: watching the contract and fixtures for changes", file=sys.stderr)
     gc.freeze()  # the contract, validators and fixtures live for ever: keep them out of every collection's walk
     common: dict[str, Any] = {
         "access_log": False, "log_level": "warning", "server_header": False, "date_header": False,
         "timeout_graceful_shutdown": 3, "lifespan": "off",
     }  # fmt: skip
     if config.workers == 1:
-        server = uvicorn.Server(uvicorn.Config(create_app(config, mock), **common))
-        server.run(sockets=[sock])
+        app = create_app(config, mock)
+        try:
+            uvicorn.Server(uvicorn.Config(app, **common)).run(sockets=[sock])
+        finally:
+            app.close()
         return 0
     from uvicorn.supervisors import Multiprocess
 
+    mock.store.close()  # each worker opens its own connection
     os.environ.update(config.to_env())
     uv_config = uvicorn.Config("mockserver.serve.app:create_app", factory=True, workers=config.workers, **common)
     Multiprocess(uv_config, sockets=[sock]).run()

@@ -104,6 +104,41 @@ class Config:
             help="serve contract examples that fail their schema only in a format (a date, an email...), as Prism does",
         ),
     )
+    stateful: bool = field(
+        default=False,
+        metadata=option(
+            "--stateful",
+            action="store_true",
+            help="collections from the contract: POST creates what GET returns, PUT/PATCH update, DELETE removes",
+        ),
+    )
+    state_size: int = field(
+        default=1000,
+        metadata=option("--state-size", type=int, metavar="N", help="items kept per collection, oldest out first"),
+    )
+    state_url: str | None = field(
+        default=None,
+        metadata=option(
+            "--state-url",
+            metavar="redis://HOST:PORT/DB",
+            help="keep state, overrides, sequence positions and the journal in Redis, shared by every replica",
+        ),
+    )
+    watch: bool = field(
+        default=False,
+        metadata=option(
+            "--watch", action="store_true", help="re-read the contract and fixtures when they change on disk"
+        ),
+    )
+    rate_limit: int = field(
+        default=0,
+        metadata=option(
+            "--rate-limit",
+            type="rate_limit",
+            metavar="N/s",
+            help="answer 429 with Retry-After past N requests per second (default: off)",
+        ),
+    )
     max_delay_ms: int = 10_000
     max_body_bytes: int = 1_048_576
 
@@ -118,6 +153,12 @@ class Config:
             raise ConfigError("journal size must be >= 0")
         if self.workers < 1:
             raise ConfigError("--workers must be at least 1")
+        if self.state_size < 1:
+            raise ConfigError("--state-size must be at least 1")
+        if self.rate_limit < 0:
+            raise ConfigError("--rate-limit must be N/s with N >= 1")
+        if self.state_url is not None and not re.fullmatch(r"rediss?://[^\s/]+(/\d+)?/?", self.state_url):
+            raise ConfigError(f"--state-url must be redis://HOST:PORT/DB, got {self.state_url!r}")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -129,6 +170,8 @@ class Config:
                 continue
             if f.name == "latency":
                 values[f.name] = parse_latency(raw)
+            elif f.name == "rate_limit":
+                values[f.name] = parse_rate_limit(raw)
             elif f.name == "cors_origins":
                 values[f.name] = [o.strip() for o in raw.split(",") if o.strip()]
             elif f.type in ("bool",):
@@ -174,3 +217,11 @@ def parse_latency(raw: str) -> tuple[int, int]:
     if high < low:
         raise ConfigError(f"latency range {raw!r} has MIN > MAX")
     return low, high
+
+
+def parse_rate_limit(raw: str) -> int:
+    """`N/s` or `N` (requests per second); 0 turns the limit off."""
+    match = re.fullmatch(r"\s*(\d{1,9})\s*(?:/\s*s(?:ec(?:ond)?)?)?\s*", raw)
+    if not match:
+        raise ConfigError(f"rate limit must be N/s (requests per second), got {raw!r}")
+    return int(match.group(1))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -25,6 +26,8 @@ import uvicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOP = str(ROOT / "tests" / "contracts" / "shop.openapi.yaml")
+CONVERSATIONS = str(ROOT / "tests" / "contracts" / "conversations.openapi.yaml")  # the OpenHands shape, 5 operations
+CONVERSATIONS_FIXTURES = str(ROOT / "tests" / "contracts" / "conversations-fixtures")
 KEY_HEADER = "X-Session-API-Key"
 CONVERSATION = "/api/conversations/"
 
@@ -176,3 +179,57 @@ class Served:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+
+# --- real components (Redis, a browser): Debian packages, started here on a free loopback port, always stopped -----
+
+
+def require(binary: str) -> str:
+    """The path of a program a test needs; absent, the test skips, except in CI (`CI` set), where it fails."""
+    import pytest
+
+    found = shutil.which(binary)
+    if found is None:
+        message = f"{binary} is not installed (.ci/run installs it with apt-get)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return found
+
+
+@contextmanager
+def redis_server() -> Iterator[str]:
+    """A throwaway `redis-server` on a free loopback port, nothing written to disk; yields its redis:// URL."""
+    binary = require("redis-server")
+    port = free_port()
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--protected-mode", "yes", "--daemonize", "no", "--loglevel", "warning"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 10
+        while not _pong(port):
+            if process.poll() is not None or time.monotonic() > deadline:
+                err = process.stderr.read().decode() if process.stderr else ""
+                raise AssertionError(f"redis-server did not start on port {port}: {err}")
+            time.sleep(0.02)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        if process.stderr is not None:
+            process.stderr.close()
+
+
+def _pong(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False

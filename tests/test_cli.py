@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from mockserver.cli import main, parser
+from mockserver.config import Config
 from tests.support import CONVERSATION, KEY_HEADER, ROOT, SHOP, serve
 
 
@@ -28,7 +29,31 @@ def test_serve_options_parse_into_a_config():
     assert args.workers == 2 and args.host == "127.0.0.1" and args.port == 4010
 
 
-@pytest.mark.parametrize("option", [["--latency", "x"], ["--error-rate", "2"], ["--port", "99999"]])
+def test_runtime_options_parse_into_a_config():
+    from mockserver.cli import _config
+
+    args = parser().parse_args(
+        ["serve", "--stateful", "--state-size", "50", "--state-url", "redis://127.0.0.1:6379/2", "--watch",
+         "--rate-limit", "20/s"]
+    )  # fmt: skip
+    config = _config(args)
+    assert config.stateful and config.watch and config.state_size == 50 and config.rate_limit == 20
+    assert config.state_url == "redis://127.0.0.1:6379/2"
+    assert Config.from_env(config.to_env()).rate_limit == 20  # what worker processes read back
+    assert Config.from_env({"MOCKSERVER_RATE_LIMIT": "7/s"}).rate_limit == 7
+
+
+@pytest.mark.e2e
+def test_version():
+    result = subprocess.run([sys.executable, "-m", "mockserver", "--version"], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0 and result.stdout.startswith("mockserver ")
+
+
+@pytest.mark.parametrize(
+    "option",
+    [["--latency", "x"], ["--error-rate", "2"], ["--port", "99999"], ["--rate-limit", "fast"],
+     ["--rate-limit", "20/h"]],
+)  # fmt: skip
 def test_bad_options_exit_2(option, capsys):
     with pytest.raises(SystemExit) as caught:
         main(["serve", *option])
@@ -37,7 +62,7 @@ def test_bad_options_exit_2(option, capsys):
 
 def test_fixtures_check_accepts_the_builtin_fixtures(capsys):
     assert main(["fixtures", "check"]) == 0
-    assert "41 fixtures valid" in capsys.readouterr().out
+    assert "42 fixtures valid" in capsys.readouterr().out
 
 
 def test_fixtures_check_names_file_pointer_and_reason(tmp_path, capsys):

@@ -33,7 +33,7 @@ _COMPLEX = frozenset({"allOf", "anyOf", "oneOf", "if", "not", "dependentSchemas"
 class Answer:
     status: int
     body: bytes
-    source: str  # X-Mock-Source: fixture | example | generated | error
+    source: str  # X-Mock-Source: fixture | example | generated | error | state | override | admin
     media: str | None = JSON
     headers: tuple[tuple[str, str], ...] = ()
     delay_ms: int | None = None  # None: the configured latency applies
@@ -81,15 +81,15 @@ class Producer:
             return self._generated(op, decision, coerced, query)
         if kind == negotiation.FIXTURE:
             assert decision.fixture is not None
-            return from_fixture(decision.fixture)
+            return from_fixture(decision.fixture, decision.step)
         if kind == negotiation.PROBLEM:
             assert decision.problem is not None
             return problem_answer(decision.problem, decision.detail, decision.headers, **dict(decision.extra))
-        if kind == negotiation.EMPTY:
+        if kind == negotiation.EMPTY or (kind == negotiation.STATE and decision.media is None):
             return Answer(decision.status, b"", decision.source, None, decision.headers)
         response = response_of(op, decision.response)
         headers = self._headers(op, decision.response or "", response, 0) if response is not None else ()
-        if kind == negotiation.EXAMPLE and decision.media is not None:
+        if kind in (negotiation.EXAMPLE, negotiation.STATE) and decision.media is not None:
             return Answer(
                 decision.status, encode(decision.value, decision.media), decision.source, decision.media, headers
             )
@@ -257,11 +257,10 @@ def _delete(value: Any, path: list[Any]) -> None:
         del value[path[-1]]
 
 
-def from_fixture(fixture: Any) -> Answer:
-    headers = tuple((k, v) for k, v in fixture.response_headers.items() if k.lower() != "content-type")
-    media = fixture.response_headers.get(
-        "content-type", fixture.response_headers.get("Content-Type", JSON if fixture.has_body else None)
+def from_fixture(fixture: Any, step: int = 0) -> Answer:
+    answer = fixture.steps[step] if fixture.steps else fixture
+    headers = tuple((k, v) for k, v in answer.response_headers.items() if k.lower() != "content-type")
+    media = answer.response_headers.get(
+        "content-type", answer.response_headers.get("Content-Type", JSON if answer.has_body else None)
     )
-    return Answer(
-        fixture.status, fixture.body_bytes, negotiation.FROM_FIXTURE, media, headers, fixture.delay_ms or None
-    )
+    return Answer(answer.status, answer.body_bytes, negotiation.FROM_FIXTURE, media, headers, answer.delay_ms or None)

@@ -2,20 +2,24 @@
 
 Rules: the only module that sees ASGI (and the only one that imports Starlette). One raw ASGI endpoint, because
 framework Request/Response objects cost more than the whole mock on a fast request. Each request is read (bounded
-headers, query and body), answered (admin route, remembered answer or the core), delivered (delay, CORS, HEAD) and
-recorded (journal, log line). `create_app()` with no argument reads `MOCKSERVER_*` variables, so
-`uvicorn --factory mockserver.serve.app:create_app` works.
+headers, query and body), answered (admin route, rate limit, remembered answer or the core), delivered (delay,
+CORS, HEAD) and recorded (journal, log line); a CORS preflight is answered and recorded too. An answer is
+remembered only while no override is active and when it does not depend on state. `create_app()` with no argument
+reads `MOCKSERVER_*` variables, so `uvicorn --factory mockserver.serve.app:create_app` works; `--watch` swaps in a
+new core (`MockApp.reload`) when the contract or fixtures change.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import random
+import sys
 import time
 import traceback
 from dataclasses import dataclass
 from types import SimpleNamespace
-from urllib.parse import parse_qsl, quote
+from urllib.parse import parse_qsl
 
 from starlette.requests import cookie_parser
 from starlette.types import Receive, Scope, Send
@@ -28,6 +32,7 @@ from .answers import Answer, problem_answer
 from .cors import Cors
 from .journal import Journal, Redactor, RequestLog
 from .mock import Mock, MockRequest, Outcome, build_mock
+from .state import StateError
 
 MAX_QUERY_FIELDS = 1000
 MAX_HEADERS = 100  # browsers send about 15; more is an attack or a bug, and every header costs per request
@@ -71,6 +76,23 @@ class MockApp:
         # The same request always gets the same answer (that is the design), so a repeated one (a frontend polling
         # one resource) is answered from memory. Not with --error-rate, whose faults are drawn per request.
         self.answers: dict[tuple[object, ...], Outcome] | None = {} if config.error_rate == 0 else None
+        self.watcher: object | None = None
+        self._store_failing = False
+
+    def reload(self, mock: Mock) -> None:
+        """Serve a new core (--watch): the store, and so items, overrides and the journal, carry over."""
+        self.mock = mock
+        self.state.mock = mock
+        if self.admin is not None:
+            self.admin.mock = mock
+        if self.answers is not None:
+            self.answers = {}  # a new dict, not clear(): the event loop may be reading the old one
+
+    def close(self) -> None:
+        stop = getattr(self.watcher, "stop", None)
+        if stop is not None:
+            stop()
+        self.mock.store.close()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -83,10 +105,9 @@ class MockApp:
         origin = request.headers.get("origin")
         if self.cors is not None and origin is not None and request.method == "OPTIONS" \
                 and "access-control-request-method" in request.headers:  # fmt: skip
+            wanted = request.headers["access-control-request-method"]
             status, headers, body = self.cors.preflight(
-                origin,
-                request.headers["access-control-request-method"],
-                request.headers.get("access-control-request-headers"),
+                origin, wanted, request.headers.get("access-control-request-headers")
             )
             await _send(
                 send,
@@ -95,12 +116,19 @@ class MockApp:
                 + [(b"content-length", str(len(body)).encode()), (b"content-type", b"text/plain; charset=utf-8")],
                 body,
             )
+            if not request.raw_path.startswith(self.admin_prefix.encode()):
+                verdict = "allowed" if status == 200 else body.decode()
+                note = f"CORS preflight for {wanted[:32]} from {origin[:200]}: {verdict}"
+                answer = Answer(status, body, "cors", "text/plain; charset=utf-8")
+                self._record(request, Outcome(answer, note=note), (time.perf_counter() - start) * 1000)
             return
         admin = self._admin(request)
         if admin is not None:
             await self._deliver(send, admin, request.method == "HEAD", origin, delay=False)
             return
-        outcome = self._answer(request)
+        outcome = self._limited() if self.config.rate_limit else None
+        if outcome is None:
+            outcome = self._answer(request)
         await self._deliver(send, outcome.answer, request.method == "HEAD", origin, delay=True)
         self._record(request, outcome, (time.perf_counter() - start) * 1000)
 
@@ -142,7 +170,30 @@ class MockApp:
         if self.admin is None or not request.raw_path.startswith(self.admin_prefix.encode()):
             return None
         sub = request.raw_path[len(self.admin_prefix) :].decode("latin-1")
-        return self.admin.handle(request.method, sub, _query(request.query_pairs))
+        if sub and not sub.startswith("/"):
+            return None  # /__mockery is a path of the contract's, not an admin route
+        if request.refused is not None:
+            return request.refused
+        return self.admin.handle(request.method, sub, _query(request.query_pairs), request.body, request.headers)
+
+    def _limited(self) -> Outcome | None:
+        """`--rate-limit N/s`: past N mocked requests in the current second (across replicas with a shared store),
+        a 429 that says when to come back."""
+        now = time.time()
+        try:
+            count = self.mock.store.hit(int(now))
+        except StateError as exc:
+            self._store_error(exc)
+            return None
+        if count <= self.config.rate_limit:
+            return None
+        retry = max(1, math.ceil(int(now) + 1 - now))
+        answer = problem_answer(
+            problems.RATE_LIMITED,
+            f"more than {self.config.rate_limit} requests per second (--rate-limit); retry after {retry} s",
+            headers=(("Retry-After", str(retry)),),
+        )
+        return Outcome(answer, note=f"rate limit {self.config.rate_limit}/s", volatile=True)
 
     def _answer(self, request: _Read) -> Outcome:
         if request.refused is not None:
@@ -150,27 +201,44 @@ class MockApp:
                 request.refused,
                 note=problems.HEADERS_TOO_LARGE.title if request.refused.status == 431 else problems.TOO_LARGE.title,
             )
+        try:
+            overridden = self.mock.overrides.refresh()
+        except StateError as exc:
+            self._store_error(exc)
+            return Outcome(problem_answer(problems.STATE_DOWN, str(exc)), note="state store unavailable")
         memo = None
-        if self.answers is not None and not request.body:
+        answers = self.answers
+        if answers is not None and not request.body and not overridden:
             memo = (request.method, request.raw_path, request.query_string, tuple(request.raw_headers))
-            found = self.answers.get(memo)
+            found = answers.get(memo)
             if found is not None:
                 return found
         cookies = cookie_parser(request.headers["cookie"]) if "cookie" in request.headers else {}
         core = MockRequest(request.method, request.raw_path, _query(request.query_pairs), request.headers, cookies,
                            request.body, request.too_many_query)  # fmt: skip
         try:
-            outcome = self.mock.handle(core)
+            outcome = self.mock.handle(core, overrides_read=True)
+        except StateError as exc:
+            self._store_error(exc)
+            outcome = Outcome(problem_answer(problems.STATE_DOWN, str(exc)), note="state store unavailable")
         except Exception:  # a bug of ours must not take the server down: say so, and keep serving
             traceback.print_exc()
             outcome = Outcome(
                 problem_answer(problems.INTERNAL, "internal error in the mock server (a bug: please report it)")
             )
-        if memo is not None and self.answers is not None and len(outcome.answer.body) <= MEMO_BODY_BYTES:
-            if len(self.answers) >= MEMO_ENTRIES:  # the oldest goes: O(1), no pause when the memory is full
-                del self.answers[next(iter(self.answers))]
-            self.answers[memo] = outcome
+        if outcome.volatile:
+            return outcome
+        if memo is not None and answers is not None and len(outcome.answer.body) <= MEMO_BODY_BYTES:
+            if len(answers) >= MEMO_ENTRIES:  # the oldest goes: O(1), no pause when the memory is full
+                del answers[next(iter(answers))]
+            answers[memo] = outcome
         return outcome
+
+    def _store_error(self, exc: StateError) -> None:
+        """One line when the shared store fails, one when it is back; never a traceback per request."""
+        if not self._store_failing:
+            self._store_failing = True
+            print(f"mockserver: error: {exc}", file=sys.stderr, flush=True)
 
     async def _deliver(self, send: Send, answer: Answer, head: bool, origin: str | None, delay: bool) -> None:
         wait = answer.delay_ms
@@ -190,14 +258,22 @@ class MockApp:
 
     def _record(self, request: _Read, outcome: Outcome, ms: float) -> None:
         answer = outcome.answer
-        secrets = [*outcome.secrets, *(quote(s, safe="") for s in outcome.secrets)]
+        secrets = self.redactor.forms(outcome.secrets)
         path = request.raw_path.decode("latin-1")
         if self.log is not None:
             self.log.write(
                 f"{request.method} {self.redactor.text(path, secrets)} {answer.status} {answer.source} {ms:.2f}ms\n"
             )
-        self.journal.record(request.method, path, request.query_pairs, request.pairs, answer.status, answer.source,
-                            outcome.operation, ms, secrets, outcome.note)  # fmt: skip
+        try:
+            self.journal.record(request.method, path, request.query_pairs, request.pairs, answer.status, answer.source,
+                                outcome.operation, ms, secrets, outcome.note, outcome.fixture, outcome.override,
+                                answer.body, answer.media)  # fmt: skip
+        except StateError as exc:
+            self._store_error(exc)
+            return
+        if self._store_failing:
+            self._store_failing = False
+            print("mockserver: the state store answers again", file=sys.stderr, flush=True)
 
     async def _body(self, receive: Receive, headers: dict[str, str]) -> tuple[bytes, bool]:
         if "content-length" not in headers and "transfer-encoding" not in headers:
@@ -244,14 +320,24 @@ def create_app(config: Config | None = None, mock: Mock | None = None) -> MockAp
     config = config or Config.from_env()
     mock = mock or build_mock(config)
     journal = Journal(
-        config.journal_size, Redactor(security.secret_names(mock.spec.security_schemes.values()), config.api_key)
+        config.journal_size,
+        Redactor(security.secret_names(mock.spec.security_schemes.values()), config.api_key),
+        mock.store,
     )
     cors = None
     if config.cors:
         exposed = {
             "X-Mock-Source",
+            "Retry-After",
+            "Location",
             *(h for op in mock.spec.operations for r in op.responses.values() for h in r.headers),
         }
         cors = Cors(config.cors_origins, exposed)
-    admin = Admin(mock, journal) if config.admin else None
-    return MockApp(mock, config, journal, RequestLog() if config.request_log else None, cors, admin)
+    admin = Admin(mock, journal, config.admin_prefix) if config.admin else None
+    app = MockApp(mock, config, journal, RequestLog() if config.request_log else None, cors, admin)
+    if config.watch:
+        from .watch import Watcher
+
+        app.watcher = Watcher(config, app)
+        app.watcher.start()
+    return app

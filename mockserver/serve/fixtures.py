@@ -2,7 +2,9 @@
 
 Rules: only regular files under the fixtures folder are read, and only at start-up; a file or link that resolves
 outside the folder is an error, so no request can ever make the server read anything. Every mistake raises
-`DocumentError` with the file, the JSON pointer and the reason. Bodies are serialized once here.
+`DocumentError` with the file, the JSON pointer and the reason. Bodies are serialized once here. A sequence
+(`responses:` instead of `response:`) is a list of steps served in turn; where a request stands in it is state
+(serve/state.py), never kept here.
 """
 
 from __future__ import annotations
@@ -19,8 +21,23 @@ from .encoding import dumps
 from .validation import compile_schema, deepest
 
 SUFFIXES = (".yaml", ".yml", ".json")
-_TOP_KEYS = {"operation", "name", "match", "when", "response"}
+_TOP_KEYS = {"operation", "name", "match", "when", "response", "responses", "then"}
 _RESPONSE_KEYS = {"status", "headers", "body", "delay_ms"}
+REPEAT_LAST, CYCLE, NOT_FOUND = "repeat-last", "cycle", "404"  # what a sequence does after its last step
+THEN = (REPEAT_LAST, CYCLE, NOT_FOUND)
+MAX_STEPS = 100
+
+
+@dataclass(frozen=True)
+class Step:
+    """One answer of a fixture."""
+
+    status: int
+    response_headers: dict[str, str]
+    delay_ms: int
+    has_body: bool
+    body: Any
+    body_bytes: bytes
 
 
 @dataclass
@@ -38,6 +55,21 @@ class Fixture:
     has_body: bool
     body: Any
     body_bytes: bytes
+    steps: tuple[Step, ...] = ()  # more than one: a sequence, served in turn per request identity
+    then: str = REPEAT_LAST
+    sequence: bool = field(init=False)  # read on every request a fixture answers: computed once
+
+    def __post_init__(self) -> None:
+        self.sequence = len(self.steps) > 1
+
+    def position(self, served: int) -> int | None:
+        """The step for the request that finds `served` earlier ones; None past the end of a `then: 404` sequence."""
+        count = len(self.steps)
+        if served < count:
+            return served
+        if self.then == CYCLE:
+            return served % count
+        return None if self.then == NOT_FOUND else count - 1
 
     def matches(self, path: dict[str, str], query: dict[str, list[str]], headers: dict[str, str]) -> bool:
         if not (self.query or self.headers) and len(self.path) == len(path) and self.path == path:
@@ -59,13 +91,15 @@ class FixtureIndex:
     unauthorized: Fixture | None = None
     path_names: tuple[str, ...] = ()
 
-    def find(self, path: dict[str, str], query: dict[str, list[str]], headers: dict[str, str]) -> Fixture | None:
+    def find(self, path: dict[str, str], query: dict[str, list[str]], headers: dict[str, str],
+             skip: frozenset[str] = frozenset()) -> Fixture | None:  # fmt: skip
+        """The first fixture matching the request, in file order; `skip` names fixtures to pass over."""
         key = tuple(path.get(n, "") for n in self.path_names)
         for fixture in self.by_path.get(key, ()):
-            if fixture.matches(path, query, headers):
+            if fixture.matches(path, query, headers) and fixture.name not in skip:
                 return fixture
         for fixture in self.others:
-            if fixture.matches(path, query, headers):
+            if fixture.matches(path, query, headers) and fixture.name not in skip:
                 return fixture
         return None
 
@@ -174,23 +208,32 @@ def _parse(item: Any, file: str, base: str, spec: Spec, default_name: str) -> Fi
             raise DocumentError(
                 file, f"{base}/match/path/{escape(key)}", f"{operation.key} has no path parameter {key!r}"
             )
-    response = _mapping(item.get("response"), file, f"{base}/response", "response")
-    unknown = set(response) - _RESPONSE_KEYS
-    if unknown:
+    if "response" in item and "responses" in item:
+        raise DocumentError(
+            file, f"{base}/responses", "give either 'response' (one answer) or 'responses' (a sequence)"
+        )
+    if "then" in item and "responses" not in item:
+        raise DocumentError(file, f"{base}/then", "'then' belongs to a sequence: use 'responses:' with a list")
+    if "responses" in item:
+        raw = item["responses"]
+        if not isinstance(raw, list) or not raw or len(raw) > MAX_STEPS:
+            raise DocumentError(file, f"{base}/responses", f"must be a list of 1 to {MAX_STEPS} responses")
+        steps = tuple(_step(r, operation, when, spec, file, f"{base}/responses/{i}") for i, r in enumerate(raw))
+    else:
+        steps = (_step(item.get("response"), operation, when, spec, file, f"{base}/response"),)
+    then = item.get("then", REPEAT_LAST)
+    if then == 404:
+        then = NOT_FOUND
+    if then not in THEN:
+        raise DocumentError(file, f"{base}/then", f"must be one of {', '.join(THEN)}, got {then!r}")
+    if then == NOT_FOUND and operation.response_for(404) is None:
         raise DocumentError(
             file,
-            f"{base}/response/{escape(sorted(unknown)[0])}",
-            f"unknown key; expected one of {sorted(_RESPONSE_KEYS)}",
+            f"{base}/then",
+            f"{operation.key} documents no 404 (it has: {', '.join(operation.responses)}); "
+            "use repeat-last or cycle, or end the sequence with the answer you want",
         )
-    status = response.get("status", 401 if when == "unauthorized" else 200)
-    if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
-        raise DocumentError(file, f"{base}/response/status", f"must be an HTTP status code, got {status!r}")
-    delay = response.get("delay_ms", 0)
-    if not isinstance(delay, int) or isinstance(delay, bool) or not 0 <= delay <= 600_000:
-        raise DocumentError(file, f"{base}/response/delay_ms", "must be an integer number of milliseconds (0..600000)")
-    has_body = "body" in response
-    body = response.get("body")
-    _check_body(operation, status, has_body, body, when, spec, file, f"{base}/response")
+    first = steps[0]
     return Fixture(
         file=file,
         name=str(item.get("name", default_name)),
@@ -199,13 +242,37 @@ def _parse(item: Any, file: str, base: str, spec: Spec, default_name: str) -> Fi
         path=path,
         query=_strings(match.get("query"), file, f"{base}/match/query"),
         headers={k.lower(): v for k, v in _strings(match.get("headers"), file, f"{base}/match/headers").items()},
-        status=status,
-        response_headers=_strings(response.get("headers"), file, f"{base}/response/headers"),
-        delay_ms=delay,
-        has_body=has_body,
-        body=body,
-        body_bytes=dumps(body) if has_body else b"",
+        status=first.status,
+        response_headers=first.response_headers,
+        delay_ms=first.delay_ms,
+        has_body=first.has_body,
+        body=first.body,
+        body_bytes=first.body_bytes,
+        steps=steps,
+        then=then,
     )
+
+
+def _step(raw: Any, operation: Operation, when: str, spec: Spec, file: str, where: str) -> Step:
+    response = _mapping(raw, file, where, "response")
+    unknown = set(response) - _RESPONSE_KEYS
+    if unknown:
+        raise DocumentError(
+            file, f"{where}/{escape(sorted(unknown)[0])}", f"unknown key; expected one of {sorted(_RESPONSE_KEYS)}"
+        )
+    status = response.get("status", 401 if when == "unauthorized" else 200)
+    if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
+        raise DocumentError(file, f"{where}/status", f"must be an HTTP status code, got {status!r}")
+    delay = response.get("delay_ms", 0)
+    if not isinstance(delay, int) or isinstance(delay, bool) or not 0 <= delay <= 600_000:
+        raise DocumentError(file, f"{where}/delay_ms", "must be an integer number of milliseconds (0..600000)")
+    has_body = "body" in response
+    body = response.get("body")
+    _check_body(operation, status, has_body, body, when, spec, file, where)
+    return Step(
+        status, _strings(response.get("headers"), file, f"{where}/headers"), delay, has_body, body,
+        dumps(body) if has_body else b"",
+    )  # fmt: skip
 
 
 def _check_body(

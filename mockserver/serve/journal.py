@@ -1,26 +1,36 @@
 """What the mock remembers and prints about requests: a bounded journal and one log line each, secrets redacted.
 
-Rules: memory is bounded by `deque(maxlen)` and per-entry truncation, whatever comes in. A credential is redacted by
-name (the contract's security parameters, Authorization, Cookie, anything named like a key or token) and by value
-(every credential the request carried, wherever else it shows up). Log lines are buffered and written once per
-event-loop turn: one write for many requests, which is what keeps logging cheap under load.
+Rules: the journal's entries live in the store (state.py: a bounded deque in memory, a trimmed list in Redis shared
+by every worker), each entry clipped, whatever comes in. A credential is redacted by name (the contract's security
+parameters, Authorization, Cookie, anything named like a key or token, in headers, query and JSON bodies) and by
+value (every credential the request carried, wherever else it shows up). What only a reader needs (the ISO-8601
+time, the body excerpt as text) is worked out when the journal is read, not per request, unless the store is
+shared. Log lines are buffered and written once per event-loop turn: one write for many requests.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import sys
 import time
-from collections import deque
+from datetime import datetime, timezone
 from typing import Any, TextIO
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
+
+from .state import MemoryStore, Store
 
 REDACTED = "[redacted]"
 _SECRET_NAME = re.compile(r"auth|key|token|secret|passw|session|cookie|credential", re.I)
 _MAX_FIELD = 2048
 MIN_SECRET = 4  # shorter values are redacted by name only: "k" would otherwise eat every "k" in the journal
 _MAX_ITEMS = 100
+EXCERPT_BYTES = 512
+# "api_key": "..." in a JSON body: the value goes, whatever the contract calls it
+_SECRET_MEMBER = re.compile(
+    r'("[^"]*(?:auth|key|token|secret|passw|session|cookie|credential)[^"]*"\s*:\s*)"(?:[^"\\]|\\.)*"', re.I
+)
 
 
 def _clip(text: str) -> str:
@@ -32,6 +42,8 @@ class Redactor:
         self.names = names
         self.api_key = api_key
         self._verdicts: dict[str, bool] = {}
+        self._bytes: dict[str, bytes] = {}
+        self._forms: dict[tuple[str, ...], list[str]] = {}
 
     def secret(self, name: str) -> bool:
         verdict = self._verdicts.get(name)
@@ -40,6 +52,26 @@ class Redactor:
             if len(self._verdicts) < 10_000:  # header names repeat; hostile ones must not grow the cache for ever
                 self._verdicts[name] = verdict
         return verdict
+
+    def forms(self, secrets: tuple[str, ...]) -> list[str]:
+        """The credentials a request carried, as sent and percent-encoded (how they show in a path or query).
+        Remembered per tuple: a frontend sends the same key on every request, and quoting costs a microsecond."""
+        if not secrets:
+            return []
+        found = self._forms.get(secrets)
+        if found is None:
+            found = [*secrets, *(quote(s, safe="") for s in secrets)]
+            if len(self._forms) < 1000:
+                self._forms[secrets] = found
+        return found
+
+    def encoded(self, secret: str) -> bytes:
+        found = self._bytes.get(secret)
+        if found is None:
+            found = secret.encode("utf-8", "replace")
+            if len(self._bytes) < 1000:  # a request's key repeats; a flood of new ones must not grow this
+                self._bytes[secret] = found
+        return found
 
     def text(self, value: str, secrets: list[str]) -> str:
         return self._scrub(value, self.active(secrets))
@@ -73,10 +105,22 @@ class Redactor:
 
 
 class Journal:
-    def __init__(self, size: int, redactor: Redactor) -> None:
-        self.entries: deque[dict[str, Any]] = deque(maxlen=size)
+    def __init__(self, size: int, redactor: Redactor, store: Store | None = None) -> None:
+        self.store: Store = store if store is not None else MemoryStore(size)
+        self.capacity = size
         self.redactor = redactor
-        self.total = 0
+        self.worker = os.getpid()
+        self.shared = self.store.shared
+        self._memory = self.store if isinstance(self.store, MemoryStore) else None  # the per-request fast path
+
+    @property
+    def total(self) -> int:
+        return self.store.journal(0)[0]
+
+    @property
+    def entries(self) -> list[dict[str, Any]]:
+        """The entries kept, oldest first, as a reader sees them."""
+        return [render(e) for e in self.store.journal()[1]]
 
     def record(
         self,
@@ -90,32 +134,70 @@ class Journal:
         ms: float,
         secrets: list[str],
         note: str = "",
+        fixture: str = "",
+        override: str = "",
+        body: bytes = b"",
+        media: str | None = None,
     ) -> None:
-        self.total += 1
-        if self.entries.maxlen == 0:
+        if self.capacity == 0:
+            self.store.record({})  # counted, not kept
             return
         redact = self.redactor
         active = redact.active(secrets)
-        self.entries.append(
-            {
-                "time": time.time(),
-                "method": method[:32],
-                "path": _clip(redact._scrub(path, active)),
-                "query": redact.pairs(query, active) if query else [],
-                "headers": redact.pairs(headers, active),
-                "status": status,
-                "source": source,
-                "operation": operation,
-                "note": _clip(redact._scrub(note, active)) if note else "",
-                "ms": round(ms, 3),
-            }
-        )
+        head = body[:EXCERPT_BYTES]
+        excerpt: bytes | str = head
+        if active and head:
+            for secret in active:
+                if redact.encoded(secret) in head:  # a credential echoed in the body: scrubbed now, not at reading
+                    excerpt = redact._scrub(head.decode("utf-8", "replace"), active)
+                    break
+        entry = (
+            time.time(), method[:32], _clip(redact._scrub(path, active)),
+            redact.pairs(query, active) if query else [], redact.pairs(headers, active), status, source, operation,
+            _clip(redact._scrub(note, active)) if note else "", fixture or None, override or None, media, excerpt,
+            len(body), round(ms, 3), self.worker,
+        )  # fmt: skip
+        # a tuple is a third of a dict's cost per request; a shared store gets the readable form it keeps
+        memory = self._memory
+        if memory is not None:
+            memory.total += 1
+            memory.entries.append(entry)
+        else:
+            self.store.record(render(entry))
 
     def snapshot(self, limit: int | None = None) -> dict[str, Any]:
-        entries = list(self.entries)
-        if limit is not None:
-            entries = entries[-limit:] if limit > 0 else []
-        return {"total": self.total, "capacity": self.entries.maxlen, "requests": entries}
+        total, entries = self.store.journal(limit)
+        return {
+            "total": total,
+            "capacity": self.capacity,
+            "shared": self.store.shared,
+            "requests": [render(e) for e in entries],
+        }
+
+    def clear(self) -> None:
+        self.store.clear_journal()
+
+
+FIELDS = ("time", "method", "path", "query", "headers", "status", "source", "operation", "note", "fixture", "override",
+          "media", "response", "size", "ms", "worker")  # fmt: skip
+
+
+def render(entry: Any) -> dict[str, Any]:
+    """An entry as a reader sees it (a dict of FIELDS): ISO-8601 time, the body excerpt as text with members named
+    like secrets redacted. Idempotent: a shared store keeps rendered entries."""
+    if isinstance(entry, dict):
+        return entry
+    out = dict(zip(FIELDS, entry, strict=True))
+    out["time"] = datetime.fromtimestamp(out["time"], timezone.utc).isoformat(timespec="milliseconds")
+    out["time"] = out["time"].replace("+00:00", "Z")
+    excerpt = out["response"]
+    text = excerpt.decode("utf-8", "replace") if isinstance(excerpt, bytes) else excerpt
+    if text:
+        text = _SECRET_MEMBER.sub(lambda m: m.group(1) + '"' + REDACTED + '"', text)
+        if out["size"] > EXCERPT_BYTES:
+            text += f"…(+{out['size'] - EXCERPT_BYTES} bytes)"
+    out["response"] = text
+    return out
 
 
 class RequestLog:

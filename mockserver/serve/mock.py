@@ -2,14 +2,16 @@
 
 Rules: everything costly (validators, fixture bytes, example checks) is built in `Mock.__init__`; a request does
 dictionary lookups, one hash, at most one cached generation, and a serialization. The pipeline is route ->
-fault -> security -> validation -> preferences -> `negotiate` -> produce; its precedence is in negotiation.py.
+fault -> security -> validation -> preferences (header, query controls, override) -> state -> `negotiate` ->
+sequence step -> produce; its precedence is in negotiation.py. What changes at run time (overrides, items,
+sequence positions) is in the store (state.py); an outcome that depends on it is `volatile`: never remembered.
 """
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..config import Config
 from ..contract import security
@@ -18,8 +20,11 @@ from . import negotiation, problems
 from .answers import Answer, Producer, problem_answer, without_forbidden
 from .fixtures import FixtureIndex, load_fixtures
 from .generation import POOL, Generator, seed_of
-from .preferences import PreferError, parse_prefer
+from .overrides import Override, Overrides
+from .preferences import PreferError, chooses, merge, parse_controls, parse_prefer, split_query
 from .routing import FULL, METHOD, Router
+from .state import MemoryStore, StateError, Store, open_store
+from .stateful import Stateful
 from .validation import RequestValidator, Violation
 
 
@@ -34,14 +39,20 @@ class MockRequest:
     too_many_query: bool = False  # more query parameters than the mock reads
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """An answer and what the journal and log say of it."""
+class Outcome(NamedTuple):
+    """An answer and what the journal and log say of it. A named tuple: immutable, and built on every request for
+    a fraction of a frozen dataclass's cost."""
 
     answer: Answer
     operation: str = ""  # "METHOD /path" of the matched operation, "" when none matched
     secrets: tuple[str, ...] = ()  # credential values the request carried, for redaction
     note: str = ""  # the fixture or example used, or why the request was refused
+    fixture: str = ""  # the fixture's name when one answered
+    override: str = ""  # the override's id when one applied
+    volatile: bool = False  # depends on run-time state (override, item, sequence position): never remembered
+
+
+_NO_CONTROLS: dict[str, str] = {}  # shared, never written: most requests have no query at all
 
 
 def fixtures_folder(config: Config) -> str | None:
@@ -50,16 +61,27 @@ def fixtures_folder(config: Config) -> str | None:
     return builtin()[1] if config.spec is None else None
 
 
-def build_mock(config: Config) -> Mock:
-    """Loads and checks everything the server needs; raises DocumentError/ConfigError for a user's mistake."""
+def build_mock(config: Config, store: Store | None = None) -> Mock:
+    """Loads and checks everything the server needs; raises DocumentError/ConfigError for a user's mistake (an
+    unreachable `--state-url` included). Without `store`, opens the one the config names."""
     spec = load_spec(config.spec)
-    return Mock(spec, load_fixtures(fixtures_folder(config), spec), config)
+    fixtures = load_fixtures(fixtures_folder(config), spec)
+    if store is None:
+        try:
+            store = open_store(config.state_url, config.journal_size)
+        except StateError as exc:
+            from ..config import ConfigError
+
+            raise ConfigError(str(exc)) from None
+    return Mock(spec, fixtures, config, store)
 
 
 class Mock:
-    def __init__(self, spec: Spec, fixtures: dict[str, FixtureIndex], config: Config) -> None:
+    def __init__(self, spec: Spec, fixtures: dict[str, FixtureIndex], config: Config,
+                 store: Store | None = None) -> None:  # fmt: skip
         self.spec = spec
         self.config = config
+        self.store: Store = store if store is not None else MemoryStore(config.journal_size)
         self.router = Router(spec.operations, spec.prefix)
         self.fixtures = fixtures
         self.warnings: list[str] = list(spec.warnings)
@@ -77,8 +99,16 @@ class Mock:
         }
         self.warnings.extend(spec.schemas.warnings)  # found while building the response views above
         self._random = random.Random(seed_of(config.seed, "faults"))
+        self.overrides = Overrides(self.store, config.max_delay_ms)
+        self.stateful: Stateful | None = None
+        if config.stateful:
+            self.stateful = Stateful(spec, self.generator, self.facts, self.store, config.seed, config.state_size)
+            self.stateful.seed()
 
-    def handle(self, request: MockRequest) -> Outcome:
+    def handle(self, request: MockRequest, overrides_read: bool = False) -> Outcome:
+        """The answer to a request. `overrides_read`: the caller has just called `self.overrides.refresh()`."""
+        if not overrides_read:
+            self.overrides.refresh()
         match = self.router.match(request.method, request.raw_path)
         if match.kind == METHOD:
             allow = ", ".join(match.allowed)
@@ -94,47 +124,82 @@ class Mock:
             return Outcome(problem_answer(problems.NO_PATH, paths=self.router.paths[:50]), note="no operation matches")
         op = match.operation
         secrets: tuple[str, ...] = ()
+        override: Override | None = None
+        query, controls = split_query(request.query) if request.query else (request.query, _NO_CONTROLS)
         if self.config.error_rate > 0 and self._random.random() < self.config.error_rate:
             decision = negotiation.fault(op, self._random.choice((500, 503)))
         else:
-            decision, secrets = self._decide(op, match.params, match.bad_params, request)
+            decision, secrets, override = self._decide(op, match.params, match.bad_params, request, query, controls)
+        volatile = override is not None
+        if decision.fixture is not None and decision.fixture.sequence and decision.kind == negotiation.FIXTURE:
+            served = self.store.advance(self._identity(decision.fixture.name, request, query))
+            decision = negotiation.sequence_step(decision, served, request.headers.get("accept"))
+            volatile = True
+        elif self.stateful is not None and self.stateful.role(op) is not None:
+            volatile = True  # the next request may find another state
         coerced = self.validators[op.key].coerce_path(match.params) if decision.kind == negotiation.GENERATE else {}
-        answer = self.producer.produce(op, decision, coerced, request.query)
-        return Outcome(answer, op.key, secrets, decision.note)
+        answer = self.producer.produce(op, decision, coerced, query)
+        note = decision.note
+        if override is not None:
+            answer = replace(answer, source=negotiation.FROM_OVERRIDE)
+            note = f"override {override.id} ({override.prefer})" + (f": {note}" if note else "")
+        fixture = decision.fixture.name if decision.fixture is not None else ""
+        return Outcome(answer, op.key, secrets, note, fixture, override.id if override else "", volatile)
 
-    def _decide(
-        self, op: Operation, params: dict[str, str], bad: list[str], request: MockRequest
-    ) -> tuple[negotiation.Decision, tuple[str, ...]]:
+    def _decide(self, op: Operation, params: dict[str, str], bad: list[str], request: MockRequest,
+                query: dict[str, list[str]], controls: dict[str, str],
+                ) -> tuple[negotiation.Decision, tuple[str, ...], Override | None]:  # fmt: skip
         ok, seen = security.satisfied(op.security, request.headers, request.query, request.cookies, self.config.api_key)
         secrets = tuple(seen)
         facts = self.facts[op.key]
         accept = request.headers.get("accept")
         if not ok:
-            return negotiation.unauthorized(facts, accept), secrets
+            return negotiation.unauthorized(facts, accept), secrets, None
         validator = self.validators[op.key]
         content_type = request.headers.get("content-type", "")
-        violations = validator.validate(
-            params, request.query, request.headers, request.cookies, request.body, content_type, bad
-        )
+        violations = validator.validate(params, query, request.headers, request.cookies, request.body, content_type,
+                                        bad)  # fmt: skip
         if request.too_many_query:
             violations.insert(0, Violation(("query",), "Too many query parameters", "value_error.too_many"))
         if violations:
             detail = [{"loc": list(v.loc), "msg": v.msg, "type": v.type} for v in violations]
-            return negotiation.invalid(op, detail, accept), secrets
+            return negotiation.invalid(op, detail, accept), secrets, None
         try:
             prefs = parse_prefer(request.headers.get("prefer"), self.config.max_delay_ms)
+            if controls:
+                prefs = merge(prefs, parse_controls(controls, self.config.max_delay_ms))
         except PreferError as exc:
-            return negotiation.problem(problems.BAD_PREFER, str(exc)), secrets
-        decision = negotiation.negotiate(
-            facts, prefs, params, request.query, request.headers, lambda: self._slot(request)
-        )
+            return negotiation.problem(problems.BAD_PREFER, str(exc)), secrets, None
+        override = self.overrides.find(op.key, params, query) if self.overrides.by_operation else None
+        if override is not None:
+            prefs = merge(prefs, override.prefs)
+            if prefs.code is not None and op.response_for(prefs.code) is None:
+                decision = negotiation.forced(op, prefs.code)
+                return replace(decision, delay_ms=prefs.delay_ms), secrets, override
+        if self.stateful is not None and not chooses(prefs) and self.stateful.role(op) is not None:
+            decision = self.stateful.handle(op, params, query, request.headers, request.body)
+        else:
+            decision = negotiation.negotiate(facts, prefs, params, query, request.headers,
+                                             lambda: self._slot(request, query))  # fmt: skip
         if prefs.delay_ms is not None:
             decision = replace(decision, delay_ms=prefs.delay_ms)
-        return decision, secrets
+        return decision, secrets, override
 
-    def _slot(self, request: MockRequest) -> int:
-        query = sorted((k, v) for k, vs in request.query.items() for v in vs) if request.query else []
-        return seed_of(self.config.seed, request.method, request.raw_path, query) % POOL
+    def _slot(self, request: MockRequest, query: dict[str, list[str]]) -> int:
+        pairs = sorted((k, v) for k, vs in query.items() for v in vs) if query else []
+        return seed_of(self.config.seed, request.method, request.raw_path, pairs) % POOL
+
+    def _identity(self, fixture: str, request: MockRequest, query: dict[str, list[str]]) -> str:
+        """Who a sequence counts for: the fixture and the request's method, path and query (controls left out)."""
+        pairs = sorted((k, v) for k, vs in query.items() for v in vs) if query else []
+        return "\x1f".join((fixture, request.method, request.raw_path.decode("latin-1"), repr(pairs)))
+
+    def reset(self) -> None:
+        """Forgets items, overrides, sequence positions and the journal; the collections start again from their
+        fixtures."""
+        self.store.reset()
+        if self.stateful is not None:
+            self.stateful.seed()
 
     def _valid_examples(self, op: Operation) -> dict[str, dict[str, dict[str, Any]]]:
         """status -> media -> name -> example, keeping only examples valid against their schema's response view (and,

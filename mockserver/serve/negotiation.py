@@ -1,14 +1,17 @@
 """Deciding an answer: which status, media type and source. Pure functions of their arguments; no HTTP, no I/O,
 no generation (producing the body is answers.py's job).
 
-The precedence, first match wins (`Mock.handle` runs steps 1-2, `negotiate` the rest):
+The precedence, first match wins (`Mock.handle` runs steps 1-2 and the state step, `negotiate` the rest):
 1. security: required credentials missing or wrong -> 401 (fixture `when: unauthorized`, documented 401, problem);
 2. request validation: bad parameters or body -> the documented 422 (or 400, 4XX, default) with a body valid against
    it; a body of an undocumented media type -> 415 the same way;
-3. `Prefer` (Prism-compatible): `example=NAME`, `code=NNN`, `branch=null|N`, `dynamic=true|false`;
-4. a fixture that matches the request;
-5. an example from the contract;
-6. generated data.
+3. preferences (Prism-compatible): `example=NAME`, `code=NNN`, `branch=null|N`, `dynamic=true|false`, from the
+   `Prefer` header, then `?__code=`-style query controls, then a runtime override (a later choice replaces one before);
+   an override's undocumented status is answered anyway (`forced`): the developer asked for exactly that;
+4. `--stateful`: the collection's items (stateful.py), for the operations of an inferred collection;
+5. a fixture that matches the request (a sequence serves its steps in turn);
+6. an example from the contract;
+7. generated data.
 An impossible preference is a 400 that says what the contract offers, never a guess. The mock's own 4xx (401, 404,
 405, 415, 422) take the shape the operation documents for that status, its range or `default` (`own_error`); the
 mock's problem document only where it documents none.
@@ -31,23 +34,24 @@ from .problems import Problem
 from .validation import MEDIA_TYPE
 
 # What the producer makes of a decision
-FIXTURE, EXAMPLE, GENERATE, NULL, EMPTY, PROBLEM, INVALID = (
-    "fixture", "example", "generate", "null", "empty", "problem", "invalid",
+FIXTURE, EXAMPLE, GENERATE, NULL, EMPTY, PROBLEM, INVALID, STATE = (
+    "fixture", "example", "generate", "null", "empty", "problem", "invalid", "state",
 )  # fmt: skip
 # X-Mock-Source values: where an answer came from
 FROM_FIXTURE, FROM_EXAMPLE, FROM_GENERATED, FROM_ERROR = "fixture", "example", "generated", "error"
+FROM_STATE, FROM_OVERRIDE = "state", "override"
 Examples = Mapping[str, Mapping[str, Mapping[str, Any]]]  # status -> media -> name -> value (valid ones only)
 
 
 @dataclass(frozen=True)
 class Decision:
-    kind: str  # FIXTURE | EXAMPLE | GENERATE | NULL | EMPTY | PROBLEM | INVALID
+    kind: str  # FIXTURE | EXAMPLE | GENERATE | NULL | EMPTY | PROBLEM | INVALID | STATE
     status: int
     source: str  # the X-Mock-Source value
     response: str | None = None  # the contract's response key ("200", "4XX", "default") whose schema and headers apply
     media: str | None = None
     fixture: Fixture | None = None
-    value: Any = None  # EXAMPLE: the example; INVALID: the violations as FastAPI-style detail items
+    value: Any = None  # EXAMPLE: the example; STATE: the item or list; INVALID: the violations as detail items
     slot: int = 0
     branch: int | None = None
     problem: Problem | None = None
@@ -56,6 +60,7 @@ class Decision:
     headers: tuple[tuple[str, str], ...] = ()
     note: str = ""  # for the journal: the fixture or example used, or why the request was refused
     delay_ms: int | None = None  # `Prefer: delay`; None: the fixture's or the configured latency applies
+    step: int = 0  # FIXTURE: which answer of a sequence
 
 
 def problem(
@@ -123,7 +128,8 @@ def unauthorized(facts: Facts, accept: str | None) -> Decision:
     """Step 1's answer: the `when: unauthorized` fixture, else the documented 401, else a problem with a challenge."""
     op = facts.operation
     if facts.fixtures.unauthorized is not None:
-        return from_fixture(facts.fixtures.unauthorized)
+        fixture = facts.fixtures.unauthorized
+        return replace(from_fixture(fixture), note=f"credentials missing or wrong (fixture {fixture.name})")
     challenge = security.challenges(op.security)
     return replace(
         own_error(
@@ -185,6 +191,25 @@ def fault(op: Operation, status: int) -> Decision:
     if op.response_for(status) is None:
         return problem(problems.INJECTED if status == 500 else problems.UNAVAILABLE)
     return generated(op, str(status), None, 0, source=FROM_ERROR)
+
+
+def forced(op: Operation, status: int) -> Decision:
+    """An override's status the contract does not document: the mock's own document for it, said to be forced."""
+    return problem(problems.forced(status), f"status {status} forced by a runtime override; {op.key} documents "
+                   f"{', '.join(op.responses) or 'no response'}")  # fmt: skip
+
+
+def sequence_step(decision: Decision, served: int, accept: str | None) -> Decision:
+    """A sequence fixture's answer for a request that finds `served` earlier ones: its step, or after the last step
+    of a `then: 404` sequence the contract's 404."""
+    fixture = decision.fixture
+    assert fixture is not None
+    index = fixture.position(served)
+    if index is None:
+        ended = generated(fixture.operation, "404", accept, 0, source=FROM_FIXTURE)
+        return replace(ended, note=f"{fixture.name}: sequence over after {len(fixture.steps)} answers (then: 404)")
+    status = fixture.steps[index].status
+    return replace(decision, status=status, step=index, note=f"{fixture.name} ({index + 1}/{len(fixture.steps)})")
 
 
 def generated(op: Operation, status: str, accept: str | None, slot: int, branch: int | None = None,

@@ -8,6 +8,7 @@ Every body says what the contract offers, so a frontend developer can fix the re
 from __future__ import annotations
 
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
 
 PROBLEM_JSON = "application/problem+json"
@@ -51,3 +52,17 @@ UNAVAILABLE = Problem("injected", 503, "Service Unavailable", "Error injected by
 INTERNAL = Problem(
     "internal", 500, "Internal Server Error", "The mock server could not answer (a bug: please report it)."
 )
+NO_ITEM = Problem("no-item", 404, "Not Found", "No such item in this collection (--stateful).")
+RATE_LIMITED = Problem("rate-limited", 429, "Too Many Requests", "Simulated rate limit (--rate-limit) exceeded.")
+BAD_ADMIN = Problem("bad-admin-request", 400, "Bad Request", "The admin request is not what the endpoint takes.")
+ADMIN_NOT_FOUND = Problem("admin-not-found", 404, "Not Found", "No such admin resource.")
+STATE_DOWN = Problem("state-unavailable", 503, "Service Unavailable", "The shared state store cannot be reached.")
+
+
+def forced(status: int) -> Problem:
+    """The document for a status a runtime override forces where the contract documents none."""
+    try:
+        title = HTTPStatus(status).phrase
+    except ValueError:
+        title = "Forced Status"
+    return Problem("forced", status, title, "Answer forced by a runtime override (/__mock/overrides).")

@@ -100,7 +100,8 @@ def test_a_config_round_trips_through_the_environment():
     config = Config(
         spec="api.yaml", fixtures="", host="::1", port=0, seed=9, api_key="k=1,2", fixtures_only=True, edge_cases=True,
         latency=(5, 10), error_rate=0.25, cors=False, cors_origins=["http://a", "http://b"], admin=False,
-        admin_prefix="/_m", journal_size=0, request_log=False, workers=3, max_delay_ms=5, max_body_bytes=7,
+        admin_prefix="/_m", journal_size=0, request_log=False, workers=3, stateful=True, state_size=9,
+        state_url="redis://127.0.0.1:6379/2", watch=True, rate_limit=20, max_delay_ms=5, max_body_bytes=7,
     )  # fmt: skip
     env = config.to_env()
     assert all(name.startswith("MOCKSERVER_") for name in env)

@@ -1,9 +1,12 @@
-"""The admin routes without HTTP: `Admin.handle(method, sub-path, query)` -> an `Answer`, or None for a path that
-is not an admin route (the mock answers it)."""
+"""The admin routes: without HTTP (`Admin.handle(method, sub-path, query)` -> an `Answer`, or None for a path that
+is not an admin route, which the mock answers), then through the app: `/__mock` itself, the dashboard page,
+operations and fixtures views, the journal's fields (ISO-8601 time, matched fixture or override, reason, body
+excerpt, preflights), and the rate limit."""
 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -12,6 +15,7 @@ from mockserver.serve.admin import Admin
 from mockserver.serve.answers import Answer
 from mockserver.serve.journal import Journal, Redactor
 from mockserver.serve.mock import build_mock
+from tests.support import CONVERSATION, KEY_HEADER
 
 MOCK = build_mock(Config(request_log=False))
 
@@ -72,6 +76,105 @@ def test_other_methods_are_405_with_allow(admin, method, path, allow):
     assert json.loads(answer.body)["allowed"] == allow.split(", ")
 
 
-@pytest.mark.parametrize("path", ["", "/", "/nothing", "/health/", "/requests/1", "/HEALTH"])
+@pytest.mark.parametrize("path", ["/nothing", "/health/", "/requests/1", "/HEALTH"])
 def test_anything_else_is_not_an_admin_route(admin, path):
     assert admin.handle("GET", path, {}) is None
+
+
+@pytest.mark.parametrize("path", ["", "/"])
+def test_the_prefix_itself_is_an_index(admin, path):
+    index = json.loads(ask(admin, "GET", path).body)
+    assert index["mockserver"] == "admin" and "POST /__mock/reset" in index["endpoints"]
+
+
+# --- through the app -----------------------------------------------------------------------------------------------
+
+KEY = {KEY_HEADER: "conformance-secret-key"}
+OP = "GET /api/conversations/{conversation_id}"
+
+
+def test_the_admin_prefix_itself_answers_a_json_index_or_the_dashboard(client):
+    index = client.get("/__mock")
+    assert index.status_code == 200 and index.headers["content-type"] == "application/json"
+    assert "GET /__mock/operations" in index.json()["endpoints"]
+    for path in ("/__mock", "/__mock/"):
+        page = client.get(path, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        assert 'const PREFIX = "/__mock";' in page.text
+        assert not re.search(r"<(script|link)[^>]+(src|href)=\"?https?:", page.text)  # nothing from a CDN: offline
+
+
+def test_the_dashboard_follows_the_admin_prefix(client_factory):
+    client = client_factory(admin_prefix="/_m")
+    assert 'const PREFIX = "/_m";' in client.get("/_m/", headers={"Accept": "text/html"}).text
+    assert client.get("/_mockery").status_code == 404  # a longer path is the contract's, not an admin route
+
+
+def test_operations_list_fixtures_and_sequences(client):
+    (op,) = client.get("/__mock/operations").json()["operations"]
+    assert op["operation"] == OP and op["path"] == "/api/conversations/{conversation_id}"
+    names = {f["name"]: f for f in op["fixtures"]}
+    assert "running" in names and names["running"]["steps"] is None
+    assert names["starting-then-running"]["steps"] == [200, 200, 200]
+    detail = client.get("/__mock/fixtures", params={"operation": OP, "name": "starting-then-running"}).json()
+    assert [r["body"]["status"] for r in detail["responses"]] == ["STARTING", "STARTING", "RUNNING"]
+    assert client.get("/__mock/fixtures", params={"name": "nope"}).status_code == 404
+
+
+def test_journal_entries_say_when_what_matched_why_and_what_was_sent(client):
+    client.get(CONVERSATION + "running", headers=KEY)
+    client.get(CONVERSATION + "running")
+    entries = client.get("/__mock/requests").json()["requests"]
+    ok, refused = entries
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", ok["time"])
+    assert ok["fixture"] == "running" and ok["override"] is None and ok["source"] == "fixture"
+    assert ok["response"].startswith('{"conversation_id":"running"') and ok["media"] == "application/json"
+    assert '"session_api_key":null' in ok["response"]
+    assert refused["status"] == 401 and refused["note"] == "credentials missing or wrong (fixture unauthorized)"
+    assert refused["response"] == '{"detail":"Unauthorized"}'
+    assert isinstance(ok["worker"], int)
+
+
+def test_body_excerpts_are_clipped_and_redacted(client_factory, tmp_path):
+    (tmp_path / "big.yaml").write_text(
+        "operation: GET /api/conversations/{conversation_id}\nmatch: {path: {conversation_id: big}}\n"
+        f"response: {{status: 200, body: {{conversation_id: big, title: '{'x' * 2000}',"
+        " session_api_key: 'abcd-session-secret', url: 'conformance-secret-key'}}\n"
+    )
+    client = client_factory(fixtures=str(tmp_path), api_key="conformance-secret-key")
+    client.get(CONVERSATION + "big", headers=KEY)
+    (entry,) = client.get("/__mock/requests").json()["requests"]
+    assert "abcd-session-secret" not in entry["response"] and "conformance-secret-key" not in str(entry)
+    assert "+1" in entry["response"] and len(entry["response"]) < 600  # clipped, and says by how much
+
+
+def test_preflights_are_journaled(client):
+    client.options(CONVERSATION + "x", headers={"Origin": "http://app.local", "Access-Control-Request-Method": "GET"})
+    (entry,) = client.get("/__mock/requests").json()["requests"]
+    assert entry["method"] == "OPTIONS" and entry["source"] == "cors" and entry["status"] == 200
+    assert entry["note"] == "CORS preflight for GET from http://app.local: allowed"
+
+
+def test_admin_answers_carry_cors_for_a_dashboard_on_another_origin(client):
+    answer = client.post(
+        "/__mock/overrides", json={"operation": OP, "prefer": "code=422"}, headers={"Origin": "http://127.0.0.1:9"}
+    )
+    assert answer.headers["access-control-allow-origin"] == "http://127.0.0.1:9"
+
+
+def test_rate_limit_answers_429_with_retry_after_and_cors(client_factory, monkeypatch):
+    import mockserver.serve.app as app_module
+
+    now = [1000.25]
+    monkeypatch.setattr(app_module.time, "time", lambda: now[0])
+    client = client_factory(rate_limit=2)
+    origin = {"Origin": "http://localhost:3000", **KEY}
+    statuses = [client.get(CONVERSATION + "running", headers=origin) for _ in range(3)]
+    assert [s.status_code for s in statuses] == [200, 200, 429]
+    limited = statuses[2]
+    assert limited.headers["retry-after"] == "1" and limited.headers["access-control-allow-origin"]
+    assert "retry-after" in limited.headers["access-control-expose-headers"].lower()
+    assert limited.json()["title"] == "Too Many Requests"
+    assert client.get("/__mock/health").status_code == 200  # the admin endpoints are never limited
+    now[0] = 1001.0
+    assert client.get(CONVERSATION + "running", headers=KEY).status_code == 200  # the next second

@@ -168,7 +168,9 @@ def test_repeated_requests_are_answered_from_memory_but_still_journaled(client_f
     endpoint = client.app
     calls = []
     original = endpoint.mock.handle
-    monkeypatch.setattr(endpoint.mock, "handle", lambda request: calls.append(request.raw_path) or original(request))
+    monkeypatch.setattr(
+        endpoint.mock, "handle", lambda request, **kw: calls.append(request.raw_path) or original(request, **kw)
+    )
     first = client.get(CONVERSATION + "polled", headers=KEY)
     second = client.get(CONVERSATION + "polled", headers=KEY)
     other = client.get(CONVERSATION + "polled", headers={**KEY, "Prefer": "branch=null"})

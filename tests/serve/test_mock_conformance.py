@@ -19,7 +19,8 @@ from schemathesis.openapi.checks import UndefinedStatusCode
 from mockserver.config import Config
 from mockserver.contract.spec import Spec, load_spec
 from mockserver.serve.app import create_app
-from tests.support import SHOP
+from mockserver.serve.overrides import check
+from tests.support import CONVERSATIONS, CONVERSATIONS_FIXTURES, SHOP
 
 KEY = "conformance-key"
 
@@ -39,10 +40,26 @@ def _auth_config(spec: Spec) -> SchemathesisConfig:
     return SchemathesisConfig.from_dict({"auth": {"openapi": auth}})
 
 
-def _schema(source: str | None) -> schemathesis.schemas.BaseSchema:
+def _schema(source: str | None, **options: object) -> schemathesis.schemas.BaseSchema:
     spec = load_spec(source)
     schema = schemathesis.openapi.from_dict(spec.document, config=_auth_config(spec))
-    schema.app = create_app(Config(spec=source, request_log=False, api_key=KEY))
+    schema.app = create_app(Config(spec=source, request_log=False, api_key=KEY, **options))  # type: ignore[arg-type]
+    return schema
+
+
+def _steered() -> schemathesis.schemas.BaseSchema:
+    """The built-in mock with runtime overrides that run out as the test goes (newest first), and the sequence
+    fixture reached through one of them: what a frontend developer switches on at run time stays in contract."""
+    schema = _schema(None)
+    mock = schema.app.mock
+    op = "GET /api/conversations/{conversation_id}"
+    for body in (
+        {"operation": op, "prefer": "code=422", "times": 15},
+        {"operation": op, "prefer": "branch=null", "times": 15},
+        {"operation": op, "prefer": "example=starting-then-running", "times": 15},
+        {"operation": op, "prefer": "dynamic=true, delay=0", "times": 15},
+    ):
+        mock.store.add_override(check(body, mock.spec, 10_000))
     return schema
 
 
@@ -65,6 +82,9 @@ def _check(case) -> None:
 
 OPENHANDS = _schema(None)
 SHOP_SCHEMA = _schema(SHOP)
+STEERED = _steered()
+STATEFUL = _schema(CONVERSATIONS, fixtures=CONVERSATIONS_FIXTURES, stateful=True)
+STATEFUL_SHOP = _schema(SHOP, stateful=True)
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 
 
@@ -78,6 +98,39 @@ def test_mock_of_openhands_conforms(case):
 @SETTINGS
 def test_mock_of_richer_openapi30_contract_conforms(case):
     _check(case)
+
+
+@STEERED.parametrize()
+@SETTINGS
+def test_mock_with_overrides_and_sequences_conforms(case):
+    _check(case)
+
+
+@STATEFUL.parametrize()
+@SETTINGS
+def test_stateful_mock_of_the_openhands_conversations_api_conforms(case):
+    """POST, GET, list, PATCH and DELETE on one store: what was posted comes back valid, writeOnly never."""
+    _check(case)
+
+
+@STATEFUL_SHOP.parametrize()
+@SETTINGS
+def test_stateful_mock_of_richer_openapi30_contract_conforms(case):
+    _check(case)
+
+
+def test_the_steered_and_stateful_apps_do_answer_from_overrides_sequences_and_state():
+    """The runs above are only worth something if such answers are what their cases get."""
+    from starlette.testclient import TestClient
+
+    key = {"X-Session-API-Key": KEY}
+    with TestClient(_steered().app) as client:
+        sources = [client.get("/api/conversations/any", headers=key).headers["x-mock-source"] for _ in range(20)]
+        notes = [e["note"] for e in client.get("/__mock/requests").json()["requests"]]
+    assert set(sources) == {"override"} and any("starting-then-running (" in n for n in notes)
+    with TestClient(_schema(CONVERSATIONS, fixtures=CONVERSATIONS_FIXTURES, stateful=True).app) as client:
+        created = client.post("/api/conversations", json={"title": "t"}, headers=key)
+    assert created.headers["x-mock-source"] == "state"
 
 
 def test_a_401_without_credentials_is_the_one_accepted_deviation():

@@ -1,0 +1,421 @@
+"""What the mock remembers between requests: stateful collections, runtime overrides, sequence positions, the
+journal and the rate-limit window, behind one small `Store` interface with two implementations.
+
+Rules: `MemoryStore` (the default) lives in one process; `RedisStore` (`--state-url redis://HOST:PORT/DB`) is shared
+by every replica, so `--workers N` or several machines agree. Values cross the interface as JSON-able dicts; every
+read-modify-write that replicas could race on is one Redis command or one Lua script. The store never decides
+anything (which override applies, what an item looks like): it only keeps. Sizes are bounded by the caller's limits.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from typing import Any, Protocol
+
+import orjson
+
+PREFIX = "mockserver:"
+MAX_POSITIONS = 100_000  # sequence identities remembered (a sequence matching every id meets every id)
+
+
+class StateError(RuntimeError):
+    """The shared store cannot be reached or refused a command (the message never holds a password)."""
+
+
+class Store(Protocol):
+    shared: bool  # True when other processes see the same state
+
+    # overrides: (version, items oldest first); the version changes whenever the set of overrides does
+    def overrides_version(self) -> int: ...
+    def overrides(self) -> tuple[int, list[dict[str, Any]]]: ...
+    def add_override(self, item: dict[str, Any]) -> dict[str, Any]: ...
+    def remove_overrides(self, override_id: str | None) -> int: ...
+    def use_override(self, override_id: str) -> bool: ...
+
+    # sequences: how many times this identity was served before (0 the first time)
+    def advance(self, key: str) -> int: ...
+
+    # collections
+    def seed(self, collection: str, items: list[tuple[str, dict[str, Any]]], limit: int) -> None: ...
+    def next_number(self, collection: str) -> int: ...
+    def get(self, collection: str, item_id: str) -> dict[str, Any] | None: ...
+    def put(self, collection: str, item_id: str, item: dict[str, Any], limit: int) -> None: ...
+    def delete(self, collection: str, item_id: str) -> bool: ...
+    def items(self, collection: str) -> list[dict[str, Any]]: ...
+
+    # journal: entries oldest first, at most `capacity` kept; `total` counts every one ever recorded
+    def record(self, entry: Any) -> None: ...  # memory keeps what it is given; Redis needs a JSON-able dict
+    def journal(self, limit: int | None = None) -> tuple[int, list[Any]]: ...
+    def clear_journal(self) -> None: ...
+
+    def hit(self, window: int) -> int: ...  # requests counted in this rate-limit window, this one included
+    def reset(self) -> None: ...  # state, overrides, sequence positions and journal
+    def close(self) -> None: ...
+
+
+class MemoryStore:
+    shared = False
+
+    def __init__(self, journal_size: int) -> None:
+        self.capacity = journal_size
+        self.entries: deque[Any] = deque(maxlen=journal_size)
+        self.total = 0
+        self._overrides: dict[str, dict[str, Any]] = {}
+        self._left: dict[str, int] = {}
+        self.version = 0
+        self._next_override = 0
+        self._positions: dict[str, int] = {}
+        self._collections: dict[str, dict[str, dict[str, Any]]] = {}
+        self._numbers: dict[str, int] = {}
+        self._seeded: set[str] = set()
+        self._window = (0, 0)
+
+    def overrides_version(self) -> int:
+        return self.version
+
+    def overrides(self) -> tuple[int, list[dict[str, Any]]]:
+        if not self._overrides:
+            return self.version, []
+        return self.version, [{**item, "left": self._left.get(key)} for key, item in self._overrides.items()]
+
+    def add_override(self, item: dict[str, Any]) -> dict[str, Any]:
+        self._next_override += 1
+        key = str(self._next_override)
+        item = {**item, "id": key}
+        self._overrides[key] = item
+        if item.get("times") is not None:
+            self._left[key] = int(item["times"])
+        self.version += 1
+        return {**item, "left": self._left.get(key)}
+
+    def remove_overrides(self, override_id: str | None) -> int:
+        if override_id is None:
+            count = len(self._overrides)
+            self._overrides.clear()
+            self._left.clear()
+        else:
+            count = 1 if self._overrides.pop(override_id, None) is not None else 0
+            self._left.pop(override_id, None)
+        self.version += 1
+        return count
+
+    def use_override(self, override_id: str) -> bool:
+        if override_id not in self._overrides:
+            return False
+        left = self._left.get(override_id)
+        if left is None:
+            return True
+        if left <= 1:
+            self.remove_overrides(override_id)
+        else:
+            self._left[override_id] = left - 1
+        return True
+
+    def advance(self, key: str) -> int:
+        seen = self._positions.get(key, 0)
+        if len(self._positions) >= MAX_POSITIONS and key not in self._positions:  # bounded whatever ids come in
+            self._positions.pop(next(iter(self._positions)))
+        self._positions[key] = seen + 1
+        return seen
+
+    def seed(self, collection: str, items: list[tuple[str, dict[str, Any]]], limit: int) -> None:
+        if collection in self._seeded:
+            return
+        self._seeded.add(collection)
+        for item_id, item in items:
+            self.put(collection, item_id, item, limit)
+
+    def next_number(self, collection: str) -> int:
+        self._numbers[collection] = self._numbers.get(collection, 0) + 1
+        return self._numbers[collection]
+
+    def get(self, collection: str, item_id: str) -> dict[str, Any] | None:
+        return self._collections.get(collection, {}).get(item_id)
+
+    def put(self, collection: str, item_id: str, item: dict[str, Any], limit: int) -> None:
+        items = self._collections.setdefault(collection, {})
+        items[item_id] = item  # an existing id keeps its place
+        while len(items) > limit:
+            del items[next(iter(items))]
+
+    def delete(self, collection: str, item_id: str) -> bool:
+        return self._collections.get(collection, {}).pop(item_id, None) is not None
+
+    def items(self, collection: str) -> list[dict[str, Any]]:
+        return list(self._collections.get(collection, {}).values())
+
+    def record(self, entry: Any) -> None:
+        self.total += 1
+        if self.capacity:
+            self.entries.append(entry)
+
+    def journal(self, limit: int | None = None) -> tuple[int, list[Any]]:
+        if limit is not None and limit <= 0:
+            return self.total, []
+        entries = list(self.entries)
+        if limit is not None:
+            entries = entries[-limit:] if limit > 0 else []
+        return self.total, entries
+
+    def clear_journal(self) -> None:
+        self.entries.clear()
+
+    def hit(self, window: int) -> int:
+        count = self._window[1] + 1 if self._window[0] == window else 1
+        self._window = (window, count)
+        return count
+
+    def reset(self) -> None:
+        self.entries.clear()
+        self.total = 0
+        self.remove_overrides(None)
+        self._positions.clear()
+        self._collections.clear()
+        self._numbers.clear()
+        self._seeded.clear()
+
+    def close(self) -> None:
+        return None
+
+
+# Lua scripts: each runs atomically in Redis, so replicas never interleave inside one.
+_USE_OVERRIDE = """
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+local left = redis.call('HGET', KEYS[2], ARGV[1])
+if not left then return 1 end
+left = tonumber(left) - 1
+if left <= 0 then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  redis.call('INCR', KEYS[3])
+  if left < 0 then return 0 end
+  return 1
+end
+redis.call('HSET', KEYS[2], ARGV[1], left)
+return 1
+"""
+_PUT = """
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then
+  redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), ARGV[1])
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+local extra = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[3])
+if extra > 0 then
+  local old = redis.call('ZRANGE', KEYS[2], 0, extra - 1)
+  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, extra - 1)
+  redis.call('HDEL', KEYS[1], unpack(old))
+end
+return 1
+"""
+_RECORD = """
+redis.call('INCR', KEYS[2])
+if tonumber(ARGV[2]) > 0 then
+  redis.call('RPUSH', KEYS[1], ARGV[1])
+  redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
+end
+return 1
+"""
+_ADVANCE = """
+local served = redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+if served == 1 and redis.call('HLEN', KEYS[1]) > tonumber(ARGV[2]) then
+  redis.call('DEL', KEYS[1])
+  redis.call('HSET', KEYS[1], ARGV[1], 1)
+end
+return served
+"""
+_SEED = """
+if redis.call('SETNX', KEYS[4], 1) == 0 then return 0 end
+local limit = tonumber(ARGV[1])
+for i = 2, #ARGV, 2 do
+  if redis.call('HEXISTS', KEYS[1], ARGV[i]) == 0 then
+    redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), ARGV[i])
+  end
+  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+end
+local extra = redis.call('ZCARD', KEYS[2]) - limit
+if extra > 0 then
+  local old = redis.call('ZRANGE', KEYS[2], 0, extra - 1)
+  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, extra - 1)
+  redis.call('HDEL', KEYS[1], unpack(old))
+end
+return 1
+"""
+
+
+def _safe(url: str) -> str:
+    """The URL without its password, for messages."""
+    return re.sub(r"//[^@/]*@", "//***@", url)
+
+
+class RedisStore:
+    shared = True
+
+    def __init__(self, url: str, journal_size: int) -> None:
+        try:
+            import redis
+        except ImportError:
+            raise StateError(
+                "--state-url needs the Redis client: pip install 'mockserver[redis]' (or: pip install redis)"
+            ) from None
+        self.url = url
+        self.capacity = journal_size
+        self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
+        try:
+            self.client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=3)
+            self.client.ping()
+        except self._errors as exc:
+            raise StateError(f"cannot reach the state store at {_safe(url)}: {exc}") from None
+        self._use = self.client.register_script(_USE_OVERRIDE)
+        self._put = self.client.register_script(_PUT)
+        self._seed = self.client.register_script(_SEED)
+        self._record = self.client.register_script(_RECORD)
+        self._advance = self.client.register_script(_ADVANCE)
+
+    @staticmethod
+    def _key(*parts: str) -> str:
+        return PREFIX + ":".join(parts)
+
+    def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except self._errors as exc:
+            raise StateError(f"state store at {_safe(self.url)}: {exc}") from None
+
+    def _pipe(self, *commands: tuple[str, tuple[Any, ...]]) -> list[Any]:
+        def run() -> list[Any]:
+            pipe = self.client.pipeline(transaction=False)
+            for name, args in commands:
+                getattr(pipe, name)(*args)
+            return list(pipe.execute())
+
+        return self._call(run)  # type: ignore[no-any-return]
+
+    def overrides_version(self) -> int:
+        return int(self._call(self.client.get, self._key("overrides", "version")) or 0)
+
+    def overrides(self) -> tuple[int, list[dict[str, Any]]]:
+        version, items, left = self._pipe(
+            ("get", (self._key("overrides", "version"),)),
+            ("hgetall", (self._key("overrides"),)),
+            ("hgetall", (self._key("overrides", "left"),)),
+        )
+        found = []
+        for key, raw in sorted(items.items(), key=lambda kv: int(kv[0])):
+            item = orjson.loads(raw)
+            item["left"] = int(left[key]) if key in left else None
+            found.append(item)
+        return int(version or 0), found
+
+    def add_override(self, item: dict[str, Any]) -> dict[str, Any]:
+        key = str(self._call(self.client.incr, self._key("overrides", "next")))
+        item = {**item, "id": key}
+        commands: list[tuple[str, tuple[Any, ...]]] = [("hset", (self._key("overrides"), key, orjson.dumps(item)))]
+        if item.get("times") is not None:
+            commands.append(("hset", (self._key("overrides", "left"), key, int(item["times"]))))
+        commands.append(("incr", (self._key("overrides", "version"),)))
+        self._pipe(*commands)
+        return {**item, "left": item.get("times")}
+
+    def remove_overrides(self, override_id: str | None) -> int:
+        if override_id is None:
+            count, _, _, _ = self._pipe(
+                ("hlen", (self._key("overrides"),)),
+                ("delete", (self._key("overrides"),)),
+                ("delete", (self._key("overrides", "left"),)),
+                ("incr", (self._key("overrides", "version"),)),
+            )
+            return int(count)
+        count, _, _ = self._pipe(
+            ("hdel", (self._key("overrides"), override_id)),
+            ("hdel", (self._key("overrides", "left"), override_id)),
+            ("incr", (self._key("overrides", "version"),)),
+        )
+        return int(count)
+
+    def use_override(self, override_id: str) -> bool:
+        keys = [self._key("overrides"), self._key("overrides", "left"), self._key("overrides", "version")]
+        return bool(self._call(self._use, keys=keys, args=[override_id]))
+
+    def advance(self, key: str) -> int:
+        # bounded like the memory store's: past MAX_POSITIONS identities, every sequence starts again
+        return int(self._call(self._advance, keys=[self._key("sequences")], args=[key, MAX_POSITIONS])) - 1
+
+    def _collection_keys(self, collection: str) -> list[str]:
+        return [self._key("items", collection), self._key("order", collection), self._key("order-n", collection)]
+
+    def seed(self, collection: str, items: list[tuple[str, dict[str, Any]]], limit: int) -> None:
+        args: list[Any] = [limit]
+        for item_id, item in items:
+            args += [item_id, orjson.dumps(item)]
+        keys = [*self._collection_keys(collection), self._key("seeded", collection)]
+        self._call(self._seed, keys=keys, args=args)
+
+    def next_number(self, collection: str) -> int:
+        return int(self._call(self.client.incr, self._key("numbers", collection)))
+
+    def get(self, collection: str, item_id: str) -> dict[str, Any] | None:
+        raw = self._call(self.client.hget, self._key("items", collection), item_id)
+        return None if raw is None else orjson.loads(raw)  # type: ignore[no-any-return]
+
+    def put(self, collection: str, item_id: str, item: dict[str, Any], limit: int) -> None:
+        self._call(self._put, keys=self._collection_keys(collection), args=[item_id, orjson.dumps(item), limit])
+
+    def delete(self, collection: str, item_id: str) -> bool:
+        removed, _ = self._pipe(
+            ("hdel", (self._key("items", collection), item_id)), ("zrem", (self._key("order", collection), item_id))
+        )
+        return bool(removed)
+
+    def items(self, collection: str) -> list[dict[str, Any]]:
+        order, items = self._pipe(
+            ("zrange", (self._key("order", collection), 0, -1)), ("hgetall", (self._key("items", collection),))
+        )
+        return [orjson.loads(items[key]) for key in order if key in items]
+
+    def record(self, entry: Any) -> None:
+        keys = [self._key("journal"), self._key("journal", "total")]
+        self._call(self._record, keys=keys, args=[orjson.dumps(entry) if self.capacity else b"", self.capacity])
+
+    def journal(self, limit: int | None = None) -> tuple[int, list[Any]]:
+        if limit is not None and limit <= 0:
+            total = self._call(self.client.get, self._key("journal", "total"))
+            return int(total or 0), []
+        total, raw = self._pipe(
+            ("get", (self._key("journal", "total"),)),
+            ("lrange", (self._key("journal"), -limit if limit else 0, -1)),
+        )
+        return int(total or 0), [orjson.loads(item) for item in raw]
+
+    def clear_journal(self) -> None:
+        self._call(self.client.delete, self._key("journal"))
+
+    def hit(self, window: int) -> int:
+        key = self._key("rate", str(window))
+        count, _ = self._pipe(("incr", (key,)), ("expire", (key, 10)))
+        return int(count)
+
+    def reset(self) -> None:
+        def run() -> None:
+            keep = {self._key("overrides", "next").encode(), self._key("overrides", "version").encode()}
+            doomed = [k for k in self.client.scan_iter(match=PREFIX + "*", count=1000) if k not in keep]
+            pipe = self.client.pipeline(transaction=True)
+            if doomed:
+                pipe.delete(*doomed)
+            pipe.incr(self._key("overrides", "version"))
+            pipe.execute()
+
+        self._call(run)
+
+    def close(self) -> None:
+        try:
+            self.client.close()
+        except self._errors:
+            pass
+
+
+def open_store(url: str | None, journal_size: int) -> Store:
+    """The store a config names: Redis for a `redis://` URL, else memory. Raises `StateError` when unreachable."""
+    if url:
+        return RedisStore(url, journal_size)
+    return MemoryStore(journal_size)

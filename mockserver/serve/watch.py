@@ -1,0 +1,92 @@
+"""`--watch`: the contract and the fixtures re-read when they change on disk, without a restart.
+
+Rules: a thread per process watches the contract's folder (relative `$ref`s live there) and the fixtures folder with
+watchfiles (inotify; 50 ms debounce, so an edit is served well within a second). A change rebuilds the whole core
+off the event loop and swaps it in one assignment; items, overrides and the journal are in the store and carry
+over. A broken edit prints the same one-line error as start-up and keeps the previous version serving. A contract
+given as a URL is not watched.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from pathlib import Path
+from typing import Any, Protocol
+
+from ..config import Config, ConfigError
+from ..contract import documents
+from ..contract.documents import DocumentError
+from ..contract.spec import builtin
+from .fixtures import SUFFIXES
+from .mock import Mock, build_mock, fixtures_folder
+
+
+class Reloadable(Protocol):
+    mock: Mock
+
+    def reload(self, mock: Mock) -> None: ...
+
+
+def watched(config: Config) -> list[Path]:
+    """The folders whose YAML/JSON files make the served contract and fixtures."""
+    spec = config.spec if config.spec is not None else builtin()[0]
+    found = []
+    if not documents.is_url(spec):
+        found.append(Path(spec).resolve().parent)
+    folder = fixtures_folder(config)
+    if folder is not None:
+        found.append(Path(folder).resolve())
+    unique: list[Path] = []
+    for path in found:
+        if path.is_dir() and not any(path == p or path.is_relative_to(p) for p in unique):
+            unique = [p for p in unique if not p.is_relative_to(path)] + [path]
+    return unique
+
+
+class Watcher(threading.Thread):
+    def __init__(self, config: Config, app: Reloadable) -> None:
+        super().__init__(name="mockserver-watch", daemon=True)
+        self.config = config
+        self.app = app
+        self.paths = watched(config)
+        self.stopping = threading.Event()
+        self.reloads = 0
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def run(self) -> None:
+        if not self.paths:
+            return
+        from watchfiles import watch
+
+        for changes in watch(*self.paths, stop_event=self.stopping, debounce=50, step=20, watch_filter=_relevant,
+                             raise_interrupt=False, rust_timeout=500, yield_on_timeout=False):  # fmt: skip
+            if changes:
+                self.rebuild()
+
+    def rebuild(self) -> bool:
+        """Builds a new core from disk and serves it; on a mistake says why and keeps the old one."""
+        try:
+            mock = build_mock(self.config, store=self.app.mock.store)
+        except (DocumentError, ConfigError) as exc:
+            print(f"mockserver: error: {exc}", file=sys.stderr, flush=True)
+            print("mockserver: still serving the previous version", file=sys.stderr, flush=True)
+            return False
+        except Exception as exc:  # a bug of ours must not stop the watcher
+            print(f"mockserver: error: reload failed: {exc!r}", file=sys.stderr, flush=True)
+            return False
+        self.app.reload(mock)
+        self.reloads += 1
+        fixtures = sum(len(index.by_name) for index in mock.fixtures.values())
+        print(
+            f"mockserver: reloaded {mock.spec.source} ({len(mock.spec.operations)} operations, {fixtures} fixtures)",
+            file=sys.stderr,
+            flush=True,
+        )
+        return True
+
+
+def _relevant(change: Any, path: str) -> bool:
+    return path.lower().endswith(SUFFIXES)

@@ -1,0 +1,151 @@
+"""Runtime overrides (`/__mock/overrides`) and Prism-style query controls (`?__code=`): what a frontend developer
+steers without touching the app's requests."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support import CONVERSATION, KEY_HEADER
+
+KEY = {KEY_HEADER: "k"}
+OP = "GET /api/conversations/{conversation_id}"
+
+
+def test_an_override_changes_the_next_answer_and_says_so(client):
+    added = client.post("/__mock/overrides", json={"operation": OP, "prefer": "code=422"})
+    assert added.status_code == 201
+    assert added.headers["location"] == f"/__mock/overrides/{added.json()['id']}"
+    answer = client.get(CONVERSATION + "running", headers=KEY)
+    assert answer.status_code == 422 and answer.headers["x-mock-source"] == "override"
+    assert "detail" in answer.json()
+    entry = client.get("/__mock/requests?limit=1").json()["requests"][0]
+    assert entry["source"] == "override" and entry["override"] == added.json()["id"]
+    assert entry["note"].startswith(f"override {added.json()['id']} (code=422)")
+
+
+def test_an_undocumented_status_is_forced_with_the_mocks_own_document(client):
+    client.post("/__mock/overrides", json={"operation": OP, "prefer": "code=500"})
+    answer = client.get(CONVERSATION + "running", headers=KEY)
+    assert answer.status_code == 500 and answer.headers["x-mock-source"] == "override"
+    assert answer.json()["title"] == "Internal Server Error"
+    assert "forced by a runtime override" in answer.json()["detail"]
+
+
+def test_overrides_apply_after_security_and_validation(client):
+    client.post("/__mock/overrides", json={"operation": OP, "prefer": "code=500"})
+    assert client.get(CONVERSATION + "running").status_code == 401  # no key: security first
+
+
+def test_params_narrow_an_override_and_the_most_specific_wins(client):
+    client.post("/__mock/overrides", json={"operation": OP, "prefer": "code=422"})
+    client.post(
+        "/__mock/overrides", json={"operation": OP, "params": {"conversation_id": "running"}, "prefer": "branch=null"}
+    )
+    assert client.get(CONVERSATION + "running", headers=KEY).json() is None
+    assert client.get(CONVERSATION + "stopped", headers=KEY).status_code == 422
+
+
+def test_times_counts_uses_then_the_override_is_gone(client):
+    client.post("/__mock/overrides", json={"operation": OP, "prefer": "code=422", "times": 2})
+    statuses = [client.get(CONVERSATION + "running", headers=KEY).status_code for _ in range(4)]
+    assert statuses == [422, 422, 200, 200]
+    assert client.get("/__mock/overrides").json()["overrides"] == []
+
+
+def test_an_override_delay_applies_to_the_normal_answer(client_factory, monkeypatch):
+    import mockserver.serve.app as app_module
+
+    slept: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    monkeypatch.setattr(app_module, "_sleep", fake_sleep)
+    client = client_factory()
+    client.post("/__mock/overrides", json={"operation": OP, "prefer": "delay=300"})
+    answer = client.get(CONVERSATION + "running", headers=KEY)
+    assert answer.json()["status"] == "RUNNING" and slept == [0.3]
+
+
+def test_remove_one_or_all(client):
+    first = client.post("/__mock/overrides", json={"operation": OP, "prefer": "code=422"}).json()["id"]
+    client.post("/__mock/overrides", json={"operation": OP, "prefer": "branch=null"})
+    assert client.get(f"/__mock/overrides/{first}").json()["prefer"] == "code=422"
+    assert client.delete(f"/__mock/overrides/{first}").status_code == 204
+    assert client.delete(f"/__mock/overrides/{first}").status_code == 404
+    assert client.get(CONVERSATION + "running", headers=KEY).json() is None
+    assert client.delete("/__mock/overrides").json() == {"removed": 1}
+    assert client.get(CONVERSATION + "running", headers=KEY).json()["status"] == "RUNNING"
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"prefer": "code=500"}, "operation"),
+        ({"operation": "GET /nope", "prefer": "code=500"}, "operation"),
+        ({"operation": OP}, "prefer"),
+        ({"operation": OP, "prefer": "code=5000"}, "prefer"),
+        ({"operation": OP, "prefer": "frobnicate=1"}, "prefer"),
+        ({"operation": OP, "prefer": "code=500", "params": {"id": "x"}}, "params.id"),
+        ({"operation": OP, "prefer": "code=500", "times": 0}, "times"),
+        ({"operation": OP, "prefer": "code=500", "when": "always"}, "when"),
+        ([1, 2], "(body)"),
+    ],
+)
+def test_a_bad_override_is_a_400_naming_the_member(client, body, field):
+    answer = client.post("/__mock/overrides", json=body)
+    assert answer.status_code == 400
+    assert answer.json()["field"] == field and answer.json()["detail"].startswith(field)
+    assert client.get("/__mock/overrides").json()["overrides"] == []
+
+
+def test_an_override_by_operation_id(client):
+    body = {"operation": "get_conversation_api_conversations__conversation_id__get", "prefer": "code=422"}
+    assert client.post("/__mock/overrides", json=body).json()["operation"] == OP
+
+
+def test_remembered_answers_are_not_served_while_an_override_is_active(client):
+    assert client.get(CONVERSATION + "abc", headers=KEY).status_code == 200  # remembered
+    client.post("/__mock/overrides", json={"operation": OP, "prefer": "code=422"})
+    assert client.get(CONVERSATION + "abc", headers=KEY).status_code == 422
+    client.delete("/__mock/overrides")
+    assert client.get(CONVERSATION + "abc", headers=KEY).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "query, check",
+    [
+        ("__code=422", lambda r: r.status_code == 422),
+        ("__example=stopped", lambda r: r.json()["status"] == "STOPPED"),
+        ("__dynamic=true", lambda r: r.headers["x-mock-source"] == "generated"),
+        ("__branch=null", lambda r: r.json() is None),
+    ],
+)
+def test_query_controls_are_the_prefer_vocabulary(client, query, check):
+    assert check(client.get(CONVERSATION + f"running?{query}", headers=KEY))
+
+
+def test_query_controls_are_stripped_before_validation_and_matching(client_factory, tmp_path):
+    (tmp_path / "q.yaml").write_text(
+        "operation: GET /pets\nmatch: {query: {status: sold}}\nresponse: {status: 200, headers: {X-Total-Count: '0'},"
+        " body: []}\n"
+    )
+    from tests.support import SHOP
+
+    client = client_factory(spec=SHOP, fixtures=str(tmp_path))
+    auth = {"Authorization": "Bearer t"}
+    plain = client.get("/v1/pets?status=sold", headers=auth)
+    controlled = client.get("/v1/pets?status=sold&__delay=0", headers=auth)
+    assert plain.headers["x-mock-source"] == controlled.headers["x-mock-source"] == "fixture"
+    assert client.get("/v1/pets?__code=422", headers=auth).status_code == 422
+
+
+def test_a_bad_query_control_is_a_400_naming_it(client):
+    answer = client.get(CONVERSATION + "running?__code=abc", headers=KEY)
+    assert answer.status_code == 400 and "__code" in answer.json()["detail"]
+
+
+def test_an_override_wins_over_query_controls_and_prefer(client):
+    client.post("/__mock/overrides", json={"operation": OP, "prefer": "branch=null"})
+    answer = client.get(CONVERSATION + "running?__example=stopped", headers={**KEY, "Prefer": "example=running"})
+    assert answer.json() is None
