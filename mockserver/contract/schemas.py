@@ -316,6 +316,10 @@ class SchemaSet:
                 pending.extend(branches)
         return found
 
+    def write_only(self, schema: Any) -> bool:
+        """Whether a property schema is writeOnly (never in a response), as the response view reads it."""
+        return self._annotated(schema, _MARKERS[RESPONSE])
+
     def _annotated(self, schema: Any, keys: tuple[str, ...]) -> bool:
         """Whether readOnly/writeOnly applies to a property schema: on it, behind its `$ref`, in an `allOf` branch,
         or on the one non-null side of a nullable union (FastAPI's `SecretStr | None`). As the checker reads it."""

@@ -7,9 +7,8 @@ Items start as the fixtures of that GET (single 2xx object answers matched on th
 (serve/state.py), at most `--state-size` per collection, oldest out. New ids are a function of the seed and a
 counter, so a replayed session gets the same ids. What is stored is what was sent (fields the item schema knows),
 on top of a generated item valid against the schema; what is answered leaves out writeOnly properties (including
-`anyOf: [{writeOnly: true}, null]`, FastAPI's `SecretStr | None`) and is checked against the contract, falling back
-to generated data, so every body stays valid. The writeOnly view here is the minimum this module needs; it should
-merge with the contract's readOnly/writeOnly views (contract/schemas.py) when those land.
+`anyOf: [{writeOnly: true}, null]`, FastAPI's `SecretStr | None`; `SchemaSet.write_only` decides, as the response
+view does) and is checked against the contract, falling back to generated data, so every body stays valid.
 """
 
 from __future__ import annotations
@@ -83,15 +82,6 @@ def _walk_objects(schema: Any, schemas: SchemaSet, depth: int = 0) -> list[dict[
     return found
 
 
-def _is_write_only(schema: Any, schemas: SchemaSet) -> bool:
-    resolved = schemas.resolve(schema)
-    if not isinstance(resolved, dict):
-        return False
-    if resolved.get("writeOnly") is True:
-        return True
-    return any(_is_write_only(b, schemas) for k in ("allOf", "anyOf", "oneOf") for b in resolved.get(k) or [])
-
-
 def infer(spec: Spec) -> list[Collection]:
     by_key = {op.key: op for op in spec.operations}
     found = []
@@ -115,7 +105,7 @@ def infer(spec: Spec) -> list[Collection]:
             continue
         properties = {name: sub for o in objects for name, sub in (o.get("properties") or {}).items()}
         required = {name for o in objects for name in o.get("required") or []}
-        write_only = {n for n, sub in properties.items() if n not in required and _is_write_only(sub, spec.schemas)}
+        write_only = {n for n, sub in properties.items() if n not in required and spec.schemas.write_only(sub)}
         id_param = last[1:-1]
         param = next(p for p in op.parameters if p.location == "path" and p.name == id_param)
         param_schema = spec.schemas.resolve(param.schema)
