@@ -1,5 +1,6 @@
-"""Command line: argument parsing and process wiring only. `serve`'s options are `Config`'s fields, `check`'s and
-`fuzz`'s are `Plan`'s: each parser is built from the dataclass, with the field name as the argparse destination.
+"""Command line: argument parsing and process wiring only. `serve`'s and `proxy`'s options are `Config`'s fields,
+`check`'s and `fuzz`'s are `Plan`'s: each parser is built from the dataclass, with the field name as the argparse
+destination. With an upstream, the exit prints the drift summary (and writes JUnit XML), exit 1 on violations.
 
 Rules: a user's mistake (bad contract, bad fixture, bad option, busy port) prints one line naming file, location and
 reason and exits 2, with no traceback and no socket left listening. Heavy imports stay inside the commands.
@@ -128,7 +129,15 @@ def parser() -> argparse.ArgumentParser:
     serve = subparsers.add_parser(
         "serve", help="serve a contract as a mock server", description="Serve an OpenAPI 3.x contract."
     )
-    add_options(serve, Config)
+    add_options(serve, Config, "serve")
+    proxy = subparsers.add_parser(
+        "proxy",
+        help="forward every request to a real server, checking both directions against the contract",
+        description="Forward every request to --upstream (never to the contract's servers) and return its answers, "
+        "checking requests and answers against the contract: each violation is printed, journaled, and summarised at "
+        "exit (exit 1 if any); --record DIR writes the answers as fixtures for `serve --fixtures DIR`.",
+    )
+    add_options(proxy, Config, "proxy")
     fixtures = subparsers.add_parser("fixtures", help="work with fixture files")
     sub = fixtures.add_subparsers(dest="fixtures_command", required=True)
     check = sub.add_parser("check", help="validate fixtures against the contract without serving")
@@ -170,8 +179,8 @@ EXIT_CODES = """exit codes:
   3  inconclusive: some operation could not be tested (the server kept answering 429 or 503 with Retry-After)"""
 
 
-def _config(args: argparse.Namespace) -> Config:
-    config: Config = _from_args(Config, args)
+def _config(args: argparse.Namespace, **extra: Any) -> Config:
+    config: Config = _from_args(Config, args, **extra)
     if config.api_key is None:
         config.api_key = os.environ.get("MOCKSERVER_API_KEY") or None
     return config
@@ -196,17 +205,24 @@ def serve(config: Config) -> int:
 
     from .serve.app import create_app
     from .serve.mock import build_mock
+    from .serve.proxy import Forwarder
 
     mock = build_mock(config)  # every contract or fixture mistake stops here, before a socket is opened
+    forwarder = Forwarder(config, mock) if config.upstream else None  # and an unwritable --record folder
     sock = _bind(config.host, config.port)
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     fixtures = sum(len(index.by_name) for index in mock.fixtures.values())
     counts = f"{_count(len(mock.spec.operations), 'operation')}, {_count(fixtures, 'fixture')}"
+    if config.proxy:
+        counts = f"{_count(len(mock.spec.operations), 'operation')}, proxy to {config.upstream}"
+    elif config.upstream:
+        counts += f", the rest forwarded to {config.upstream}"
     _report(mock, config.verbose)
     print(
         f"mockserver: serving {mock.spec.source} ({counts}) on http://{shown}:{port}"
-        + (f" - admin at {config.admin_prefix}" if config.admin else ""),
+        + (f" - admin at {config.admin_prefix}" if config.admin else "")
+        + (f" - recording into {config.record}" if config.record else ""),
         file=sys.stderr,
         flush=True,
     )
@@ -229,6 +245,12 @@ def serve(config: Config) -> int:
         "access_log": False, "log_level": "warning", "server_header": False, "date_header": False,
         "timeout_graceful_shutdown": 3, "lifespan": "off",
     }  # fmt: skip
+    if forwarder is not None:  # lifespan on: the upstream client is closed on the loop that opened it
+        app = create_app(config, mock, forwarder)
+        uvicorn.Server(uvicorn.Config(app, **{**common, "lifespan": "on"})).run(sockets=[sock])
+        for line in forwarder.finish("proxy" if config.proxy else "serve", config.junit_xml):
+            print(line, file=sys.stderr, flush=True)
+        return 1 if forwarder.failed else 0
     if config.workers == 1:
         app = create_app(config, mock)
         try:
@@ -264,7 +286,13 @@ def fixtures_check(args: argparse.Namespace) -> int:
 
     mock = build_mock(Config(spec=args.spec, fixtures=args.fixtures))
     count = sum(len(index.by_name) for index in mock.fixtures.values())
-    print(f"mockserver: {count} fixtures valid against {mock.spec.source}")
+    flagged = sum(1 for index in mock.fixtures.values() for f in index.by_name.values() if f.flagged)
+    if flagged:
+        print(f"mockserver: {count} fixtures loaded against {mock.spec.source}: {count - flagged} valid, "
+              f"{flagged} flagged (recorded from a server that broke the contract; served as recorded, see the "
+              "warnings)")  # fmt: skip
+    else:
+        print(f"mockserver: {count} fixtures valid against {mock.spec.source}")
     _report(mock, args.verbose)
     return 0
 
@@ -274,6 +302,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return serve(_config(args))
+        if args.command == "proxy":
+            return serve(_config(args, proxy=True, fixtures=""))
         if args.command == "fixtures":
             return fixtures_check(args)
         from .check import commands

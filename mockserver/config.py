@@ -1,5 +1,6 @@
 """Server settings: one dataclass, filled by the CLI (each field's metadata is its option) or by `MOCKSERVER_*`
-environment variables (the ASGI factory, worker processes)."""
+environment variables (the ASGI factory, worker processes). A field whose option names `commands` belongs to those
+subcommands only (`serve`, `proxy`); the others belong to both."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
+from urllib.parse import urlsplit
+
+SERVE = ("serve",)
 
 
 class ConfigError(ValueError):
@@ -29,6 +33,7 @@ class Config:
         default=None,
         metadata=option(
             "--fixtures",
+            commands=SERVE,
             metavar="DIR",
             help="fixtures folder (default: the built-in fixtures with the built-in contract)",
         ),
@@ -38,20 +43,23 @@ class Config:
         default=4010, metadata=option("--port", type="port", help="port (default: 4010; 0 picks a free one)")
     )
     seed: int = field(
-        default=0, metadata=option("--seed", type=int, help="another deterministic world of generated data")
+        default=0,
+        metadata=option("--seed", commands=SERVE, type=int, help="another deterministic world of generated data"),
     )
     api_key: str | None = field(
         default=None,
         repr=False,
         metadata=option(
             "--api-key",
-            help="require this exact credential (default: $MOCKSERVER_API_KEY; without it any non-empty value passes)",
+            help="the API key (default: $MOCKSERVER_API_KEY): serve requires exactly this credential (without it "
+            "any non-empty value passes); both redact it everywhere",
         ),
     )
     fixtures_only: bool = field(
         default=False,
         metadata=option(
             "--fixtures-only",
+            commands=SERVE,
             action="store_true",
             help="requests without a fixture answer null where the contract allows it",
         ),
@@ -59,16 +67,23 @@ class Config:
     edge_cases: bool = field(
         default=False,
         metadata=option(
-            "--edge-cases", action="store_true", help="boundary-seeking generated data instead of readable data"
+            "--edge-cases",
+            commands=SERVE,
+            action="store_true",
+            help="boundary-seeking generated data instead of readable data",
         ),
     )
     latency: tuple[int, int] = field(
         default=(0, 0),
-        metadata=option("--latency", type="latency", metavar="MS|MIN-MAX", help="added latency in milliseconds"),
+        metadata=option(
+            "--latency", commands=SERVE, type="latency", metavar="MS|MIN-MAX", help="added latency in milliseconds"
+        ),
     )  # uniform in [min, max]
     error_rate: float = field(
         default=0.0,
-        metadata=option("--error-rate", type="rate", metavar="P", help="fraction of requests answered 500/503"),
+        metadata=option(
+            "--error-rate", commands=SERVE, type="rate", metavar="P", help="fraction of requests answered 500/503"
+        ),
     )
     cors: bool = field(default=True, metadata=option("--no-cors", action="store_false", help="no CORS headers at all"))
     cors_origins: list[str] = field(
@@ -89,7 +104,9 @@ class Config:
     request_log: bool = field(
         default=True, metadata=option("--no-request-log", action="store_false", help="no per-request log line")
     )
-    workers: int = field(default=1, metadata=option("--workers", type=int, help="worker processes (default: 1)"))
+    workers: int = field(
+        default=1, metadata=option("--workers", commands=SERVE, type=int, help="worker processes (default: 1)")
+    )
     verbose: bool = field(
         default=False,
         metadata=option(
@@ -100,6 +117,7 @@ class Config:
         default=False,
         metadata=option(
             "--serve-invalid-format-examples",
+            commands=SERVE,
             action="store_true",
             help="serve contract examples that fail their schema only in a format (a date, an email...), as Prism does",
         ),
@@ -108,18 +126,22 @@ class Config:
         default=False,
         metadata=option(
             "--stateful",
+            commands=SERVE,
             action="store_true",
             help="collections from the contract: POST creates what GET returns, PUT/PATCH update, DELETE removes",
         ),
     )
     state_size: int = field(
         default=1000,
-        metadata=option("--state-size", type=int, metavar="N", help="items kept per collection, oldest out first"),
+        metadata=option(
+            "--state-size", commands=SERVE, type=int, metavar="N", help="items kept per collection, oldest out first"
+        ),
     )
     state_url: str | None = field(
         default=None,
         metadata=option(
             "--state-url",
+            commands=SERVE,
             metavar="redis://HOST:PORT/DB",
             help="keep state, overrides, sequence positions and the journal in Redis, shared by every replica",
         ),
@@ -127,18 +149,71 @@ class Config:
     watch: bool = field(
         default=False,
         metadata=option(
-            "--watch", action="store_true", help="re-read the contract and fixtures when they change on disk"
+            "--watch",
+            commands=SERVE,
+            action="store_true",
+            help="re-read the contract and fixtures when they change on disk",
         ),
     )
     rate_limit: int = field(
         default=0,
         metadata=option(
             "--rate-limit",
+            commands=SERVE,
             type="rate_limit",
             metavar="N/s",
             help="answer 429 with Retry-After past N requests per second (default: off)",
         ),
     )
+    # --- forwarding to a real server (serve/proxy.py): `mockserver proxy`, and `serve --upstream` (hybrid) ---
+    upstream: str | None = field(
+        default=None,
+        metadata=option(
+            "--upstream",
+            metavar="URL",
+            help="the real server (never taken from the contract's servers): proxy forwards every request there, "
+            "serve only what no fixture answers",
+        ),
+    )
+    upstream_timeout: float = field(
+        default=30.0,
+        metadata=option(
+            "--upstream-timeout",
+            type="positive_float",
+            metavar="SECONDS",
+            help="longest wait for a whole upstream answer before a 504 (default: 30)",
+        ),
+    )
+    max_upstream_bytes: int = field(
+        default=8 * 1024 * 1024,
+        metadata=option(
+            "--max-upstream-bytes",
+            type="positive_int",
+            metavar="N",
+            help="largest upstream body passed on; a larger one is a 502 (default: 8 MiB)",
+        ),
+    )
+    record: str | None = field(
+        default=None,
+        metadata=option(
+            "--record", metavar="DIR", help="write every upstream answer as a fixture file (redacted, validated) here"
+        ),
+    )
+    violations_header: bool = field(
+        default=False,
+        metadata=option(
+            "--violations-header",
+            action="store_true",
+            help="add X-Contract-Violations to forwarded answers that break the contract",
+        ),
+    )
+    junit_xml: str | None = field(
+        default=None,
+        metadata=option(
+            "--junit-xml", metavar="FILE", help="at exit, one test case per operation, failing on violations"
+        ),
+    )
+    proxy: bool = False  # set by `mockserver proxy`: forward every request, not only what no fixture answers
     max_delay_ms: int = 10_000
     max_body_bytes: int = 1_048_576
 
@@ -159,6 +234,27 @@ class Config:
             raise ConfigError("--rate-limit must be N/s with N >= 1")
         if self.state_url is not None and not re.fullmatch(r"rediss?://[^\s/]+(/\d+)?/?", self.state_url):
             raise ConfigError(f"--state-url must be redis://HOST:PORT/DB, got {self.state_url!r}")
+        self._check_forwarding()
+
+    def _check_forwarding(self) -> None:
+        if self.upstream is None:
+            if self.proxy:
+                raise ConfigError("proxy needs --upstream URL: the real server to forward to")
+            for name, flag in (("record", "--record"), ("junit_xml", "--junit-xml")):
+                if getattr(self, name):
+                    raise ConfigError(f"{flag} needs --upstream URL (answers are recorded and checked as forwarded)")
+            return
+        parts = urlsplit(self.upstream)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"--upstream must be an http(s) URL with a host, got {self.upstream!r}")
+        if parts.username is not None or parts.password is not None:
+            raise ConfigError("--upstream must not carry credentials: the proxy passes on the client's own headers")
+        if parts.query or parts.fragment:
+            raise ConfigError(f"--upstream must not have a query or fragment, got {self.upstream!r}")
+        if self.workers > 1:
+            raise ConfigError("--upstream works with one worker: its report and recording live in one process")
+        if self.upstream_timeout <= 0 or self.max_upstream_bytes < 1:
+            raise ConfigError("--upstream-timeout and --max-upstream-bytes must be positive")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:

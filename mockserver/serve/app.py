@@ -6,7 +6,9 @@ headers, query and body), answered (admin route, rate limit, remembered answer o
 CORS, HEAD) and recorded (journal, log line); a CORS preflight is answered and recorded too. An answer is
 remembered only while no override is active and when it does not depend on state. `create_app()` with no argument
 reads `MOCKSERVER_*` variables, so `uvicorn --factory mockserver.serve.app:create_app` works; `--watch` swaps in a
-new core (`MockApp.reload`) when the contract or fixtures change.
+new core (`MockApp.reload`) when the contract or fixtures change. With an upstream (`Config.upstream`), a `Forwarder`
+(proxy.py) answers every request (`mockserver proxy`) or those the mock answers with neither a fixture nor an
+override (hybrid); this module only hands it the request.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import time
 import traceback
 from dataclasses import dataclass
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
 from starlette.requests import cookie_parser
@@ -33,6 +36,9 @@ from .cors import Cors
 from .journal import Journal, Redactor, RequestLog
 from .mock import Mock, MockRequest, Outcome, build_mock
 from .state import StateError
+
+if TYPE_CHECKING:  # imported when there is an upstream: httpx costs a plain `serve` 50-250 ms of start-up
+    from .proxy import Forwarder
 
 MAX_QUERY_FIELDS = 1000
 MAX_HEADERS = 100  # browsers send about 15; more is an attack or a bug, and every header costs per request
@@ -62,7 +68,7 @@ class _Read:
 
 class MockApp:
     def __init__(self, mock: Mock, config: Config, journal: Journal, log: RequestLog | None, cors: Cors | None,
-                 admin: Admin | None) -> None:  # fmt: skip
+                 admin: Admin | None, forwarder: Forwarder | None = None) -> None:  # fmt: skip
         self.mock = mock
         self.config = config
         self.journal = journal
@@ -72,7 +78,8 @@ class MockApp:
         self.admin_prefix = config.admin_prefix
         self.redactor = journal.redactor
         self.rng = random.Random()
-        self.state = SimpleNamespace(mock=mock, journal=journal)
+        self.forwarder = forwarder
+        self.state = SimpleNamespace(mock=mock, journal=journal, forwarder=forwarder)
         # The same request always gets the same answer (that is the design), so a repeated one (a frontend polling
         # one resource) is answered from memory. Not with --error-rate, whose faults are drawn per request.
         self.answers: dict[tuple[object, ...], Outcome] | None = {} if config.error_rate == 0 else None
@@ -85,6 +92,8 @@ class MockApp:
         self.state.mock = mock
         if self.admin is not None:
             self.admin.mock = mock
+        if self.forwarder is not None:
+            self.forwarder.use(mock)
         if self.answers is not None:
             self.answers = {}  # a new dict, not clear(): the event loop may be reading the old one
 
@@ -96,7 +105,7 @@ class MockApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
+            await _lifespan(receive, send, self.forwarder)
             return
         if scope["type"] != "http":
             return
@@ -126,9 +135,16 @@ class MockApp:
         if admin is not None:
             await self._deliver(send, admin, request.method == "HEAD", origin, delay=False)
             return
-        outcome = self._limited() if self.config.rate_limit else None
-        if outcome is None:
-            outcome = self._answer(request)
+        forwarder = self.forwarder
+        if forwarder is not None and forwarder.everything and request.refused is None:
+            outcome = await forwarder.forward(self._core(request), request.query_string, request.raw_headers)
+        else:
+            limited = self._limited() if self.config.rate_limit else None
+            outcome = limited if limited is not None else self._answer(request)
+            if limited is None and forwarder is not None and request.refused is None:
+                core = self._core(request)
+                if forwarder.takes(outcome, request.headers, core.query):
+                    outcome = await forwarder.forward(core, request.query_string, request.raw_headers)
         await self._deliver(send, outcome.answer, request.method == "HEAD", origin, delay=True)
         self._record(request, outcome, (time.perf_counter() - start) * 1000)
 
@@ -213,11 +229,8 @@ class MockApp:
             found = answers.get(memo)
             if found is not None:
                 return found
-        cookies = cookie_parser(request.headers["cookie"]) if "cookie" in request.headers else {}
-        core = MockRequest(request.method, request.raw_path, _query(request.query_pairs), request.headers, cookies,
-                           request.body, request.too_many_query)  # fmt: skip
         try:
-            outcome = self.mock.handle(core, overrides_read=True)
+            outcome = self.mock.handle(self._core(request), overrides_read=True)
         except StateError as exc:
             self._store_error(exc)
             outcome = Outcome(problem_answer(problems.STATE_DOWN, str(exc)), note="state store unavailable")
@@ -233,6 +246,11 @@ class MockApp:
                 del answers[next(iter(answers))]
             answers[memo] = outcome
         return outcome
+
+    def _core(self, request: _Read) -> MockRequest:
+        cookies = cookie_parser(request.headers["cookie"]) if "cookie" in request.headers else {}
+        return MockRequest(request.method, request.raw_path, _query(request.query_pairs), request.headers, cookies,
+                           request.body, request.too_many_query)  # fmt: skip
 
     def _store_error(self, exc: StateError) -> None:
         """One line when the shared store fails, one when it is back; never a traceback per request."""
@@ -267,7 +285,7 @@ class MockApp:
         try:
             self.journal.record(request.method, path, request.query_pairs, request.pairs, answer.status, answer.source,
                                 outcome.operation, ms, secrets, outcome.note, outcome.fixture, outcome.override,
-                                answer.body, answer.media)  # fmt: skip
+                                answer.body, answer.media, outcome.violations)  # fmt: skip
         except StateError as exc:
             self._store_error(exc)
             return
@@ -306,19 +324,25 @@ async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], bod
     await send({"type": "http.response.body", "body": body})
 
 
-async def _lifespan(receive: Receive, send: Send) -> None:
+async def _lifespan(receive: Receive, send: Send, forwarder: Forwarder | None) -> None:
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
+            if forwarder is not None:  # the upstream client's connections belong to this loop
+                await forwarder.aclose()
             await send({"type": "lifespan.shutdown.complete"})
             return
 
 
-def create_app(config: Config | None = None, mock: Mock | None = None) -> MockApp:
+def create_app(config: Config | None = None, mock: Mock | None = None, forwarder: Forwarder | None = None) -> MockApp:
     config = config or Config.from_env()
     mock = mock or build_mock(config)
+    if forwarder is None and config.upstream is not None:
+        from .proxy import Forwarder
+
+        forwarder = Forwarder(config, mock)
     journal = Journal(
         config.journal_size,
         Redactor(security.secret_names(mock.spec.security_schemes.values()), config.api_key),
@@ -331,10 +355,11 @@ def create_app(config: Config | None = None, mock: Mock | None = None) -> MockAp
             "Retry-After",
             "Location",
             *(h for op in mock.spec.operations for r in op.responses.values() for h in r.headers),
+            *(("X-Contract-Violations",) if config.violations_header and forwarder is not None else ()),
         }
         cors = Cors(config.cors_origins, exposed)
     admin = Admin(mock, journal, config.admin_prefix) if config.admin else None
-    app = MockApp(mock, config, journal, RequestLog() if config.request_log else None, cors, admin)
+    app = MockApp(mock, config, journal, RequestLog() if config.request_log else None, cors, admin, forwarder)
     if config.watch:
         from .watch import Watcher
 

@@ -2,9 +2,13 @@
 
 Rules: only regular files under the fixtures folder are read, and only at start-up; a file or link that resolves
 outside the folder is an error, so no request can ever make the server read anything. Every mistake raises
-`DocumentError` with the file, the JSON pointer and the reason. Bodies are serialized once here. A sequence
-(`responses:` instead of `response:`) is a list of steps served in turn; where a request stands in it is state
-(serve/state.py), never kept here.
+`DocumentError` with the file, the JSON pointer and the reason. Bodies are serialized once here (a string body of a
+non-JSON content type as itself). A sequence (`responses:` instead of `response:`) is a list of steps served in
+turn; where a request stands in it is state (serve/state.py), never kept here. A fixture names an operation, or, for
+behaviour the contract does not describe (a redirect on a trailing slash, a framework's 404/405), matches a method
+and raw path that no operation matches: an "edge" fixture, indexed under `EDGES`. A fixture marked `flagged`
+(written by the recorder from an upstream answer that breaks the contract) is served as recorded: its mismatches are
+warnings, not errors.
 """
 
 from __future__ import annotations
@@ -13,19 +17,32 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from ..contract import documents
 from ..contract.documents import DocumentError, escape
 from ..contract.spec import Operation, Spec
-from .encoding import dumps
+from .encoding import encode
+from .routing import FULL, Router
 from .validation import compile_schema, deepest
 
 SUFFIXES = (".yaml", ".yml", ".json")
-_TOP_KEYS = {"operation", "name", "match", "when", "response", "responses", "then"}
+_TOP_KEYS = {"operation", "name", "match", "when", "response", "responses", "then", "flagged"}
 _RESPONSE_KEYS = {"status", "headers", "body", "delay_ms"}
 REPEAT_LAST, CYCLE, NOT_FOUND = "repeat-last", "cycle", "404"  # what a sequence does after its last step
 THEN = (REPEAT_LAST, CYCLE, NOT_FOUND)
 MAX_STEPS = 100
+# The index of edge fixtures: keyed like an operation's, with ("method", "raw_path") as its "path parameters"
+EDGES = ""
+EDGE_KEYS = ("method", "raw_path")
+_METHODS = frozenset({"GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE"})
+_RAW_SAFE = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in "?#")
+
+
+def raw_key(raw_path: bytes) -> str:
+    """A raw path as edge fixtures write and match it: as sent, with any byte outside printable ASCII (a client
+    may send one unencoded) percent-encoded, so that every raw path has one printable spelling."""
+    return quote(raw_path, safe=_RAW_SAFE)
 
 
 @dataclass(frozen=True)
@@ -44,7 +61,7 @@ class Step:
 class Fixture:
     file: str
     name: str
-    operation: Operation
+    operation: Operation | None  # None: an edge fixture, matched on EDGE_KEYS in `path`
     when: str  # request | unauthorized
     path: dict[str, str]
     query: dict[str, str]
@@ -57,6 +74,7 @@ class Fixture:
     body_bytes: bytes
     steps: tuple[Step, ...] = ()  # more than one: a sequence, served in turn per request identity
     then: str = REPEAT_LAST
+    flagged: tuple[str, ...] = ()  # why the recorder flagged it, and what the loader found wrong with it
     sequence: bool = field(init=False)  # read on every request a fixture answers: computed once
 
     def __post_init__(self) -> None:
@@ -129,21 +147,43 @@ def load_fixtures(folder: str | None, spec: Spec) -> dict[str, FixtureIndex]:
     indexes: dict[str, FixtureIndex] = {}
     if folder is None:
         return indexes
+    router: list[Router] = []  # built on the first edge fixture
     for path in fixture_files(folder):
         data = documents.load(str(path))
         for i, item in enumerate(data if isinstance(data, list) else [data]):
             base = f"/{i}" if isinstance(data, list) else ""
-            fixture = _parse(
-                item,
-                str(path),
-                base,
-                spec,
-                default_name=path.stem if not isinstance(data, list) else f"{path.stem}-{i}",
-            )
-            index = indexes.setdefault(fixture.operation.key, FixtureIndex())
-            index.path_names = tuple(p.name for p in fixture.operation.parameters if p.location == "path")
+            default_name = path.stem if not isinstance(data, list) else f"{path.stem}-{i}"
+            if _is_edge(item):
+                if not router:
+                    router.append(Router(spec.operations, spec.prefix))
+                fixture = _parse_edge(item, str(path), base, router[0], default_name)
+                index = indexes.setdefault(EDGES, FixtureIndex(path_names=EDGE_KEYS))
+            else:
+                fixture = _parse(item, str(path), base, spec, default_name=default_name)
+                assert fixture.operation is not None
+                index = indexes.setdefault(fixture.operation.key, FixtureIndex())
+                index.path_names = tuple(p.name for p in fixture.operation.parameters if p.location == "path")
             _add(index, fixture)
     return indexes
+
+
+def parse_fixture(item: Any, file: str, spec: Spec, router: Router | None = None) -> Fixture:
+    """One fixture as `load_fixtures` reads it (the recorder's check before it writes a file)."""
+    if _is_edge(item):
+        return _parse_edge(item, file, "", router or Router(spec.operations, spec.prefix), Path(file).stem)
+    return _parse(item, file, "", spec, default_name=Path(file).stem)
+
+
+def fixture_warnings(indexes: dict[str, FixtureIndex], limit: int = 3) -> list[str]:
+    """One warning per flagged fixture: served as recorded, though the contract disagrees."""
+    found = []
+    for index in indexes.values():
+        for fixture in index.by_name.values():
+            if fixture.flagged:
+                more = f" (+{len(fixture.flagged) - limit} more)" if len(fixture.flagged) > limit else ""
+                found.append(f"{fixture.file}: flagged fixture {fixture.name!r} served as recorded: "
+                             + "; ".join(fixture.flagged[:limit]) + more)  # fmt: skip
+    return found
 
 
 def _add(index: FixtureIndex, fixture: Fixture) -> None:
@@ -214,13 +254,16 @@ def _parse(item: Any, file: str, base: str, spec: Spec, default_name: str) -> Fi
         )
     if "then" in item and "responses" not in item:
         raise DocumentError(file, f"{base}/then", "'then' belongs to a sequence: use 'responses:' with a list")
+    flagged = _flagged(item, file, base)
+    mismatches: list[str] = []  # collected, not raised, for a flagged fixture
     if "responses" in item:
         raw = item["responses"]
         if not isinstance(raw, list) or not raw or len(raw) > MAX_STEPS:
             raise DocumentError(file, f"{base}/responses", f"must be a list of 1 to {MAX_STEPS} responses")
-        steps = tuple(_step(r, operation, when, spec, file, f"{base}/responses/{i}") for i, r in enumerate(raw))
+        steps = tuple(_step(r, operation, when, spec, file, f"{base}/responses/{i}", flagged, mismatches)
+                      for i, r in enumerate(raw))  # fmt: skip
     else:
-        steps = (_step(item.get("response"), operation, when, spec, file, f"{base}/response"),)
+        steps = (_step(item.get("response"), operation, when, spec, file, f"{base}/response", flagged, mismatches),)
     then = item.get("then", REPEAT_LAST)
     if then == 404:
         then = NOT_FOUND
@@ -250,10 +293,12 @@ def _parse(item: Any, file: str, base: str, spec: Spec, default_name: str) -> Fi
         body_bytes=first.body_bytes,
         steps=steps,
         then=then,
+        flagged=flagged + tuple(mismatches),
     )
 
 
-def _step(raw: Any, operation: Operation, when: str, spec: Spec, file: str, where: str) -> Step:
+def _step(raw: Any, operation: Operation, when: str, spec: Spec, file: str, where: str, flagged: tuple[str, ...] = (),
+          mismatches: list[str] | None = None) -> Step:  # fmt: skip
     response = _mapping(raw, file, where, "response")
     unknown = set(response) - _RESPONSE_KEYS
     if unknown:
@@ -268,11 +313,14 @@ def _step(raw: Any, operation: Operation, when: str, spec: Spec, file: str, wher
         raise DocumentError(file, f"{where}/delay_ms", "must be an integer number of milliseconds (0..600000)")
     has_body = "body" in response
     body = response.get("body")
-    _check_body(operation, status, has_body, body, when, spec, file, where)
-    return Step(
-        status, _strings(response.get("headers"), file, f"{where}/headers"), delay, has_body, body,
-        dumps(body) if has_body else b"",
-    )  # fmt: skip
+    try:
+        _check_body(operation, status, has_body, body, when, spec, file, where)
+    except DocumentError as exc:
+        if not flagged or mismatches is None:
+            raise
+        mismatches.append(f"{exc.pointer}: {exc.reason}")
+    headers = _strings(response.get("headers"), file, f"{where}/headers")
+    return Step(status, headers, delay, has_body, body, _body_bytes(body, headers) if has_body else b"")
 
 
 def _check_body(
@@ -293,3 +341,84 @@ def _check_body(
     for error in map(deepest, validator.iter_errors(body)):
         pointer = f"{where}/body" + "".join("/" + escape(str(p)) for p in error.instance_path)
         raise DocumentError(file, pointer, f"does not match the contract's {status} schema: {error.message}")
+
+
+def _body_bytes(body: Any, headers: dict[str, str]) -> bytes:
+    media = next((v for k, v in headers.items() if k.lower() == "content-type"), "application/json")
+    return encode(body, media)
+
+
+def _flagged(item: dict[str, Any], file: str, base: str) -> tuple[str, ...]:
+    value = item.get("flagged")
+    if value is None or value is False:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise DocumentError(file, f"{base}/flagged", "must be a non-empty list of strings (why the answer was flagged)")
+
+
+# --- edge fixtures: a raw path no operation matches ---------------------------------------------------------------
+
+
+def _is_edge(item: Any) -> bool:
+    return isinstance(item, dict) and "operation" not in item and isinstance(item.get("match"), dict) \
+        and "raw_path" in item["match"]  # fmt: skip
+
+
+def _parse_edge(item: dict[str, Any], file: str, base: str, router: Router, default_name: str) -> Fixture:
+    unknown = set(item) - {"name", "match", "response", "flagged"}
+    if unknown:
+        raise DocumentError(file, f"{base}/{escape(sorted(unknown)[0])}", "unknown key for a fixture matched on a "
+                            "raw path; expected name, match, response, flagged")  # fmt: skip
+    match = item["match"]
+    for key in match:
+        if key not in ("method", "raw_path", "query", "headers"):
+            raise DocumentError(file, f"{base}/match/{escape(str(key))}", "unknown key; a raw-path fixture matches "
+                                "method, raw_path, query and headers")  # fmt: skip
+    method, raw_path = match.get("method", "GET"), match["raw_path"]
+    if not isinstance(method, str) or method.upper() not in _METHODS:
+        raise DocumentError(file, f"{base}/match/method", f"must be an HTTP method, got {method!r}")
+    method = method.upper()
+    if not isinstance(raw_path, str) or not raw_path.startswith("/") or len(raw_path) > 8192 \
+            or raw_key(raw_path.encode("latin-1", "replace")) != raw_path:  # fmt: skip
+        raise DocumentError(file, f"{base}/match/raw_path", "must be the path as sent: starting with '/', ASCII, "
+                            "percent-encoded, no query")  # fmt: skip
+    found = router.match(method, raw_path.encode())
+    if found.kind == FULL and found.operation is not None:
+        raise DocumentError(file, f"{base}/match/raw_path",
+                            f"{method} {raw_path} is {found.operation.key} of the contract: write this fixture with "
+                            "`operation:` and `match.path`")  # fmt: skip
+    response = _mapping(item.get("response"), file, f"{base}/response", "response")
+    unknown = set(response) - _RESPONSE_KEYS
+    if unknown:
+        raise DocumentError(file, f"{base}/response/{escape(sorted(unknown)[0])}",
+                            f"unknown key; expected one of {sorted(_RESPONSE_KEYS)}")  # fmt: skip
+    status = response.get("status", 200)
+    if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
+        raise DocumentError(file, f"{base}/response/status", f"must be an HTTP status code, got {status!r}")
+    delay = response.get("delay_ms", 0)
+    if not isinstance(delay, int) or isinstance(delay, bool) or not 0 <= delay <= 600_000:
+        raise DocumentError(file, f"{base}/response/delay_ms", "must be an integer number of milliseconds (0..600000)")
+    headers = _strings(response.get("headers"), file, f"{base}/response/headers")
+    has_body = "body" in response
+    step = Step(status, headers, delay, has_body, response.get("body"),
+                _body_bytes(response.get("body"), headers) if has_body else b"")  # fmt: skip
+    return Fixture(
+        file=file,
+        name=str(item.get("name", default_name)),
+        operation=None,
+        when="request",
+        path={"method": method, "raw_path": raw_path},
+        query=_strings(match.get("query"), file, f"{base}/match/query"),
+        headers={k.lower(): v for k, v in _strings(match.get("headers"), file, f"{base}/match/headers").items()},
+        status=status,
+        response_headers=headers,
+        delay_ms=delay,
+        has_body=has_body,
+        body=step.body,
+        body_bytes=step.body_bytes,
+        steps=(step,),
+        flagged=_flagged(item, file, base),
+    )

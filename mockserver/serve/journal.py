@@ -5,7 +5,9 @@ by every worker), each entry clipped, whatever comes in. A credential is redacte
 parameters, Authorization, Cookie, anything named like a key or token, in headers, query and JSON bodies) and by
 value (every credential the request carried, wherever else it shows up). What only a reader needs (the ISO-8601
 time, the body excerpt as text) is worked out when the journal is read, not per request, unless the store is
-shared. Log lines are buffered and written once per event-loop turn: one write for many requests.
+shared. A forwarded request's entry lists what it broke of the contract (`violations`: severity, direction, JSON
+pointer, reason; redacted before they get here). Log lines are buffered and written once per event-loop turn: one
+write for many requests.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import os
 import re
 import sys
 import time
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any, TextIO
 from urllib.parse import quote, unquote
@@ -27,6 +30,7 @@ _MAX_FIELD = 2048
 MIN_SECRET = 4  # shorter values are redacted by name only: "k" would otherwise eat every "k" in the journal
 _MAX_ITEMS = 100
 EXCERPT_BYTES = 512
+MAX_VIOLATIONS = 20  # per entry
 # "api_key": "..." in a JSON body: the value goes, whatever the contract calls it
 _SECRET_MEMBER = re.compile(
     r'("[^"]*(?:auth|key|token|secret|passw|session|cookie|credential)[^"]*"\s*:\s*)"(?:[^"\\]|\\.)*"', re.I
@@ -138,6 +142,7 @@ class Journal:
         override: str = "",
         body: bytes = b"",
         media: str | None = None,
+        violations: Sequence[dict[str, str]] = (),
     ) -> None:
         if self.capacity == 0:
             self.store.record({})  # counted, not kept
@@ -156,6 +161,7 @@ class Journal:
             redact.pairs(query, active) if query else [], redact.pairs(headers, active), status, source, operation,
             _clip(redact._scrub(note, active)) if note else "", fixture or None, override or None, media, excerpt,
             len(body), round(ms, 3), self.worker,
+            [{k: _clip(v) for k, v in item.items()} for item in violations[:MAX_VIOLATIONS]] if violations else [],
         )  # fmt: skip
         # a tuple is a third of a dict's cost per request; a shared store gets the readable form it keeps
         memory = self._memory
@@ -179,7 +185,7 @@ class Journal:
 
 
 FIELDS = ("time", "method", "path", "query", "headers", "status", "source", "operation", "note", "fixture", "override",
-          "media", "response", "size", "ms", "worker")  # fmt: skip
+          "media", "response", "size", "ms", "worker", "violations")  # fmt: skip
 
 
 def render(entry: Any) -> dict[str, Any]:

@@ -17,8 +17,8 @@ from ..config import Config
 from ..contract import security
 from ..contract.spec import Operation, Spec, builtin, load_spec
 from . import negotiation, problems
-from .answers import Answer, Producer, problem_answer, without_forbidden
-from .fixtures import FixtureIndex, load_fixtures
+from .answers import Answer, Producer, from_fixture, problem_answer, without_forbidden
+from .fixtures import EDGES, FixtureIndex, fixture_warnings, load_fixtures
 from .generation import POOL, Generator, seed_of
 from .overrides import Override, Overrides
 from .preferences import PreferError, chooses, merge, parse_controls, parse_prefer, split_query
@@ -50,6 +50,8 @@ class Outcome(NamedTuple):
     fixture: str = ""  # the fixture's name when one answered
     override: str = ""  # the override's id when one applied
     volatile: bool = False  # depends on run-time state (override, item, sequence position): never remembered
+    # what a forwarded exchange broke of the contract (proxy.py): {"severity", "direction", "pointer", "reason"}
+    violations: tuple[dict[str, str], ...] = ()
 
 
 _NO_CONTROLS: dict[str, str] = {}  # shared, never written: most requests have no query at all
@@ -84,9 +86,10 @@ class Mock:
         self.store: Store = store if store is not None else MemoryStore(config.journal_size)
         self.router = Router(spec.operations, spec.prefix)
         self.fixtures = fixtures
-        self.warnings: list[str] = list(spec.warnings)
+        self.warnings: list[str] = list(spec.warnings) + fixture_warnings(fixtures)
         self.invalid_examples: list[str] = []  # those of the warnings that are examples not served (counted at start)
         self.format_examples = 0  # examples served although a format does not match (--serve-invalid-format-examples)
+        self.edges = fixtures.get(EDGES)  # fixtures for raw paths no operation matches (recorded redirects, 404s)
         self.generator = Generator(spec.schemas, config.seed, config.edge_cases)
         self.producer = Producer(spec.schemas, self.generator)
         self.validators = {op.key: RequestValidator(op, spec.schemas) for op in spec.operations}
@@ -110,6 +113,11 @@ class Mock:
         if not overrides_read:
             self.overrides.refresh()
         match = self.router.match(request.method, request.raw_path)
+        if match.kind != FULL and self.edges is not None:
+            where = {"method": request.method, "raw_path": request.raw_path.decode("latin-1")}
+            edge = self.edges.find(where, request.query, request.headers)
+            if edge is not None:
+                return Outcome(from_fixture(edge), note=edge.name, fixture=edge.name)
         if match.kind == METHOD:
             allow = ", ".join(match.allowed)
             owner, decision = negotiation.not_allowed(match.operations, match.allowed, request.method,

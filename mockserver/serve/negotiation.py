@@ -206,6 +206,7 @@ def sequence_step(decision: Decision, served: int, accept: str | None) -> Decisi
     assert fixture is not None
     index = fixture.position(served)
     if index is None:
+        assert fixture.operation is not None  # a sequence belongs to an operation (raw-path fixtures have one step)
         ended = generated(fixture.operation, "404", accept, 0, source=FROM_FIXTURE)
         return replace(ended, note=f"{fixture.name}: sequence over after {len(fixture.steps)} answers (then: 404)")
     status = fixture.steps[index].status

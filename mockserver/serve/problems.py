@@ -58,6 +58,10 @@ BAD_ADMIN = Problem("bad-admin-request", 400, "Bad Request", "The admin request 
 ADMIN_NOT_FOUND = Problem("admin-not-found", 404, "Not Found", "No such admin resource.")
 STATE_DOWN = Problem("state-unavailable", 503, "Service Unavailable", "The shared state store cannot be reached.")
 
+# Forwarding (proxy.py): the upstream could not be reached, reset the connection or sent too much; or it was too slow
+BAD_GATEWAY = Problem("bad-gateway", 502, "Bad Gateway", "The upstream server did not send a usable answer.")
+GATEWAY_TIMEOUT = Problem("gateway-timeout", 504, "Gateway Timeout", "The upstream server did not answer in time.")
+
 
 def forced(status: int) -> Problem:
     """The document for a status a runtime override forces where the contract documents none."""

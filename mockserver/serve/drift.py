@@ -1,0 +1,233 @@
+"""Contract drift in real traffic: what a forwarded exchange breaks of the contract, tallied for the exit summary and
+JUnit XML.
+
+Rules: requests are checked by the mock's own `RequestValidator`s, responses by validators compiled once per
+operation, status and media type (the generator's cache, shared with the mock). A finding is a `Drift` (operation,
+direction, JSON pointer, reason) of severity `violation` or `warning`; as `check` does, a 429 and a 401/403 the
+contract omits are warnings, never held against the server, and so is traffic no operation matches. Nothing here does
+I/O but `write_junit`; the caller redacts reasons before they are kept or shown.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ..contract.documents import pointer as json_pointer
+from ..contract.schemas import Schema
+from ..contract.spec import Operation
+from .validation import RequestValidator, Violation, deepest
+
+VIOLATION, WARNING = "violation", "warning"
+REQUEST, RESPONSE = "request", "response"
+NO_OPERATION = "(no operation)"
+MAX_BODY_FINDINGS = 10
+_NEVER_HELD = {429: "rate limited", 401: "credentials refused", 403: "access refused"}  # warnings, as in `check`
+Compile = Callable[[str, Schema], Any]  # (cache key, schema) -> a compiled validator (Generator.validator)
+
+
+@dataclass(frozen=True)
+class Drift:
+    operation: str  # "METHOD /path" of the contract, "" when no operation matches
+    direction: str  # request | response
+    pointer: str  # JSON pointer into the request or response: /path/id, /query/x, /status, /header/X, /body/a/0
+    reason: str
+    severity: str = VIOLATION
+
+    def line(self) -> str:
+        return f"{self.operation or NO_OPERATION} {self.direction} {self.pointer or '/'}: {self.reason}"
+
+    def as_dict(self) -> dict[str, str]:
+        return {"severity": self.severity, "direction": self.direction, "pointer": self.pointer, "reason": self.reason}
+
+
+def request_drift(op: Operation, violations: list[Violation]) -> list[Drift]:
+    return [Drift(op.key, REQUEST, json_pointer(*v.loc), v.msg) for v in violations]
+
+
+class Checker:
+    """Checks one operation's side of an exchange; `compile` is shared with the mock so each schema compiles once."""
+
+    def __init__(self, validators: Mapping[str, RequestValidator], compile: Compile) -> None:
+        self.validators = validators
+        self.compile = compile
+
+    def request(self, op: Operation, params: dict[str, str], bad: list[str], query: dict[str, list[str]],
+                headers: dict[str, str], cookies: dict[str, str], body: bytes) -> list[Drift]:  # fmt: skip
+        violations = self.validators[op.key].validate(
+            params, query, headers, cookies, body, headers.get("content-type", ""), bad
+        )
+        return request_drift(op, violations)
+
+    def response(self, op: Operation, method: str, status: int, headers: Mapping[str, str], body: bytes | None,
+                 credentials: bool) -> list[Drift]:  # fmt: skip
+        """`headers` with lower-case names; `body` None when it could not be read (an unknown content coding)."""
+        response = op.response_for(status)
+        if response is None:
+            documented = ", ".join(op.responses) or "none"
+            reason = f"status {status} is not documented (documented: {documented})"
+            kind = _NEVER_HELD.get(status)
+            if kind is None:
+                return [Drift(op.key, RESPONSE, "/status", reason)]
+            if status in (401, 403) and not credentials:
+                kind = "the request carried no valid credentials"
+            return [Drift(op.key, RESPONSE, "/status", f"{reason}; {kind}", WARNING)]
+        found = self._headers(op, response.status, response.headers, headers)
+        if method == "HEAD" or status in (204, 304) or not response.content:
+            return found
+        media = headers.get("content-type", "").split(";")[0].strip().lower()
+        documented_media = next((m for m in response.content if _media_matches(media, m)), None)
+        if documented_media is None:
+            shown = media or "none"
+            found.append(Drift(op.key, RESPONSE, "/header/content-type",
+                               f"content type {shown!r} is not documented for {response.status} "
+                               f"(documented: {', '.join(response.content)})"))  # fmt: skip
+            return found
+        schema = response.content[documented_media].schema
+        if schema is None or body is None or "json" not in documented_media.lower():
+            return found
+        try:
+            value = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            found.append(Drift(op.key, RESPONSE, "/body", f"not valid JSON: {exc}"))
+            return found
+        validator = self.compile(f"{op.key}|{response.status}|{documented_media}", schema)
+        for _, error in zip(range(MAX_BODY_FINDINGS), map(deepest, validator.iter_errors(value)), strict=False):
+            found.append(Drift(op.key, RESPONSE, json_pointer("body", *error.instance_path), error.message))
+        return found
+
+    def _headers(self, op: Operation, status: str, declared: Mapping[str, tuple[bool, Schema]],
+                 headers: Mapping[str, str]) -> list[Drift]:  # fmt: skip
+        found = []
+        for name, (required, schema) in declared.items():
+            if name.lower() == "content-type":
+                continue
+            value = headers.get(name.lower())
+            where = json_pointer("header", name)
+            if value is None:
+                if required:
+                    found.append(Drift(op.key, RESPONSE, where, "required header missing"))
+                continue
+            validator = self.compile(f"{op.key}|{status}|header|{name}", schema)
+            if validator.is_valid(value):
+                continue
+            try:  # a header is text: "1" stands for the integer 1, "true" for the boolean
+                if validator.is_valid(orjson.loads(value)):
+                    continue
+            except orjson.JSONDecodeError:
+                pass
+            error = deepest(next(iter(validator.iter_errors(value))))
+            found.append(Drift(op.key, RESPONSE, where, error.message))
+        return found
+
+
+def unmatched(method: str, status: int) -> Drift:
+    """Traffic the contract does not describe (a redirect, a framework's 404): worth knowing, not a violation. One
+    finding per method and status, whatever the path (the tally keeps the first path as its example)."""
+    return Drift("", RESPONSE, "/status", f"{method} on a path no operation matches, answered {status}", WARNING)
+
+
+def _media_matches(actual: str, declared: str) -> bool:
+    declared = declared.split(";")[0].strip().lower()
+    return declared in ("*/*", actual) or (declared.endswith("/*") and actual.startswith(declared[:-1]))
+
+
+# --- the tally ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Seen:
+    drift: Drift
+    count: int = 0
+    example: str = ""  # the first request that showed it: "GET /api/conversations/x"
+
+
+@dataclass
+class Report:
+    """Every distinct drift with its count and first example, and the traffic per operation."""
+
+    operations: list[str]  # the contract's, in its order: every one is a JUnit test case
+    requests: Counter[str] = field(default_factory=Counter)  # per operation key ("" for none)
+    seen: dict[tuple[str, str, str, str, str], _Seen] = field(default_factory=dict)
+    errors: Counter[str] = field(default_factory=Counter)  # upstream failures by reason
+    print_limit: int = 10  # occurrences of one distinct drift printed; the rest are counted
+
+    def add(self, operation: str, drifts: list[Drift], example: str) -> list[Drift]:
+        """Tallies one exchange; returns the drifts worth printing (each distinct one at most `print_limit` times)."""
+        self.requests[operation] += 1
+        shown = []
+        for drift in drifts:
+            key = (drift.severity, drift.operation, drift.direction, drift.pointer, drift.reason)
+            entry = self.seen.get(key)
+            if entry is None:
+                if len(self.seen) >= 10_000:  # hostile traffic must not grow this for ever
+                    continue
+                entry = self.seen[key] = _Seen(drift, 0, example)
+            entry.count += 1
+            if entry.count <= self.print_limit:
+                shown.append(drift)
+        return shown
+
+    def error(self, reason: str) -> None:
+        self.errors[reason if len(self.errors) < 1000 else "other upstream errors"] += 1
+
+    def of(self, severity: str, operation: str | None = None) -> list[_Seen]:
+        return [s for s in self.seen.values()
+                if s.drift.severity == severity and (operation is None or s.drift.operation == operation)]  # fmt: skip
+
+    def summary(self, command: str) -> list[str]:
+        violations, warnings = self.of(VIOLATION), self.of(WARNING)
+        total = sum(self.requests.values())
+        broken = {s.drift.operation for s in violations}
+        errors = sum(self.errors.values())
+        verdict = "FAILED" if violations else "PASSED"
+        lines = [
+            f"mockserver: {command} {verdict}: {total} request(s) forwarded, {errors} upstream error(s); "
+            f"{len(violations)} distinct violation(s) ({sum(s.count for s in violations)} in all) in "
+            f"{len(broken)} operation(s), {len(warnings)} distinct warning(s)"
+        ]
+        for label, items in (("violation", violations), ("warning", warnings)):
+            for s in items[:50]:
+                lines.append(f"  {label}: {s.drift.line()} ({_times(s.count)}; first: {s.example})")
+        for reason, count in self.errors.most_common(10):
+            lines.append(f"  upstream error: {reason} ({_times(count)})")
+        return lines
+
+    def write_junit(self, path: str | Path, command: str) -> None:
+        """One test case per operation of the contract (skipped when no traffic reached it), a failure per distinct
+        violation; warnings go to the case's system-out. Traffic no operation matched is one more case."""
+        suite = ET.Element("testsuite", name=f"mockserver {command}")
+        cases = failures = skipped = 0
+        names = list(self.operations)
+        if self.requests.get(""):
+            names.append("")
+        for operation in names:
+            case = ET.SubElement(suite, "testcase", classname=f"mockserver {command}", name=operation or NO_OPERATION)
+            cases += 1
+            if not self.requests.get(operation):
+                ET.SubElement(case, "skipped", message="no traffic reached this operation")
+                skipped += 1
+                continue
+            for s in self.of(VIOLATION, operation):
+                failures += 1
+                failure = ET.SubElement(case, "failure", message=s.drift.line(), type=s.drift.direction)
+                failure.text = f"{s.drift.line()}\n{_times(s.count).capitalize()}; first: {s.example}"
+            notes = [f"warning: {s.drift.line()} ({_times(s.count)}; first: {s.example})"
+                     for s in self.of(WARNING, operation)]  # fmt: skip
+            out = ET.SubElement(case, "system-out")
+            out.text = f"{self.requests[operation]} request(s)\n" + "\n".join(notes)
+        suite.set("tests", str(cases))
+        suite.set("failures", str(failures))
+        suite.set("errors", "0")
+        suite.set("skipped", str(skipped))
+        ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def _times(count: int) -> str:
+    return f"seen {count} time{'s' if count != 1 else ''}"
