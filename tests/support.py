@@ -101,9 +101,11 @@ class Server:
 
 
 @contextmanager
-def serve(*args: str, env: dict[str, str] | None = None, timeout: float = 30.0) -> Iterator[Server]:
-    """`mockserver serve ARGS --port 0` as a subprocess; yields once it listens; always stops it."""
-    command = [*cli(), "serve", *args, "--port", "0"]
+def serve(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 30.0, subcommand: str = "serve"
+) -> Iterator[Server]:
+    """`mockserver serve ARGS --port 0` (or `proxy`) as a subprocess; yields once it listens; always stops it."""
+    command = [*cli(), subcommand, *args, "--port", "0"]
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace",
         env={**os.environ, **(env or {})}, cwd=ROOT,

@@ -108,14 +108,23 @@ class Upstream:
             if declared.isdigit() and int(declared) > self.max_bytes:
                 raise _TooLarge
             chunks, size = [], 0
-            async for chunk in response.aiter_raw():
-                size += len(chunk)
-                if size > self.max_bytes:
-                    raise _TooLarge
-                chunks.append(chunk)
+            whole = response.is_stream_consumed  # a transport that hands over a body already read and decoded
+            if whole:
+                chunks = [response.content]
+                size = len(response.content)
+            else:
+                async for chunk in response.aiter_raw():
+                    size += len(chunk)
+                    if size > self.max_bytes:
+                        raise _TooLarge
+                    chunks.append(chunk)
+            if size > self.max_bytes:
+                raise _TooLarge
         finally:
             await response.aclose()
         headers = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in response.headers.raw]
+        if whole:
+            headers = [(k, v) for k, v in headers if k != "content-encoding"]
         return Received(response.status_code, headers, b"".join(chunks))
 
     async def aclose(self) -> None:

@@ -14,6 +14,7 @@ Files are written atomically, off the event loop, by one thread; the folder is c
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import sys
@@ -24,7 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import orjson
 import yaml
 
 from ..config import ConfigError
@@ -269,9 +269,9 @@ class Recorder:
 
     def _body(self, body: bytes, media: str, exchange: Exchange) -> Any:
         if "json" in media.lower():
-            try:
-                value = orjson.loads(body)
-            except orjson.JSONDecodeError:  # kept as text; the contract check flags it
+            try:  # the standard library: exact for integers past 64 bits, which orjson reads as floats
+                value = json.loads(body, parse_constant=_not_json)
+            except ValueError:  # kept as text; the contract check flags it
                 return self._scrub(body.decode("utf-8", "replace"), exchange)
             return self._scrub_value(value, exchange)
         return self._scrub(body.decode(), exchange)
@@ -310,6 +310,10 @@ class Recorder:
         return lines
 
 
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
+
+
 def _with_flags(doc: dict[str, Any], flags: list[str]) -> dict[str, Any]:
     """`flagged` after the operation and name, where a reader sees it first."""
     head: dict[str, Any] = {k: doc[k] for k in ("operation", "name") if k in doc}
@@ -329,7 +333,7 @@ def _dump(doc: dict[str, Any], comment: str) -> str:
         same = False
     if same:
         return f"{comment}\n{text}"
-    return orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode() + "\n"
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"  # the standard library: any size of integer
 
 
 def _atomic_write(path: Path, text: str) -> None:

@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 KEY = "oh-real-key-7f3a9c2e51"
 POLLED = "polled"
@@ -51,11 +52,10 @@ HEADERS = {"cache-control": "no-store", "set-cookie": COOKIE}
 class Upstream:
     def __init__(self) -> None:
         self.polls: Counter[str] = Counter()
-        self.seen: list[str] = []  # request targets, in order
+        self.seen: list[tuple[str, bytes, dict[str, str]]] = []  # (method, raw path, headers) of every request
 
     async def get_conversation(self, request: Request) -> Response:
         cid = request.path_params["conversation_id"]
-        self.seen.append(request.url.path)
         key = request.headers.get("x-session-api-key")
         if key != KEY:
             return JSONResponse({"detail": "Unauthorized"}, 401)
@@ -75,8 +75,21 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
 
 
-def create() -> tuple[Starlette, Upstream]:
+class _Seen:
+    """Notes every request as it arrived, before routing (a 404 or 307 never reaches an endpoint)."""
+
+    def __init__(self, app: ASGIApp, state: Upstream) -> None:
+        self.app, self.state = app, state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+            self.state.seen.append((scope["method"], scope.get("raw_path") or scope["path"].encode(), headers))
+        await self.app(scope, receive, send)
+
+
+def create() -> tuple[ASGIApp, Upstream]:
     state = Upstream()
     routes = [Route("/api/conversations/{conversation_id}", state.get_conversation, methods=["GET"])]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
-    return app, state
+    return _Seen(app, state), state
