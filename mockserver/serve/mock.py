@@ -18,7 +18,7 @@ from ..contract import security
 from ..contract.spec import Operation, Spec, builtin, load_spec
 from . import negotiation, problems
 from .answers import Answer, Producer, from_fixture, problem_answer, without_forbidden
-from .fixtures import EDGES, FixtureIndex, fixture_warnings, load_fixtures
+from .fixtures import EDGES, FixtureIndex, fixture_warnings, load_fixtures, raw_key
 from .generation import POOL, Generator, seed_of
 from .overrides import Override, Overrides
 from .preferences import PreferError, chooses, merge, parse_controls, parse_prefer, split_query
@@ -114,7 +114,7 @@ class Mock:
             self.overrides.refresh()
         match = self.router.match(request.method, request.raw_path)
         if match.kind != FULL and self.edges is not None:
-            where = {"method": request.method, "raw_path": request.raw_path.decode("latin-1")}
+            where = {"method": request.method, "raw_path": raw_key(request.raw_path)}
             edge = self.edges.find(where, request.query, request.headers)
             if edge is not None:
                 return Outcome(from_fixture(edge), note=edge.name, fixture=edge.name)

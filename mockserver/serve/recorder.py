@@ -33,7 +33,7 @@ from ..contract.documents import DocumentError
 from ..contract.spec import Operation, Spec
 from .drift import Checker
 from .encoding import encode
-from .fixtures import parse_fixture
+from .fixtures import parse_fixture, raw_key
 from .journal import MIN_SECRET, REDACTED, Redactor
 from .routing import Router
 
@@ -140,7 +140,8 @@ class Recorder:
     def identity(self, exchange: Exchange) -> tuple[Any, ...]:
         op = exchange.operation
         if op is None:
-            return ("edge", exchange.method, exchange.raw_path, self._query(None, exchange.query))
+            raw_path = raw_key(exchange.raw_path.encode("latin-1"))
+            return ("edge", exchange.method, raw_path, self._query(None, exchange.query))
         if self._unauthorized(exchange):
             return ("unauthorized", op.key)
         return ("operation", op.key, tuple(sorted(exchange.params.items())), self._query(op, exchange.query),
@@ -181,17 +182,19 @@ class Recorder:
         op = exchange.operation
         key = hashlib.blake2b(repr(identity).encode(), digest_size=4).hexdigest()
         doc: dict[str, Any] = {}
-        if op is None:
-            name = f"{exchange.method.lower()}-{_slug(exchange.raw_path)}--{key}"
+        if op is None:  # names and file names come from redacted text too
+            name = f"{exchange.method.lower()}-{_slug(self._scrub(exchange.raw_path, exchange))}--{key}"
             folder = self.root / UNMATCHED_FOLDER
-            match: dict[str, Any] = {"method": exchange.method, "raw_path": self._scrub(exchange.raw_path, exchange)}
+            match: dict[str, Any] = {"method": exchange.method, "raw_path": self._scrub(identity[2], exchange)}
             doc["name"] = name
         else:
             folder = self.root / _slug(op.operation_id)[:80]
             if identity[0] == "unauthorized":
                 name, match = "unauthorized", {}
             else:
-                name = self._name(exchange.params, identity[3], identity[4], key)
+                params = {k: self._scrub(v, exchange) for k, v in exchange.params.items()}
+                query = tuple((k, self._scrub(v, exchange)) for k, v in identity[3])
+                name = self._name(params, query, identity[4], key)
                 match = {"path": {k: self._scrub(v, exchange) for k, v in exchange.params.items()}}
                 if identity[4]:
                     match["headers"] = {k: self._scrub(v, exchange) for k, v in identity[4]}
@@ -226,8 +229,9 @@ class Recorder:
             parse_fixture(doc, str(path), self.spec, self.router)
             flags = doc["flagged"]
         target = self._scrub(exchange.raw_path, exchange)
-        comment = f"# Recorded by mockserver from {exchange.method} {target} ({exchange.status})"
-        return path, _dump(doc, comment[:300]), bool(flags)
+        shown = "".join(c if c.isprintable() and c.isascii() else f"\\x{ord(c):02x}" for c in target[:200])
+        comment = f"# Recorded by mockserver from {exchange.method} {shown} ({exchange.status})"
+        return path, _dump(doc, comment), bool(flags)
 
     def _flags(self, exchange: Exchange, doc: dict[str, Any]) -> list[str]:
         """What the contract says of the answer as written (after redaction): the reasons to flag it."""

@@ -1,5 +1,6 @@
 """Fixture files loaded and indexed at start-up, and `FixtureIndex.find` on its own: exact path matches by lookup,
-the rest in file order, names, `when: unauthorized`; every mistake a `DocumentError` with file, pointer and reason."""
+the rest in file order, names, `when: unauthorized`; every mistake a `DocumentError` with file, pointer and reason.
+Then what recorded traffic needs: raw-path ("edge") fixtures, `flagged`, text bodies."""
 
 from __future__ import annotations
 
@@ -7,9 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from mockserver.config import Config
 from mockserver.contract.documents import DocumentError
 from mockserver.contract.spec import Spec, load_spec
-from mockserver.serve.fixtures import fixture_files, load_fixtures
+from mockserver.serve.fixtures import EDGES, fixture_files, load_fixtures, raw_key
+from mockserver.serve.mock import MockRequest, build_mock
+from tests.support import CONVERSATION, KEY_HEADER
 
 CONTRACT = """
 openapi: 3.1.0
@@ -149,3 +153,104 @@ def test_only_a_folder_is_a_fixtures_folder(tmp_path):
 
 def test_no_folder_means_no_fixtures(spec):
     assert load_fixtures(None, spec) == {}
+
+
+# --- what recorded traffic needs: raw-path fixtures, `flagged`, text bodies (the built-in contract) ---------------
+
+OPERATION = "operation: GET /api/conversations/{conversation_id}\n"
+KEY = {KEY_HEADER.lower(): "k"}
+
+
+def _mock(tmp_path: Path, **files: str):
+    for name, text in files.items():
+        (tmp_path / f"{name}.yaml").write_text(text)
+    return build_mock(Config(fixtures=str(tmp_path)))
+
+
+def _get(mock, raw: bytes, method: str = "GET", query: dict[str, list[str]] | None = None):
+    return mock.handle(MockRequest(method, raw, query or {}, dict(KEY))).answer
+
+
+def test_an_edge_fixture_answers_its_raw_path_only(tmp_path):
+    mock = _mock(
+        tmp_path,
+        slash="match: {method: GET, raw_path: /api/conversations/abc/}\n"
+        "response: {status: 307, headers: {location: /api/conversations/abc}}\n",
+        post="match: {method: POST, raw_path: /api/conversations/abc}\n"
+        "response: {status: 405, headers: {allow: GET}, body: {detail: Method Not Allowed}}\n",
+        paged="match: {raw_path: /api/conversations, query: {page: '2'}}\nresponse: {status: 404, body: {detail: x}}\n",
+    )
+    redirect = _get(mock, b"/api/conversations/abc/")
+    assert (redirect.status, redirect.body) == (307, b"")
+    assert dict(redirect.headers) == {"location": "/api/conversations/abc"}
+    refused = _get(mock, b"/api/conversations/abc", "POST")
+    assert (refused.status, refused.body, refused.source) == (405, b'{"detail":"Method Not Allowed"}', "fixture")
+    assert _get(mock, b"/api/conversations/abc/", "POST").status == 404  # another method: the mock's own 404
+    assert _get(mock, b"/api/conversations/xyz/").source == "error"
+    assert _get(mock, b"/api/conversations", query={"page": ["2"]}).body == b'{"detail":"x"}'
+    assert _get(mock, b"/api/conversations", query={"page": ["3"]}).source == "error"
+    assert _get(mock, b"/api/conversations/abc").status == 200  # the operation is untouched
+    assert len(mock.fixtures[EDGES].by_name) == 3
+
+
+@pytest.mark.parametrize(
+    "text, pointer, words",
+    [
+        ("match: {raw_path: /api/conversations/abc}\nresponse: {status: 404}\n", "/match/raw_path",
+         "is GET /api/conversations/{conversation_id} of the contract"),
+        ("match: {raw_path: api/x}\nresponse: {status: 404}\n", "/match/raw_path", "starting with '/'"),
+        ("match: {raw_path: '/x?a=1'}\nresponse: {status: 404}\n", "/match/raw_path", "no query"),
+        ("match: {raw_path: /x y}\nresponse: {status: 404}\n", "/match/raw_path", "percent-encoded"),
+        ("match: {raw_path: /x, method: FETCH}\nresponse: {status: 404}\n", "/match/method", "HTTP method"),
+        ("match: {raw_path: /x, path: {a: b}}\nresponse: {status: 404}\n", "/match/path", "unknown key"),
+        ("when: unauthorized\nmatch: {raw_path: /x}\nresponse: {status: 401}\n", "/when", "unknown key"),
+        ("match: {raw_path: /x}\nresponse: {status: 42}\n", "/response/status", "HTTP status code"),
+    ],
+)  # fmt: skip
+def test_edge_fixture_mistakes_name_pointer_and_reason(tmp_path, text, pointer, words):
+    (tmp_path / "bad.yaml").write_text(text)
+    with pytest.raises(DocumentError) as caught:
+        build_mock(Config(fixtures=str(tmp_path)))
+    assert caught.value.pointer == pointer and words in caught.value.reason
+    assert caught.value.file.endswith("bad.yaml")
+
+
+def test_flagged_lets_an_answer_that_breaks_the_contract_load_with_a_warning(tmp_path):
+    body = "response: {status: 404, body: {detail: Not Found}}\n"
+    (tmp_path / "a.yaml").write_text(OPERATION + "match: {path: {conversation_id: a}}\n" + body)
+    with pytest.raises(DocumentError, match="does not document status 404"):
+        build_mock(Config(fixtures=str(tmp_path)))
+    (tmp_path / "a.yaml").write_text(
+        OPERATION
+        + "flagged: ['response /status: status 404 is not documented']\nmatch: {path: {conversation_id: a}}\n"
+        + body
+    )
+    mock = build_mock(Config(fixtures=str(tmp_path)))
+    assert _get(mock, CONVERSATION.encode() + b"a").status == 404
+    (warning,) = [w for w in mock.warnings if "flagged fixture" in w]
+    assert "a.yaml" in warning and "status 404 is not documented" in warning  # the recorder's reason
+    assert "does not document status 404" in warning  # and the loader's
+
+
+@pytest.mark.parametrize("value", ["[]", "[1]", "{a: b}", "true"])
+def test_flagged_must_list_reasons(tmp_path, value):
+    (tmp_path / "a.yaml").write_text(OPERATION + f"flagged: {value}\nresponse: {{status: 200, body: null}}\n")
+    with pytest.raises(DocumentError) as caught:
+        build_mock(Config(fixtures=str(tmp_path)))
+    assert caught.value.pointer == "/flagged"
+
+
+def test_a_text_body_is_served_as_text(tmp_path):
+    mock = _mock(
+        tmp_path,
+        text="match: {raw_path: /text}\nresponse: {status: 500, headers: {content-type: text/plain}, "
+        "body: Internal Server Error}\n",
+        json="match: {raw_path: /json}\nresponse: {status: 200, body: plain string}\n",
+    )
+    assert _get(mock, b"/text").body == b"Internal Server Error"
+    assert _get(mock, b"/json").body == b'"plain string"'
+
+
+def test_raw_paths_have_one_spelling():
+    assert raw_key(b"/api/conversations/a%2Fb") == "/api/conversations/a%2Fb"
+    assert raw_key("/é x#y?".encode()) == "/%C3%A9%20x%23y%3F"

@@ -1,0 +1,242 @@
+"""The recorder: upstream answers become fixture files the loader reads back and the mock replays, with nothing
+secret in them, one file per request identity, contract breaks flagged."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import mockserver.serve.recorder as recorder_module
+from mockserver.cli import main
+from mockserver.config import Config
+from mockserver.contract import documents, security
+from mockserver.serve.drift import Checker
+from mockserver.serve.fixtures import parse_fixture
+from mockserver.serve.journal import Redactor
+from mockserver.serve.mock import MockRequest, build_mock
+from mockserver.serve.recorder import Exchange, Recorder
+from tests.serve import openhands_upstream as oh
+from tests.support import CONVERSATION, KEY_HEADER
+
+MOCK = build_mock(Config(fixtures=""))
+OP = MOCK.spec.operations[0]
+JSON = ("content-type", "application/json")
+
+
+def recorder(folder: Path, api_key: str | None = None) -> Recorder:
+    schemes = list(MOCK.spec.security_schemes.values())
+    redactor = Redactor(security.secret_names(schemes), api_key)
+    return Recorder(str(folder), MOCK.spec, Checker(MOCK.validators, MOCK.generator.validator), redactor)
+
+
+def exchange(cid: str = "running", status: int = 200, body: Any = None, *, raw: bytes | None = None,
+             headers: list[tuple[str, str]] | None = None, secrets: tuple[str, ...] = (), method: str = "GET",
+             path: str | None = None, query: dict[str, list[str]] | None = None) -> Exchange:  # fmt: skip
+    path = path or CONVERSATION + quote(cid, safe="")  # as sent: percent-encoded
+    operation = OP if path.startswith(CONVERSATION) and path.count("/") == 3 and method == "GET" else None
+    content = raw if raw is not None else json.dumps(body).encode()
+    return Exchange(method, path, operation, {"conversation_id": cid} if operation else {}, query or {},
+                    {KEY_HEADER.lower(): oh.KEY}, status, headers if headers is not None else [JSON], content,
+                    secrets)  # fmt: skip
+
+
+def files(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): p.read_text() for p in sorted(folder.rglob("*.yaml"))}
+
+
+def test_a_recorded_answer_is_replayed_by_the_mock(tmp_path, client_factory):
+    rec = recorder(tmp_path)
+    headers = [JSON, ("cache-control", "no-store"), ("date", "Tue, 01 Dec 2026 10:00:00 GMT"), ("server", "uvicorn"),
+               ("content-length", "412"), ("access-control-allow-origin", "*"),
+               ("transfer-encoding", "chunked")]  # fmt: skip
+    rec.submit(exchange("running", body=oh.CONVERSATIONS["running"], headers=headers))
+    rec.close()
+    (name, text), *_ = files(tmp_path).items()
+    assert name == f"{OP.operation_id}/running.yaml"
+    assert text.startswith("# Recorded by mockserver from GET /api/conversations/running (200)\n")
+    for dropped in ("date:", "server:", "content-length", "access-control", "transfer-encoding"):
+        assert dropped not in text
+    client = client_factory(fixtures=str(tmp_path))
+    answer = client.get(CONVERSATION + "running", headers={KEY_HEADER: "any"})
+    assert answer.json() == oh.CONVERSATIONS["running"]
+    assert (answer.headers["x-mock-source"], answer.headers["cache-control"]) == ("fixture", "no-store")
+
+
+def test_nothing_secret_reaches_a_file(tmp_path):
+    key = oh.KEY
+    basic = security.basic_authorization(key).split()[1]
+    rec = recorder(tmp_path, api_key="configured-key-99")
+    body = {"conversation_id": "echo", "title": f"key {key} and {basic}", "url": f"https://x/?k={key}",
+            "session_api_key": "sess-abcdef",
+            "nested": [{"access_token": "tok-123456"}, "configured-key-99"]}  # fmt: skip
+    headers = [JSON, ("set-cookie", f"oh_session={key}; Path=/; HttpOnly"), ("x-echo", key),
+               ("x-session-api-key", "anything"), ("location", f"/somewhere?key={key}")]  # fmt: skip
+    rec.submit(exchange("echo", body=body, headers=headers, secrets=(key,)))
+    rec.submit(exchange(method="GET", path="/elsewhere/" + key, query={"token": [key], "q": [key]},
+                        body={"detail": "Not Found"}, status=404, secrets=(key,)))  # fmt: skip
+    rec.close()
+    written = "\n".join(files(tmp_path).values())
+    assert len(files(tmp_path)) == 2
+    for form in [*security.wire_forms(key), "configured-key-99", "sess-abcdef", "tok-123456"]:
+        assert form not in written, form
+    assert "oh_session=[redacted]; Path=/; HttpOnly" in written  # the cookie's name and attributes stay
+    assert "session_api_key: '[redacted]'" in written
+    assert "  query:\n    q: '[redacted]'\n" in written  # `token`, a credential parameter, is not matched on
+
+
+def test_one_file_per_request_identity(tmp_path, monkeypatch):
+    writes: list[Path] = []
+    original = recorder_module._atomic_write
+    counted = lambda path, text: (writes.append(path), original(path, text))  # noqa: E731
+    monkeypatch.setattr(recorder_module, "_atomic_write", counted)
+    rec = recorder(tmp_path)
+    first = oh.conversation("poll", "STARTING")
+    rec.submit(exchange("poll", body=first, headers=[JSON, ("date", "one")]))
+    rec.submit(exchange("poll", body=first, headers=[JSON, ("date", "two")]))  # the same answer: not written again
+    rec.submit(exchange("poll", 429, {"detail": "Too Many Requests"}, headers=[JSON, ("retry-after", "1")]))
+    rec.close()
+    assert len(writes) == 1 and "status: STARTING" in (tmp_path / OP.operation_id / "poll.yaml").read_text()
+    assert "transient 429" in "\n".join(rec.summary())
+    rec = recorder(tmp_path)
+    rec.submit(exchange("poll", body=first))
+    rec.submit(exchange("poll", body=oh.conversation("poll", "RUNNING")))  # the latest answer wins
+    rec.submit(exchange("hot", 429, {"detail": "Too Many Requests"}))  # nothing better known: kept, flagged
+    rec.close()
+    assert "status: RUNNING" in (tmp_path / OP.operation_id / "poll.yaml").read_text()
+    hot = tmp_path / OP.operation_id / "hot.yaml"
+    assert "flagged:" in hot.read_text() and hot in rec.flagged
+    rec = recorder(tmp_path)
+    rec.submit(exchange("hot", 429, {"detail": "Too Many Requests"}))
+    rec.submit(exchange("hot", body=None))  # a real answer replaces a transient one
+    rec.close()
+    assert "flagged" not in hot.read_text() and hot not in rec.flagged
+
+
+def test_a_401_becomes_the_operations_unauthorized_fixture(tmp_path, client_factory):
+    rec = recorder(tmp_path)
+    rec.submit(exchange("whatever", 401, {"detail": "Unauthorized"}))
+    rec.close()
+    text = (tmp_path / OP.operation_id / "unauthorized.yaml").read_text()
+    assert "when: unauthorized" in text and "match:" not in text and "flagged" not in text
+    client = client_factory(fixtures=str(tmp_path))
+    answer = client.get(CONVERSATION + "other")
+    assert (answer.status_code, answer.json()) == (401, {"detail": "Unauthorized"})
+
+
+def test_a_contract_break_is_flagged_and_reported_by_fixtures_check(tmp_path, capsys, client_factory):
+    rec = recorder(tmp_path)
+    rec.submit(exchange("drifted", body=oh.CONVERSATIONS["drifted"]))
+    rec.submit(exchange("a/b", 404, {"detail": "Not Found"}, path=CONVERSATION + "a%2Fb"))
+    rec.submit(exchange("nul", 500, raw=b"Internal Server Error", headers=[("content-type", "text/plain")]))
+    rec.close()
+    drifted = (tmp_path / OP.operation_id / "drifted.yaml").read_text()
+    assert re.search(r"flagged:\n- 'response /body/status: .*PAUSED", drifted)
+    assert len(rec.flagged) == 3
+    assert main(["fixtures", "check", "--fixtures", str(tmp_path)]) == 0
+    out, err = capsys.readouterr()
+    assert "3 fixtures loaded" in out and "3 flagged" in out
+    assert err.count("flagged fixture") == 3 and "drifted.yaml" in err and "PAUSED" in err
+    client = client_factory(fixtures=str(tmp_path))
+    assert client.get(CONVERSATION + "drifted", headers={KEY_HEADER: "k"}).json()["status"] == "PAUSED"
+    text = client.get(CONVERSATION + "nul", headers={KEY_HEADER: "k"})
+    assert (text.status_code, text.content) == (500, b"Internal Server Error")
+    assert text.headers["content-type"] == "text/plain"
+    assert client.get(CONVERSATION + "a%2Fb", headers={KEY_HEADER: "k"}).status_code == 404
+
+
+def test_traffic_no_operation_matches_is_recorded_on_its_raw_path(tmp_path, client_factory):
+    rec = recorder(tmp_path)
+    rec.submit(exchange(path=CONVERSATION + "running/", status=307, raw=b"",
+                        headers=[("location", "/api/conversations/running")]))  # fmt: skip
+    rec.submit(exchange(path=CONVERSATION + "running", method="POST", status=405, body={"detail": "Method Not Allowed"},
+                        headers=[JSON, ("allow", "GET")]))  # fmt: skip
+    rec.close()
+    names = sorted(files(tmp_path))
+    assert all(n.startswith("_unmatched/") for n in names) and len(names) == 2
+    client = client_factory(fixtures=str(tmp_path))
+    redirect = client.get(CONVERSATION + "running/", headers={KEY_HEADER: "k"}, follow_redirects=False)
+    assert (redirect.status_code, redirect.content) == (307, b"")
+    assert redirect.headers["location"] == "/api/conversations/running"
+    refused = client.post(CONVERSATION + "running", headers={KEY_HEADER: "k"})
+    assert (refused.status_code, refused.headers["allow"]) == (405, "GET")
+    assert refused.json() == {"detail": "Method Not Allowed"}
+    other = client.get(CONVERSATION + "other/", headers={KEY_HEADER: "k"})
+    assert other.status_code == 404 and other.headers["x-mock-source"] == "error"  # another raw path: not matched
+
+
+def test_what_cannot_be_a_fixture_is_counted_not_written(tmp_path):
+    rec = recorder(tmp_path)
+    rec.submit(exchange(method="HEAD", raw=b""))
+    rec.submit(exchange("img", raw=b"\x89PNG\r\n\x1a\n\xff", headers=[("content-type", "image/png")]))
+    rec.submit(Exchange("GET", CONVERSATION + "br", OP, {"conversation_id": "br"}, {}, {}, 200, [JSON], None, ()))
+    rec.close()
+    assert files(tmp_path) == {}
+    summary = "\n".join(rec.summary())
+    assert "HEAD answers" in summary and "not UTF-8" in summary and "content coding" in summary
+
+
+def test_a_write_failure_is_reported_not_raised(tmp_path, capsys):
+    rec = recorder(tmp_path)
+    (tmp_path / OP.operation_id).write_text("a file where the folder should be")
+    rec.submit(exchange("running", body=None))
+    rec.close()
+    assert "could not record GET /api/conversations/running" in capsys.readouterr().err
+    assert "failed to record: 1" in "\n".join(rec.summary())
+
+
+# --- any answer survives the trip: recorded, read back, served ---------------------------------------------------
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+_KEYS = _TEXT.filter(lambda k: not recorder_module._SECRET_FIELD.search(k))
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | _TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_KEYS, inner, max_size=4),
+    max_leaves=12,
+)
+_IDS = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=30)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cid=_IDS, body=_JSON, status=st.sampled_from([200, 200, 404, 500]))
+def test_any_answer_reads_back_exactly(cid: str, body: Any, status: int) -> None:
+    rec = RECORDER
+    item = exchange(cid, status, body)
+    path, text, flagged = rec.document(rec.identity(item), item)
+    fixture = parse_fixture(documents.parse(text, str(path)), str(path), MOCK.spec)
+    assert fixture.path == {"conversation_id": cid} and fixture.status == status
+    assert json.loads(fixture.body_bytes) == body  # exact: integers past 64 bits, floats, any Unicode
+    assert flagged == bool(fixture.flagged)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _recorder(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    global RECORDER
+    RECORDER = recorder(tmp_path_factory.mktemp("property"))
+    yield
+    RECORDER.close()
+
+
+RECORDER: Recorder
+
+
+def test_a_raw_path_with_control_characters_still_reads_back(tmp_path):
+    rec = recorder(tmp_path)
+    raw = "/odd/\x1f\u00e9".encode("utf-8").decode("latin-1") + "\u2028".encode().decode("latin-1")  # bytes as sent
+    item = exchange(path=raw, status=404, body={"detail": "Not Found"})
+    path, text, _ = rec.document(rec.identity(item), item)
+    fixture = parse_fixture(documents.parse(text, str(path)), str(path), MOCK.spec)
+    assert fixture.path == {"method": "GET", "raw_path": "/odd/%1F%C3%A9%E2%80%A8"}
+    assert text.startswith("# Recorded by mockserver from GET /odd/\\x1f\\xc3\\xa9\\xe2\\x80\\xa8 (404)")
+    rec.submit(item)
+    rec.close()
+    replay = build_mock(Config(fixtures=str(tmp_path)))
+    outcome = replay.handle(MockRequest("GET", raw.encode("latin-1")))  # the same bytes, unencoded, find it
+    answer = outcome.answer
+    assert (answer.status, answer.body, answer.source) == (404, b'{"detail":"Not Found"}', "fixture")
