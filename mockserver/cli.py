@@ -12,6 +12,7 @@ import argparse
 import dataclasses
 import gc
 import os
+import signal
 import socket
 import sys
 from collections.abc import Callable, Sequence
@@ -200,6 +201,10 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def serve(config: Config) -> int:
     import uvicorn
 
@@ -247,7 +252,15 @@ def serve(config: Config) -> int:
     }  # fmt: skip
     if forwarder is not None:  # lifespan on: the upstream client is closed on the loop that opened it
         app = create_app(config, mock, forwarder)
-        uvicorn.Server(uvicorn.Config(app, **{**common, "lifespan": "on"})).run(sockets=[sock])
+        # uvicorn shuts down gracefully on SIGINT/SIGTERM, then raises the signal again: SIGTERM's default action
+        # would end the process before the summary and the JUnit file are written, so it becomes an exception here.
+        previous = signal.signal(signal.SIGTERM, _stop)
+        try:
+            uvicorn.Server(uvicorn.Config(app, **{**common, "lifespan": "on"})).run(sockets=[sock])
+        except KeyboardInterrupt:
+            pass  # the usual way to stop a proxy: the summary follows
+        finally:
+            signal.signal(signal.SIGTERM, previous)
         for line in forwarder.finish("proxy" if config.proxy else "serve", config.junit_xml):
             print(line, file=sys.stderr, flush=True)
         return 1 if forwarder.failed else 0
