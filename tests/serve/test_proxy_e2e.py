@@ -130,8 +130,9 @@ def test_proxy_reports_drift_and_its_recording_replays_the_real_answers(tmp_path
 def test_ctrl_c_also_prints_the_summary_and_writes_junit(tmp_path: Path) -> None:
     app, _ = oh.create()
     junit = tmp_path / "junit.xml"
-    with Served(app) as upstream, serve("--upstream", upstream.url, "--junit-xml", str(junit), subcommand="proxy") as proxy:
-        assert httpx.get(proxy.url + CONVERSATION + "running", headers=KEY, trust_env=False).status_code == 200
+    with Served(app) as upstream:
+        with serve("--upstream", upstream.url, "--junit-xml", str(junit), subcommand="proxy") as proxy:
+            assert httpx.get(proxy.url + CONVERSATION + "running", headers=KEY, trust_env=False).status_code == 200
     assert proxy.process.returncode == 0  # no violation
     assert "mockserver: proxy PASSED: 1 request(s) forwarded" in proxy.stderr.text()
     assert ET.parse(junit).getroot().get("failures") == "0"
