@@ -2,7 +2,8 @@
 
 Environment (each also a flag): BENCH_SECONDS (5) per measured run, BENCH_WARMUP (1), BENCH_ROUNDS (3),
 BENCH_CONNECTIONS (32), BENCH_SOAK (60; 0 skips), BENCH_LOAD (auto | wrk | python), BENCH_INSTALL (1: may install
-wrk with apt-get and Prism with npm), BENCH_SKIP (comma list of prism, generation, sizes, soak, check, reference),
+wrk with apt-get and Prism with npm), BENCH_SKIP (comma list of prism, generation, sizes, soak, check, reference,
+proxy),
 BENCH_CHECK_EXAMPLES (100), BENCH_QUIET_WAIT (10: seconds to wait for idle cores before each run, 180 in all),
 BENCH_OUT (bench/RESULTS.md). `--smoke` is a run of a few seconds for the test suite; `--render [JSON [MD]]`
 rewrites RESULTS.md from saved numbers (after editing bench/ANALYSIS.md, say).
@@ -37,7 +38,7 @@ def settings(argv: list[str] | None = None) -> Settings:
         "--no-install", action="store_true", default=_env("INSTALL", "1") == "0", help="never install wrk or Prism"
     )
     p.add_argument(
-        "--skip", default=_env("SKIP", ""), help="comma list: prism, generation, sizes, soak, check, reference"
+        "--skip", default=_env("SKIP", ""), help="comma list: prism, generation, sizes, soak, check, reference, proxy"
     )
     p.add_argument(
         "--quiet-wait",

@@ -1,4 +1,5 @@
-"""The measurements: throughput rounds, generation cost, contract size, a memory soak, and `check` vs Schemathesis.
+"""The measurements: throughput rounds, generation cost, contract size, a memory soak, `check` vs Schemathesis, and
+`mockserver proxy` against the same upstream straight.
 
 Rules: variants run interleaved (A B C ... A B C ...), each in a fresh process pinned to the server core while the
 load generator is pinned to the other; medians over rounds are quoted and ratios are the median of per-round
@@ -34,9 +35,11 @@ from .servers import (
     Running,
     ServerError,
     can_pin,
+    core_times,
     free_port,
     get,
     pinned,
+    process_ticks,
     python,
     start,
     wait_quiet,
@@ -62,7 +65,7 @@ class Settings:
     soak: float = 60.0
     load: str = "auto"  # auto | wrk | python
     install: bool = True
-    skip: set[str] = field(default_factory=set)  # prism, sizes, soak, check, generation, reference
+    skip: set[str] = field(default_factory=set)  # prism, sizes, soak, check, generation, reference, proxy
     check_examples: int = 100
     quiet_wait: float = 10.0  # seconds to wait, before each run, for both cores to be idle (other work on the machine)
     quiet_budget: float = 180.0  # ... and at most this much waiting in the whole run
@@ -103,6 +106,13 @@ def ceiling_cmd(access_log: bool) -> Callable[[int], list[str]]:
         python(), "-m", "uvicorn", "bench.ceiling:app", "--host", HOST, "--port", str(port),
         "--loop", "uvloop", "--http", "httptools", "--lifespan", "off", "--no-server-header", "--no-date-header",
         *logging,
+    ]  # fmt: skip
+
+
+def proxy_cmd(upstream_port: int) -> Callable[[int], list[str]]:
+    upstream = f"http://{HOST}:{upstream_port}"
+    return lambda port: [
+        python(), "-m", "mockserver", "proxy", "--host", HOST, "--port", str(port), "--upstream", upstream,
     ]  # fmt: skip
 
 
@@ -431,6 +441,79 @@ def check_vs_schemathesis(settings: Settings) -> dict[str, Any]:
     return {"runs": runs, "checks": checks, "examples": settings.check_examples}
 
 
+class _Watch:
+    """CPU of several processes sharing the server core, and the share of that core that went to anything else."""
+
+    def __init__(self, pids: list[int]) -> None:
+        self.pids = pids
+        self.busy, self.total = core_times(SERVER_CORE)
+        self.ticks = sum(process_ticks(pid) for pid in pids)
+
+    def read(self) -> tuple[float, float | None]:
+        """(CPU seconds of the processes, foreign share of the core) since the watch started."""
+        busy, total = core_times(SERVER_CORE)
+        own = sum(process_ticks(pid) for pid in self.pids) - self.ticks
+        foreign = max(0.0, (busy - self.busy) - own) / (total - self.total) if total > self.total else None
+        return own / os.sysconf("SC_CLK_TCK"), foreign
+
+
+def _load(settings: Settings, tool: str, port: int, pids: list[int]) -> dict[str, Any]:
+    path = CONVERSATIONS + "bench-"
+    if settings.warmup > 0:
+        load.run(tool, port, path, vary=True, seconds=settings.warmup, connections=settings.connections)
+    watch = _Watch(pids)
+    result = load.run(tool, port, path, vary=True, seconds=settings.seconds, connections=settings.connections)
+    cpu_s, foreign = watch.read()
+    return {
+        **result.as_dict(),
+        "cpu_us_per_request": cpu_s / result.requests * 1e6 if result.requests else None,
+        "foreign_core_share": foreign,
+    }
+
+
+def proxy_vs_direct(settings: Settings, tool: str, body: Path) -> dict[str, Any]:
+    """Per round: one upstream (the ceiling app) on the server core, loaded straight, then through `mockserver
+    proxy` (default options: request log on, both directions checked) on the same core. Side by side, same run."""
+    rounds: list[dict[str, Any]] = []
+    env = {"BENCH_CEILING_BODY": str(body)}
+    for round_ in range(settings.rounds):
+        limit = min(settings.quiet_wait, settings.quiet_budget)
+        if limit > 0:
+            settings.quiet_budget -= wait_quiet(limit)[0]
+        row: dict[str, Any] = {}
+        up_port = free_port()
+        try:
+            upstream = start("upstream (ceiling)", ceiling_cmd(False)(up_port), CONVERSATIONS + "probe", port=up_port,
+                             log=LOGS / f"proxy-r{round_ + 1}-upstream.log", env=env)  # fmt: skip
+        except ServerError as exc:
+            rounds.append({"error": str(exc).splitlines()[0]})
+            continue
+        try:
+            row["direct"] = _load(settings, tool, up_port, [upstream.pid])
+            port = free_port()
+            try:
+                proxy = start("mockserver proxy", proxy_cmd(up_port)(port), CONVERSATIONS + "probe", port=port,
+                              log=LOGS / f"proxy-r{round_ + 1}-proxy.log")  # fmt: skip
+            except ServerError as exc:
+                row["proxy"] = {"error": str(exc).splitlines()[0]}
+            else:
+                try:
+                    row["proxy"] = {**_load(settings, tool, port, [proxy.pid, upstream.pid]),
+                                    "startup_s": proxy.startup_s, "peak_rss_mb": proxy.peak_rss_mb()}  # fmt: skip
+                finally:
+                    proxy.stop()
+        finally:
+            upstream.stop()
+        rounds.append(row)
+        direct, through = row.get("direct", {}), row.get("proxy", {})
+        if "rps" in direct and "rps" in through:
+            ratio = through["rps"] / direct["rps"]
+            _log(f"proxy round {round_ + 1}/{settings.rounds}: direct {direct['rps']:8.0f} req/s, through the proxy "
+                 f"{through['rps']:8.0f} req/s ({ratio:.2f}x), p99 {direct['p99_ms']:.2f} vs {through['p99_ms']:.2f} ms"
+                 + (f", non-2xx {through['non2xx']}" if through["non2xx"] else ""))  # fmt: skip
+    return {"upstream": "the ceiling app (bench/ceiling.py)", "rounds": rounds}
+
+
 def _journal_total(port: int) -> int:
     try:
         status, body = get(port, "/__mock/requests?limit=0")
@@ -526,6 +609,10 @@ def run(settings: Settings) -> dict[str, Any]:
         data["sizes"] = sizes(settings)
     if "soak" not in settings.skip and settings.soak > 0:
         data["soak"] = soak(settings, tool)
+    if "proxy" not in settings.skip:
+        data["proxy"] = proxy_vs_direct(settings, tool, body)
+    else:
+        data["proxy"] = {"skipped": "BENCH_SKIP=proxy"}
     if "check" not in settings.skip:
         data["check"] = check_vs_schemathesis(settings)
     else:
