@@ -259,11 +259,12 @@ def _targets(data: dict[str, Any]) -> str:
                 growth <= FLAT_MB and secs >= 60 or (None if secs < 60 else False),
             )
         )
-    ratio, _ = proxy_ratio(data, "rps")
     proxy = data.get("proxy") or {}
-    rows.append(("proxy vs direct: req/s through `mockserver proxy` ÷ req/s straight to the same upstream (no target)",
-                 _f(ratio, ".2f", "×") if ratio is not None else f"not measured: {proxy.get('skipped', 'failed')}",
-                 None))  # fmt: skip
+    for name, upstream in (proxy.get("upstreams") or {"ceiling": {"label": "the ceiling app"}}).items():
+        ratio, _ = proxy_ratio(data, "rps", name)
+        shown = _f(ratio, ".2f", "×") if ratio is not None else f"not measured: {proxy.get('skipped', 'failed')}"
+        rows.append((f"proxy vs direct, upstream {upstream['label']}: req/s through `mockserver proxy` ÷ req/s "
+                     "straight (no target set)", shown, None))  # fmt: skip
     check = data.get("check") or {}
     if "runs" in check:
         value, _ = _check_ratio(check)
@@ -516,9 +517,9 @@ def _check(data: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def proxy_ratio(data: dict[str, Any], key: str) -> tuple[float | None, list[float]]:
-    """Median of per-round proxy/direct for `key`, and the per-round values."""
-    rounds = (data.get("proxy") or {}).get("rounds") or []
+def proxy_ratio(data: dict[str, Any], key: str, upstream: str = "ceiling") -> tuple[float | None, list[float]]:
+    """Median of per-round proxy/direct for `key` with one upstream, and the per-round values."""
+    rounds = ((data.get("proxy") or {}).get("upstreams") or {}).get(upstream, {}).get("rounds") or []
     ratios = [
         r["proxy"][key] / r["direct"][key]
         for r in rounds
@@ -529,39 +530,40 @@ def proxy_ratio(data: dict[str, Any], key: str) -> tuple[float | None, list[floa
 
 def _proxy(data: dict[str, Any]) -> str:
     proxy = data.get("proxy") or {}
-    if "rounds" not in proxy:
+    if "upstreams" not in proxy:
         return f"## Proxy vs direct\n\nNot measured: {proxy.get('skipped', 'skipped')}.\n"
-    rounds = proxy["rounds"]
-    direct = [r["direct"] for r in rounds if "rps" in r.get("direct", {})]
-    through = [r["proxy"] for r in rounds if "rps" in r.get("proxy", {})]
-    ratios = {key: proxy_ratio(data, key) for key in ("rps", "p50_ms", "p99_ms", "cpu_us_per_request")}
     lines = [
         "## Proxy vs direct",
         "",
-        f"Each round starts one upstream, {proxy['upstream']}, on the server core and loads it straight, then starts",
-        "`mockserver proxy --upstream` (default options: request log on, requests and answers checked against the",
-        "contract, CORS, journal) on the same core and loads the same upstream through it, with the same load",
-        "generator and connections. CPU per request counts every server process of the run (the proxy's includes the",
-        "upstream it waits for). Medians; ratios are medians of the per-round ratios.",
+        "Each round starts an upstream on the server core and loads it straight, then starts `mockserver proxy",
+        "--upstream` (default options: request log on, requests and answers checked against the contract, CORS,",
+        "journal) on the same core and loads the same upstream through it: same load generator, same connections,",
+        "a new conversation id on every request. CPU per request counts every server process of the run (through",
+        "the proxy: the proxy and the upstream). Medians; ratios are medians of the per-round ratios.",
         "",
-        "| | req/s | p50 ms | p99 ms | server CPU µs/request | non-2xx | errors |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| upstream | | req/s | p50 ms | p99 ms | server CPU µs/request | non-2xx | errors |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for label, rows in (("direct (the upstream alone)", direct), ("through `mockserver proxy`", through)):
+    notes = []
+    for name, upstream in proxy["upstreams"].items():
+        rounds = upstream["rounds"]
+        direct = [r["direct"] for r in rounds if "rps" in r.get("direct", {})]
+        through = [r["proxy"] for r in rounds if "rps" in r.get("proxy", {})]
+        ratios = {key: proxy_ratio(data, key, name) for key in ("rps", "p50_ms", "p99_ms", "cpu_us_per_request")}
+        for label, rows in (("direct", direct), ("through `mockserver proxy`", through)):
+            lines.append(
+                f"| {upstream['label']} | {label} | {_f(med(rows, 'rps'))} | {_f(med(rows, 'p50_ms'), '.2f')} "
+                f"| {_f(med(rows, 'p99_ms'), '.2f')} | {_f(med(rows, 'cpu_us_per_request'), '.1f')} "
+                f"| {sum(r['non2xx'] for r in rows)} | {sum(r['errors'] for r in rows)} |"
+            )
         lines.append(
-            f"| {label} | {_f(med(rows, 'rps'))} | {_f(med(rows, 'p50_ms'), '.2f')} | {_f(med(rows, 'p99_ms'), '.2f')} "
-            f"| {_f(med(rows, 'cpu_us_per_request'), '.1f')} | {sum(r['non2xx'] for r in rows)} "
-            f"| {sum(r['errors'] for r in rows)} |"
+            f"| {upstream['label']} | **proxy vs direct** | **{_f(ratios['rps'][0], '.2f', '×')}** "
+            f"| {_f(ratios['p50_ms'][0], '.2f', '×')} | {_f(ratios['p99_ms'][0], '.2f', '×')} "
+            f"| {_f(ratios['cpu_us_per_request'][0], '.2f', '×')} | | |"
         )
-    lines.append(
-        f"| **proxy vs direct** | **{_f(ratios['rps'][0], '.2f', '×')}** | {_f(ratios['p50_ms'][0], '.2f', '×')} "
-        f"| {_f(ratios['p99_ms'][0], '.2f', '×')} | {_f(ratios['cpu_us_per_request'][0], '.2f', '×')} | | |"
-    )
-    lines += [
-        "",
-        "Per round (req/s ratio): " + (", ".join(f"{r:.2f}" for r in ratios["rps"][1]) or "n/a") + ".",
-    ]
-    errors = [r.get("error") or r.get("proxy", {}).get("error") for r in rounds]
-    if any(errors):
-        lines.append("Failed rounds: " + "; ".join(e for e in errors if e) + ".")
+        notes.append(f"{name}: " + (", ".join(f"{r:.2f}" for r in ratios["rps"][1]) or "n/a"))
+        errors = [r.get("error") or r.get("proxy", {}).get("error") for r in rounds]
+        if any(errors):
+            notes.append(f"{name} failed rounds: " + "; ".join(e for e in errors if e))
+    lines += ["", "Per round (req/s ratio): " + "; ".join(notes) + "."]
     return "\n".join(lines) + "\n"

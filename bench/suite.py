@@ -472,46 +472,59 @@ def _load(settings: Settings, tool: str, port: int, pids: list[int]) -> dict[str
 
 
 def proxy_vs_direct(settings: Settings, tool: str, body: Path) -> dict[str, Any]:
-    """Per round: one upstream (the ceiling app) on the server core, loaded straight, then through `mockserver
-    proxy` (default options: request log on, both directions checked) on the same core. Side by side, same run."""
-    rounds: list[dict[str, Any]] = []
-    env = {"BENCH_CEILING_BODY": str(body)}
+    """Per round and upstream: the upstream alone on the server core, loaded straight, then through `mockserver
+    proxy` (default options: request log on, both directions checked) on the same core. Side by side, same run.
+    Upstreams: the ceiling app (does nothing: the worst case for the ratio) and, outside the smoke run, `mockserver
+    serve` (a Python API server doing some work per request)."""
+    upstreams = {
+        "ceiling": ("the ceiling app (bench/ceiling.py)", ceiling_cmd(False), {"BENCH_CEILING_BODY": str(body)})
+    }
+    if not settings.smoke:
+        upstreams["mockserver serve"] = ("`mockserver serve --no-request-log`", mock_cmd("--no-request-log"), {})
+    out: dict[str, Any] = {name: {"label": label, "rounds": []} for name, (label, _, _) in upstreams.items()}
     for round_ in range(settings.rounds):
-        limit = min(settings.quiet_wait, settings.quiet_budget)
-        if limit > 0:
-            settings.quiet_budget -= wait_quiet(limit)[0]
-        row: dict[str, Any] = {}
-        up_port = free_port()
+        for name, (_, command, env) in upstreams.items():
+            limit = min(settings.quiet_wait, settings.quiet_budget)
+            if limit > 0:
+                settings.quiet_budget -= wait_quiet(limit)[0]
+            row = _proxy_round(settings, tool, f"proxy-r{round_ + 1}-{re.sub(r'[^a-z]+', '-', name)}", command, env)
+            out[name]["rounds"].append(row)
+            direct, through = row.get("direct", {}), row.get("proxy", {})
+            if "rps" in direct and "rps" in through:
+                ratio = through["rps"] / direct["rps"]
+                extra = f", non-2xx {through['non2xx']}" if through["non2xx"] else ""
+                _log(f"proxy round {round_ + 1}/{settings.rounds} ({name}): direct {direct['rps']:7.0f} req/s, "
+                     f"through the proxy {through['rps']:7.0f} req/s ({ratio:.2f}x), p99 {direct['p99_ms']:.2f} vs "
+                     f"{through['p99_ms']:.2f} ms{extra}")  # fmt: skip
+    return {"upstreams": out}
+
+
+def _proxy_round(settings: Settings, tool: str, tag: str, command: Callable[[int], list[str]],
+                 env: dict[str, str]) -> dict[str, Any]:  # fmt: skip
+    row: dict[str, Any] = {}
+    up_port = free_port()
+    try:
+        upstream = start("upstream", command(up_port), CONVERSATIONS + "probe", port=up_port,
+                         log=LOGS / f"{tag}-upstream.log", env=env)  # fmt: skip
+    except ServerError as exc:
+        return {"error": str(exc).splitlines()[0]}
+    try:
+        row["direct"] = _load(settings, tool, up_port, [upstream.pid])
+        port = free_port()
         try:
-            upstream = start("upstream (ceiling)", ceiling_cmd(False)(up_port), CONVERSATIONS + "probe", port=up_port,
-                             log=LOGS / f"proxy-r{round_ + 1}-upstream.log", env=env)  # fmt: skip
+            proxy = start("mockserver proxy", proxy_cmd(up_port)(port), CONVERSATIONS + "probe", port=port,
+                          log=LOGS / f"{tag}-proxy.log")  # fmt: skip
         except ServerError as exc:
-            rounds.append({"error": str(exc).splitlines()[0]})
-            continue
+            row["proxy"] = {"error": str(exc).splitlines()[0]}
+            return row
         try:
-            row["direct"] = _load(settings, tool, up_port, [upstream.pid])
-            port = free_port()
-            try:
-                proxy = start("mockserver proxy", proxy_cmd(up_port)(port), CONVERSATIONS + "probe", port=port,
-                              log=LOGS / f"proxy-r{round_ + 1}-proxy.log")  # fmt: skip
-            except ServerError as exc:
-                row["proxy"] = {"error": str(exc).splitlines()[0]}
-            else:
-                try:
-                    row["proxy"] = {**_load(settings, tool, port, [proxy.pid, upstream.pid]),
-                                    "startup_s": proxy.startup_s, "peak_rss_mb": proxy.peak_rss_mb()}  # fmt: skip
-                finally:
-                    proxy.stop()
+            row["proxy"] = {**_load(settings, tool, port, [proxy.pid, upstream.pid]), "startup_s": proxy.startup_s,
+                            "peak_rss_mb": proxy.peak_rss_mb()}  # fmt: skip
         finally:
-            upstream.stop()
-        rounds.append(row)
-        direct, through = row.get("direct", {}), row.get("proxy", {})
-        if "rps" in direct and "rps" in through:
-            ratio = through["rps"] / direct["rps"]
-            _log(f"proxy round {round_ + 1}/{settings.rounds}: direct {direct['rps']:8.0f} req/s, through the proxy "
-                 f"{through['rps']:8.0f} req/s ({ratio:.2f}x), p99 {direct['p99_ms']:.2f} vs {through['p99_ms']:.2f} ms"
-                 + (f", non-2xx {through['non2xx']}" if through["non2xx"] else ""))  # fmt: skip
-    return {"upstream": "the ceiling app (bench/ceiling.py)", "rounds": rounds}
+            proxy.stop()
+    finally:
+        upstream.stop()
+    return row
 
 
 def _journal_total(port: int) -> int:
