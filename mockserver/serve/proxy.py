@@ -51,6 +51,7 @@ OFFLOAD_BYTES = 256 * 1024  # bodies larger than this are validated in a thread
 # short: 16 pools of 4 kept-alive connections cost a third of the CPU per request of one pool of 64 (measured).
 POOLS, KEPT_ALIVE, CONNECTIONS = 16, 4, 16  # per pool
 MAX_HEADER_VALUE = 2000  # X-Contract-Violations is clipped here
+MAX_TARGET = 160  # a request as findings name it
 
 
 class _TooLarge(Exception):
@@ -212,6 +213,8 @@ class Forwarder:
         op = match.operation if match.kind == FULL else None
         secrets = [v for s in self.schemes if (v := s.credential(request.headers, request.query, request.cookies))]
         target = self.redactor.text(f"{method} {path}", secrets)
+        if len(target) > MAX_TARGET:  # for the findings' lines and summary; the journal keeps the path
+            target = f"{target[:MAX_TARGET]}...(+{len(target) - MAX_TARGET} chars)"
         drifts: list[Drift] = []
         if op is not None:
             drifts = self.checker.request(op, match.params, match.bad_params, request.query, request.headers,
