@@ -234,16 +234,19 @@ class Forwarder:
         joined: dict[str, str] = {}
         for name, value in headers:
             joined[name] = f"{joined[name]}, {value}" if name in joined else value
-        body = decoded(received.body, joined.get("content-encoding", ""), self.max_bytes)
-        if op is not None:
-            ok, _ = security.satisfied(op.security, request.headers, request.query, request.cookies, self.api_key)
-            if body is not None and len(body) > OFFLOAD_BYTES:
-                found = await asyncio.to_thread(self.checker.response, op, method, received.status, joined, body, ok)
-            else:
-                found = self.checker.response(op, method, received.status, joined, body, ok)
-            drifts += found
-        else:
-            drifts.append(unmatched(method, received.status))
+        ok = op is None or security.satisfied(op.security, request.headers, request.query, request.cookies,
+                                              self.api_key)[0]  # fmt: skip
+
+        def judge() -> tuple[bytes | None, list[Drift]]:
+            body = decoded(received.body, joined.get("content-encoding", ""), self.max_bytes)
+            if op is None:
+                return body, [unmatched(method, received.status)]
+            return body, self.checker.response(op, method, received.status, joined, body, ok)
+
+        # decoding and validating a large body takes milliseconds: not on the event loop (nor inflating a small one)
+        heavy = len(received.body) > OFFLOAD_BYTES or "content-encoding" in joined
+        body, found = await asyncio.to_thread(judge) if heavy else judge()
+        drifts += found
         drifts = self._tally(key, drifts, target, secrets)
         if self.recorder is not None:
             self.recorder.submit(Exchange(method, path, op, match.params if op else {}, request.query,

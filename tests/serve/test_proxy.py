@@ -407,3 +407,36 @@ def test_decoding_is_bounded():
     assert decoded(raw.compress(body) + raw.flush(), "deflate", 100) == body
     assert decoded(gzip.compress(b"0" * 10_000_000), "gzip", 1_000_000) is None  # a small bomb stays small
     assert decoded(b"...", "br", 100) is None and decoded(body, "", 100) == body
+
+
+def test_a_large_body_is_checked_off_the_event_loop(proxy_factory, monkeypatch):
+    import mockserver.serve.proxy as proxy_module
+
+    threads = []
+    original = asyncio.to_thread
+
+    async def counted(function: Callable[..., Any], *args: Any) -> Any:
+        threads.append(function)
+        return await original(function, *args)
+
+    monkeypatch.setattr(proxy_module.asyncio, "to_thread", counted)
+    big = json.dumps(oh.conversation("big", "PAUSED", title="t" * 400_000)).encode()
+    body = gzip.compress(big)
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await Response(body, media_type="application/json", headers={"content-encoding": "gzip"})(scope, receive, send)
+
+    client, _ = proxy_factory(httpx.ASGITransport(app=app), max_upstream_bytes=1_000_000)
+    assert client.get(CONVERSATION + "big", headers=KEY).content == big
+    assert len(threads) == 1  # a few hundred compressed bytes, 400 KB once inflated: in a thread
+    big_raw, _ = proxy_factory(httpx.MockTransport(lambda request: httpx.Response(200, content=big, headers=[JSON_CT])))
+    assert big_raw.get(CONVERSATION + "big", headers=KEY).status_code == 200
+    assert len(threads) == 2
+    small, _ = proxy_factory(_shop())
+    small.get(CONVERSATION + "x", headers=KEY)
+    assert len(threads) == 2  # a small plain body is checked in line
+    (found,) = big_raw.get("/__mock/requests").json()["requests"][-1]["violations"]
+    assert found["pointer"] == "/body/status"
+
+
+JSON_CT = ("content-type", "application/json")
