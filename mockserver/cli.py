@@ -210,10 +210,13 @@ def serve(config: Config) -> int:
 
     from .serve.app import create_app
     from .serve.mock import build_mock
-    from .serve.proxy import Forwarder
 
     mock = build_mock(config)  # every contract or fixture mistake stops here, before a socket is opened
-    forwarder = Forwarder(config, mock) if config.upstream else None  # and an unwritable --record folder
+    forwarder = None
+    if config.upstream:
+        from .serve.proxy import Forwarder
+
+        forwarder = Forwarder(config, mock)  # and an unwritable --record folder
     sock = _bind(config.host, config.port)
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
