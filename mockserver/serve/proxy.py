@@ -169,13 +169,13 @@ def decoded(body: bytes, coding: str, limit: int) -> bytes | None:
 
 
 class Forwarder:
-    """The seam the ASGI adapter calls: `wants` a request, then `forward` it; `report` and `recorder` for the end."""
+    """The seam the ASGI adapter calls: every request (`everything`, the proxy) or those it `takes` (hybrid) go to
+    `forward`; `finish` writes the summary, the JUnit file and pending recordings when the server has stopped."""
 
     def __init__(self, config: Config, mock: Mock, upstream: Upstream | None = None,
                  stream: TextIO | None = None) -> None:  # fmt: skip
         assert config.upstream is not None
         self.everything = config.proxy
-        self.spec = mock.spec
         self.router = mock.router
         self.api_key = config.api_key
         self.header = config.violations_header
@@ -265,11 +265,13 @@ class Forwarder:
 
     def _relative(self, location: str) -> str:
         """A URL on the upstream, as a path on the proxy: a redirect keeps the client on the proxy."""
-        if not location.lower().startswith(self.origin):
-            return location
         rest = location[len(self.origin) :]
+        if not location.lower().startswith(self.origin) or rest[:1] not in ("", "/", "?", "#"):
+            return location  # elsewhere (http://host:30000 is not http://host:3000)
         prefix = self.upstream.prefix.decode("latin-1")
-        if prefix and rest.startswith(prefix):
+        if prefix:  # the proxy's paths are the upstream's under its base path; anything else stays absolute
+            if rest != prefix and not rest.startswith((prefix + "/", prefix + "?")):
+                return location
             rest = rest[len(prefix) :]
         return rest if rest.startswith("/") else "/" + rest
 

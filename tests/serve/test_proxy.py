@@ -37,7 +37,7 @@ def proxy_factory() -> Iterator[Factory]:
     clients: list[TestClient] = []
 
     def make(target: httpx.AsyncBaseTransport | str, *, log: io.StringIO | None = None, **options: Any):
-        url = target if isinstance(target, str) else UPSTREAM
+        url = target if isinstance(target, str) else options.pop("upstream", UPSTREAM)
         options.setdefault("request_log", False)
         options.setdefault("proxy", True)
         if options["proxy"]:
@@ -440,3 +440,35 @@ def test_a_large_body_is_checked_off_the_event_loop(proxy_factory, monkeypatch):
 
 
 JSON_CT = ("content-type", "application/json")
+
+
+@pytest.mark.parametrize(
+    "location, shown",
+    [
+        ("http://upstream.test/api/x?a=1", "/api/x?a=1"),
+        ("HTTP://UPSTREAM.TEST/api/x", "/api/x"),
+        ("http://upstream.test", "/"),
+        ("http://upstream.test.evil/api/x", "http://upstream.test.evil/api/x"),
+        ("http://upstream.test:8080/api/x", "http://upstream.test:8080/api/x"),
+        ("https://elsewhere.example/login", "https://elsewhere.example/login"),
+        ("/already/relative", "/already/relative"),
+    ],
+)
+def test_only_a_location_on_the_upstream_is_made_relative(proxy_factory, location, shown):
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(307, headers={"location": location})
+
+    client, _ = proxy_factory(httpx.MockTransport(handler))
+    answer = client.get(CONVERSATION + "x/", headers=KEY, follow_redirects=False)
+    assert answer.headers["location"] == shown
+
+
+def test_an_upstream_base_path_is_kept_out_of_relative_locations(proxy_factory):
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert request.url.raw_path.startswith(b"/base/api/")  # the base path goes in front of every request
+        where = {"a": "http://upstream.test/base/api/z", "b": "http://upstream.test/other"}[request.url.path[-1]]
+        return httpx.Response(307, headers={"location": where})
+
+    client, _ = proxy_factory(httpx.MockTransport(handler), upstream="http://upstream.test/base")
+    assert client.get("/api/a", follow_redirects=False).headers["location"] == "/api/z"
+    assert client.get("/api/b", follow_redirects=False).headers["location"] == "http://upstream.test/other"
