@@ -73,3 +73,13 @@ def test_imports_go_down_the_layers(package, forbidden):
 
 def test_nothing_in_the_package_knows_openhands():
     assert files_where(r"openhands", re.I) == set()
+
+
+def test_a_plain_serve_does_not_load_the_proxy():
+    """httpx costs a `serve` start 50-250 ms: the forwarding modules are imported only when there is an upstream."""
+    for name in ("serve/app.py", "cli.py", "serve/mock.py"):
+        top = ast.parse(SOURCES[name]).body  # module level only: imports inside functions or TYPE_CHECKING are lazy
+        module_level = {n.module or "" for n in top if isinstance(n, ast.ImportFrom)}
+        module_level |= {a.name for n in top if isinstance(n, ast.Import) for a in n.names}
+        assert not any(m.endswith("proxy") or m.startswith("httpx") for m in module_level), name
+    assert importing("httpx") <= {"serve/proxy.py", "contract/documents.py"}

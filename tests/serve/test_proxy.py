@@ -341,6 +341,7 @@ class _RawServer:
         self.sock.close()
 
 
+@pytest.mark.e2e  # a real listening socket on loopback
 @pytest.mark.parametrize("mode, status", [("reset", 502), ("silent", 504)])
 def test_a_real_socket_that_resets_or_stalls(proxy_factory, mode, status):
     with _RawServer(mode) as server:
