@@ -263,6 +263,9 @@ def _targets(data: dict[str, Any]) -> str:
     for name, upstream in (proxy.get("upstreams") or {"ceiling": {"label": "the ceiling app"}}).items():
         ratio, _ = proxy_ratio(data, "rps", name)
         shown = _f(ratio, ".2f", "×") if ratio is not None else f"not measured: {proxy.get('skipped', 'failed')}"
+        cpu, _ = proxy_ratio(data, "cpu_us_per_request", name)
+        if cpu:  # CPU per request barely moves with other work on the machine; req/s does
+            shown += f"; from CPU/request {1 / cpu:.2f}×"
         rows.append((f"proxy vs direct, upstream {upstream['label']}: req/s through `mockserver proxy` ÷ req/s "
                      "straight (no target set)", shown, None))  # fmt: skip
     check = data.get("check") or {}
@@ -541,8 +544,8 @@ def _proxy(data: dict[str, Any]) -> str:
         "a new conversation id on every request. CPU per request counts every server process of the run (through",
         "the proxy: the proxy and the upstream). Medians; ratios are medians of the per-round ratios.",
         "",
-        "| upstream | | req/s | p50 ms | p99 ms | server CPU µs/request | non-2xx | errors |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| upstream | | req/s | p50 ms | p99 ms | server CPU µs/request | other work on core 0 | non-2xx | errors |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     notes = []
     for name, upstream in proxy["upstreams"].items():
@@ -554,12 +557,13 @@ def _proxy(data: dict[str, Any]) -> str:
             lines.append(
                 f"| {upstream['label']} | {label} | {_f(med(rows, 'rps'))} | {_f(med(rows, 'p50_ms'), '.2f')} "
                 f"| {_f(med(rows, 'p99_ms'), '.2f')} | {_f(med(rows, 'cpu_us_per_request'), '.1f')} "
-                f"| {sum(r['non2xx'] for r in rows)} | {sum(r['errors'] for r in rows)} |"
+                f"| {_pct(med(rows, 'foreign_core_share'))} | {sum(r['non2xx'] for r in rows)} "
+                f"| {sum(r['errors'] for r in rows)} |"
             )
         lines.append(
             f"| {upstream['label']} | **proxy vs direct** | **{_f(ratios['rps'][0], '.2f', '×')}** "
             f"| {_f(ratios['p50_ms'][0], '.2f', '×')} | {_f(ratios['p99_ms'][0], '.2f', '×')} "
-            f"| {_f(ratios['cpu_us_per_request'][0], '.2f', '×')} | | |"
+            f"| {_f(ratios['cpu_us_per_request'][0], '.2f', '×')} | | | |"
         )
         notes.append(f"{name}: " + (", ".join(f"{r:.2f}" for r in ratios["rps"][1]) or "n/a"))
         errors = [r.get("error") or r.get("proxy", {}).get("error") for r in rounds]
