@@ -1,8 +1,9 @@
 """Contract drift in real traffic: what a forwarded exchange breaks of the contract, tallied for the exit summary and
 JUnit XML.
 
-Rules: requests are checked by the mock's own `RequestValidator`s, responses by validators compiled once per
-operation, status and media type (the generator's cache, shared with the mock). A finding is a `Drift` (operation,
+Rules: requests are checked by the mock's own `RequestValidator`s, responses against the response view of their
+schema (no writeOnly property, as the mock's own answers) by validators compiled once per operation, status and media
+type (the producer's views and the generator's cache, shared with the mock). A finding is a `Drift` (operation,
 direction, JSON pointer, reason) of severity `violation` or `warning`; as `check` does, a 429 and a 401/403 the
 contract omits are warnings, never held against the server, and so is traffic no operation matches. Nothing here does
 I/O but `write_junit`; the caller redacts reasons before they are kept or shown.
@@ -30,6 +31,7 @@ NO_OPERATION = "(no operation)"
 MAX_BODY_FINDINGS = 10
 _NEVER_HELD = {429: "rate limited", 401: "credentials refused", 403: "access refused"}  # warnings, as in `check`
 Compile = Callable[[str, Schema], Any]  # (cache key, schema) -> a compiled validator (Generator.validator)
+View = Callable[[Operation, str, str], "Schema | None"]  # (operation, status key, media) -> response view (Producer)
 
 
 @dataclass(frozen=True)
@@ -54,9 +56,10 @@ def request_drift(op: Operation, violations: list[Violation]) -> list[Drift]:
 class Checker:
     """Checks one operation's side of an exchange; `compile` is shared with the mock so each schema compiles once."""
 
-    def __init__(self, validators: Mapping[str, RequestValidator], compile: Compile) -> None:
+    def __init__(self, validators: Mapping[str, RequestValidator], compile: Compile, view: View) -> None:
         self.validators = validators
         self.compile = compile
+        self.view = view
 
     def request(self, op: Operation, params: dict[str, str], bad: list[str], query: dict[str, list[str]],
                 headers: dict[str, str], cookies: dict[str, str], body: bytes) -> list[Drift]:  # fmt: skip
@@ -89,7 +92,7 @@ class Checker:
                                f"content type {shown!r} is not documented for {response.status} "
                                f"(documented: {', '.join(response.content)})"))  # fmt: skip
             return found
-        schema = response.content[documented_media].schema
+        schema = self.view(op, response.status, documented_media)
         if schema is None or body is None or "json" not in documented_media.lower():
             return found
         try:

@@ -182,7 +182,7 @@ class Forwarder:
         self.own_cors = config.cors
         self.schemes = [s for s in mock.spec.security_schemes.values() if s.type != "mutualTLS"]
         self.redactor = Redactor(security.secret_names(self.schemes), config.api_key)
-        self.checker = Checker(mock.validators, mock.generator.validator)
+        self.checker = Checker(mock.validators, mock.generator.validator, mock.producer.body_schema)
         self.report = Report([op.key for op in mock.spec.operations])
         self.recorder = Recorder(config.record, mock.spec, self.checker, self.redactor) if config.record else None
         self.upstream = upstream or Upstream(config.upstream, config.upstream_timeout, config.max_upstream_bytes)

@@ -12,7 +12,7 @@ from mockserver.serve.mock import build_mock
 from tests.support import SHOP
 
 MOCK = build_mock(Config(spec=SHOP))
-CHECKER = Checker(MOCK.validators, MOCK.generator.validator)
+CHECKER = Checker(MOCK.validators, MOCK.generator.validator, MOCK.producer.body_schema)
 PETS = MOCK.spec.find("listPets")
 PET = MOCK.spec.find("getPet")
 assert PETS is not None and PET is not None
@@ -107,3 +107,19 @@ def test_junit_has_a_case_per_operation(tmp_path):
     assert "/status: 429" in cases[PETS.key].findtext("system-out", "")
     assert cases[PET.key].find("failure") is None and cases[PET.key].find("skipped") is None
     assert cases["POST /pets"].find("skipped") is not None
+
+
+def test_answers_are_checked_against_the_response_view(tmp_path):
+    contract = tmp_path / "secret.yaml"
+    contract.write_text(
+        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /me:\n    get:\n      responses:\n"
+        "        '200':\n          description: me\n          content:\n            application/json:\n"
+        "              schema:\n                type: object\n                properties:\n"
+        "                  name: {type: string}\n                  password: {type: string, writeOnly: true}\n"
+    )
+    mock = build_mock(Config(spec=str(contract)))
+    checker = Checker(mock.validators, mock.generator.validator, mock.producer.body_schema)
+    op = mock.spec.operations[0]
+    assert checker.response(op, "GET", 200, JSON, b'{"name": "ann"}', True) == []
+    (leak,) = checker.response(op, "GET", 200, JSON, b'{"name": "ann", "password": "pw"}', True)
+    assert leak.pointer.startswith("/body") and leak.severity == VIOLATION  # a writeOnly property never comes back

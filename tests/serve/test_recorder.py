@@ -33,7 +33,8 @@ JSON = ("content-type", "application/json")
 def recorder(folder: Path, api_key: str | None = None) -> Recorder:
     schemes = list(MOCK.spec.security_schemes.values())
     redactor = Redactor(security.secret_names(schemes), api_key)
-    return Recorder(str(folder), MOCK.spec, Checker(MOCK.validators, MOCK.generator.validator), redactor)
+    checker = Checker(MOCK.validators, MOCK.generator.validator, MOCK.producer.body_schema)
+    return Recorder(str(folder), MOCK.spec, checker, redactor)
 
 
 def exchange(cid: str = "running", status: int = 200, body: Any = None, *, raw: bytes | None = None,
