@@ -264,6 +264,7 @@ def serve(config: Config) -> int:
             pass  # the usual way to stop a proxy: the summary follows
         finally:
             signal.signal(signal.SIGTERM, previous)
+            app.close()
         for line in forwarder.finish("proxy" if config.proxy else "serve", config.junit_xml):
             print(line, file=sys.stderr, flush=True)
         return 1 if forwarder.failed else 0

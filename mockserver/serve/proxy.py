@@ -201,7 +201,7 @@ class Forwarder:
     def use(self, mock: Mock) -> None:
         """A new core (`--watch`): its routes and validators from now on; the tally and the recording carry on."""
         self.router = mock.router
-        self.checker = Checker(mock.validators, mock.generator.validator)
+        self.checker = Checker(mock.validators, mock.generator.validator, mock.producer.body_schema)
         self.report.operations = [op.key for op in mock.spec.operations]
         if self.recorder is not None:
             self.recorder.use(mock.spec, self.checker)

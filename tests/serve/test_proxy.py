@@ -473,3 +473,45 @@ def test_an_upstream_base_path_is_kept_out_of_relative_locations(proxy_factory):
     client, _ = proxy_factory(httpx.MockTransport(handler), upstream="http://upstream.test/base")
     assert client.get("/api/a", follow_redirects=False).headers["location"] == "/api/z"
     assert client.get("/api/b", follow_redirects=False).headers["location"] == "http://upstream.test/other"
+
+
+def test_hybrid_keeps_what_the_mock_was_asked_for(proxy_factory, openhands):
+    client, _ = proxy_factory(openhands[0], proxy=False, fixtures="")
+    assert client.get(CONVERSATION + "abc", headers=KEY).headers["x-mock-source"] == "upstream"
+    controlled = client.get(CONVERSATION + "abc?__code=422", headers=KEY)
+    assert (controlled.status_code, controlled.headers["x-mock-source"]) == (422, "generated")  # a query control
+    added = client.post("/__mock/overrides", json={"operation": "GET /api/conversations/{conversation_id}",
+                                                  "prefer": "code=422"})  # fmt: skip
+    assert added.status_code == 201
+    overridden = client.get(CONVERSATION + "abc", headers=KEY)
+    assert (overridden.status_code, overridden.headers["x-mock-source"]) == (422, "override")
+
+
+def test_hybrid_keeps_stateful_items_local(proxy_factory):
+    from tests.support import CONVERSATIONS, CONVERSATIONS_FIXTURES
+
+    forwarded: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        forwarded.append(request.url.path)
+        return httpx.Response(200, json=None)
+
+    client, _ = proxy_factory(httpx.MockTransport(handler), proxy=False, spec=CONVERSATIONS,
+                              fixtures=CONVERSATIONS_FIXTURES, stateful=True)  # fmt: skip
+    created = client.post("/api/conversations", headers=KEY, json={"title": "local"})
+    assert created.headers["x-mock-source"] == "state", created.text
+    item = created.json()["conversation_id"]
+    read = client.get(f"/api/conversations/{item}", headers=KEY)
+    assert (read.headers["x-mock-source"], read.json()["title"]) == ("state", "local")
+    assert forwarded == []
+
+
+def test_a_reloaded_contract_reaches_the_forwarder(proxy_factory):
+    client, forwarder = proxy_factory(_shop(headers={"x-total-count": "1"}))
+    client.get("/v1/pets", headers=KEY)
+    assert client.get("/__mock/requests").json()["requests"][-1]["operation"] == ""  # not in the built-in contract
+    app = client.app
+    app.reload(build_mock(Config(spec=SHOP, fixtures="")))  # what --watch does on a change
+    client.get("/v1/pets", headers=KEY)
+    assert client.get("/__mock/requests").json()["requests"][-1]["operation"] == "GET /pets"
+    assert "GET /pets" in forwarder.report.operations
