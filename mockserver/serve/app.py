@@ -118,6 +118,8 @@ class MockApp:
             status, headers, body = self.cors.preflight(
                 origin, wanted, request.headers.get("access-control-request-headers")
             )
+            if self._admin_path(request.raw_path) and not self._trusted(origin, request.headers.get("host", "")):
+                status, headers, body = 403, [(b"vary", b"Origin")], b"Disallowed CORS origin for the admin endpoints"
             await _send(
                 send,
                 status,
@@ -182,15 +184,26 @@ class MockApp:
         return _Read(method, raw_path, query_string, raw_headers, pairs, headers, query_pairs[:MAX_QUERY_FIELDS],
                      too_many, body, refused)  # fmt: skip
 
+    def _admin_path(self, raw_path: bytes) -> bool:
+        prefix = self.admin_prefix.encode()
+        # /__mockery is a path of the contract's, not an admin route
+        return self.admin is not None and (raw_path == prefix or raw_path.startswith(prefix + b"/"))
+
     def _admin(self, request: _Read) -> Answer | None:
-        if self.admin is None or not request.raw_path.startswith(self.admin_prefix.encode()):
+        if self.admin is None or not self._admin_path(request.raw_path):
             return None
         sub = request.raw_path[len(self.admin_prefix) :].decode("latin-1")
-        if sub and not sub.startswith("/"):
-            return None  # /__mockery is a path of the contract's, not an admin route
         if request.refused is not None:
             return request.refused
+        origin = request.headers.get("origin")
+        if origin is not None and not self._trusted(origin, request.headers.get("host", "")):
+            return problem_answer(problems.ADMIN_CROSS_ORIGIN, f"{origin[:200]} may not use the admin endpoints")
         return self.admin.handle(request.method, sub, _query(request.query_pairs), request.body, request.headers)
+
+    def _trusted(self, origin: str, host: str) -> bool:
+        """Whether a page from `origin` may steer the mock: its own pages (the dashboard) and --cors-origin ones.
+        Any other site the developer visits could otherwise reset the mock or add overrides from the browser."""
+        return origin.split("://", 1)[-1] == host or origin in self.config.cors_origins
 
     def _limited(self) -> Outcome | None:
         """`--rate-limit N/s`: past N mocked requests in the current second (across replicas with a shared store),

@@ -55,6 +55,12 @@ INTERNAL = Problem(
 NO_ITEM = Problem("no-item", 404, "Not Found", "No such item in this collection (--stateful).")
 RATE_LIMITED = Problem("rate-limited", 429, "Too Many Requests", "Simulated rate limit (--rate-limit) exceeded.")
 BAD_ADMIN = Problem("bad-admin-request", 400, "Bad Request", "The admin request is not what the endpoint takes.")
+ADMIN_CROSS_ORIGIN = Problem(
+    "admin-cross-origin",
+    403,
+    "Forbidden",
+    "Only the mock's own pages and --cors-origin origins may use the admin endpoints.",
+)
 ADMIN_NOT_FOUND = Problem("admin-not-found", 404, "Not Found", "No such admin resource.")
 STATE_DOWN = Problem("state-unavailable", 503, "Service Unavailable", "The shared state store cannot be reached.")
 

@@ -178,3 +178,23 @@ def test_rate_limit_answers_429_with_retry_after_and_cors(client_factory, monkey
     assert client.get("/__mock/health").status_code == 200  # the admin endpoints are never limited
     now[0] = 1001.0
     assert client.get(CONVERSATION + "running", headers=KEY).status_code == 200  # the next second
+
+
+def test_other_sites_cannot_steer_the_mock_from_a_browser(client_factory):
+    # A page the developer happens to visit must not reset the mock or add overrides through it
+    client = client_factory(cors_origins=["http://app.local"])
+    override = {"operation": "GET /api/conversations/{conversation_id}", "prefer": "code=422"}
+    evil = {"Origin": "http://evil.example"}
+    refused = client.post("/__mock/overrides", json=override, headers=evil)
+    assert refused.status_code == 403 and refused.json()["type"].endswith("/admin-cross-origin")
+    assert client.get("/__mock/overrides").json() == {"overrides": []}
+    assert client.post("/__mock/reset", headers=evil).status_code == 403
+    preflight = {**evil, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
+    answer = client.options("/__mock/overrides", headers=preflight)
+    assert answer.status_code == 403 and "access-control-allow-origin" not in answer.headers
+    # the contract's own paths stay open to any origin the CORS settings allow
+    assert client.options(CONVERSATION + "x", headers={**preflight, "Origin": "http://app.local"}).status_code == 200
+    # the mock's own pages (the dashboard) and listed origins may
+    assert client.post("/__mock/overrides", json=override, headers={"Origin": "http://mock"}).status_code == 201
+    assert client.post("/__mock/reset", headers={"Origin": "http://app.local"}).status_code in (200, 204)
+    assert client.post("/__mock/reset").status_code in (200, 204)  # curl sends no Origin
