@@ -4,10 +4,12 @@ network. The API key comes from MOCKSERVER_API_KEY only (a command-line flag wou
 must be long enough to be kept out of reports. Read-only like `mockserver check`: operations other than
 GET/HEAD/OPTIONS are skipped unless --allow-unsafe-methods (or CONTRACT_ALLOW_UNSAFE_METHODS=1). Needs nothing but
 pytest and mockserver (contracts/pytest.ini is its whole configuration).
+`--shard I/N` keeps this CI job's share of the operations (the partition `mockserver check --shard` uses).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import secrets
 import socket
@@ -15,8 +17,11 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
+
+from mockserver.check import shards
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -37,6 +42,31 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="also test operations that are not GET/HEAD/OPTIONS (default: $CONTRACT_ALLOW_UNSAFE_METHODS): for "
         "disposable test servers only",
     )
+    group.addoption(
+        "--shard",
+        type=_shard,
+        default=None,
+        metavar="I/N",
+        help="run only shard I of N (1-based): the same partition of the operations as `mockserver check --shard`",
+    )
+
+
+def _shard(text: str) -> shards.Shard:
+    try:
+        return shards.parse(text)
+    except shards.ShardError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _suite_properties(pytestconfig: pytest.Config, record_testsuite_property: Any) -> None:
+    """What `mockserver report merge` reads from a shard's --junitxml: which shard, and the seed."""
+    shard = pytestconfig.getoption("--shard")
+    if shard is not None:
+        record_testsuite_property("shard", str(shard))
+    seed = pytestconfig.getoption("--seed")
+    if seed is not None:
+        record_testsuite_property("seed", str(seed))
 
 
 def pytest_configure(config: pytest.Config) -> None:

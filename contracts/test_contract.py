@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from mockserver.check import conformance, reporting
+from mockserver.check import conformance, reporting, shards
 from mockserver.check.findings import Finding, Report
 from mockserver.check.plan import SAFE_METHODS, Plan
 from mockserver.contract.spec import Spec, load_spec
@@ -27,11 +27,22 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "operation" not in metafunc.fixturenames:
         return
     spec = load_spec(metafunc.config.getoption("--contract-spec") or os.environ.get("CONTRACT_SPEC") or None)
-    operations = [operation.key for operation in spec.operations]
+    operations = shard_of(spec, metafunc.config)
     if "check" in metafunc.fixturenames:
         metafunc.parametrize("operation,check", [(op, check) for op in operations for check in conformance.CHECKS])
     else:
         metafunc.parametrize("operation", operations)
+
+
+def shard_of(spec: Spec, config: pytest.Config) -> list[str]:
+    """This job's operations with --shard I/N: the tested ones and the ones skipped as unsafe are dealt out
+    separately, as `mockserver check --shard` deals them."""
+    shard = config.getoption("--shard")
+    unsafe = allow_unsafe_methods(config)
+    tested = [op for op in spec.operations if unsafe or op.method in SAFE_METHODS]
+    skipped = [op for op in spec.operations if not (unsafe or op.method in SAFE_METHODS)]
+    mine = {op.key for op in [*shards.pick(tested, shard), *shards.pick(skipped, shard)]}
+    return [op.key for op in spec.operations if op.key in mine]
 
 
 @pytest.fixture(scope="session")

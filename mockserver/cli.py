@@ -19,7 +19,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import __version__
+from .check import shards
 from .check.plan import CHECK, FUZZ, FUZZ_DEFAULTS, Plan
+from .check.shards import Shard
 from .config import Config, ConfigError, parse_latency, parse_rate_limit
 from .contract.documents import DocumentError
 
@@ -85,9 +87,16 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _shard(text: str) -> Shard:
+    try:
+        return shards.parse(text)
+    except shards.ShardError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 _TYPES: dict[str, Callable[[str], Any]] = {
     "latency": _latency, "rate": _rate, "rate_limit": _rate_limit, "port": _port, "positive_int": _positive_int,
-    "positive_float": _positive_float,
+    "positive_float": _positive_float, "shard": _shard,
 }  # fmt: skip
 
 
@@ -170,6 +179,18 @@ def parser() -> argparse.ArgumentParser:
     replay.add_argument("--spec", metavar="SPEC", help="the contract (default: the one the run used)")
     replay.add_argument("--request-timeout", type=_positive_float, default=10.0, metavar="S",
                         help="seconds for one complete answer (default: 10.0)")  # fmt: skip
+    report = subparsers.add_parser("report", help="work with check/fuzz reports")
+    sub = report.add_subparsers(dest="report_command", required=True)
+    merge = sub.add_parser(
+        "merge",
+        help="merge the JUnit files of a sharded run (--shard I/N) into one",
+        description="Join the shards' JUnit files into OUT (test cases kept, totals recounted) and print the merged "
+        "verdict.",
+        epilog=MERGE_EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    merge.add_argument("out", metavar="OUT.xml", help="the merged JUnit file to write")
+    merge.add_argument("inputs", metavar="IN.xml", nargs="+", help="the shards' JUnit files (--junit-xml)")
     return root
 
 
@@ -178,6 +199,13 @@ EXIT_CODES = """exit codes:
   1  failures found (each listed once, with a curl that reproduces it)
   2  usage error, unreachable server, broken contract or unusable API key
   3  inconclusive: some operation could not be tested (the server kept answering 429 or 503 with Retry-After)"""
+
+
+MERGE_EXIT_CODES = """exit codes:
+  0  every shard passed
+  1  violations in any shard
+  2  else: a shard exited 2, a shard is missing or repeated, or an input cannot be read
+  3  else: a shard was inconclusive (some operation could not be tested)"""
 
 
 def _config(args: argparse.Namespace, **extra: Any) -> Config:
@@ -314,6 +342,17 @@ def fixtures_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def report_merge(out: str, inputs: list[str]) -> int:
+    from .check import merge
+
+    try:
+        code, text = merge.main(out, inputs)
+    except merge.MergeError as exc:  # nothing written
+        return _fail(str(exc))
+    sys.stdout.write(text)
+    return code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
@@ -323,6 +362,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return serve(_config(args, proxy=True, fixtures=""))
         if args.command == "fixtures":
             return fixtures_check(args)
+        if args.command == "report":
+            return report_merge(args.out, args.inputs)
         from .check import commands
 
         if args.command == "replay":

@@ -60,6 +60,39 @@ def test_bad_options_exit_2(option, capsys):
     assert caught.value.code == 2
 
 
+@pytest.mark.parametrize("command", ["check", "fuzz"])
+def test_shard_option_parses_for_check_and_fuzz(command):
+    from mockserver.check.shards import Shard
+
+    assert parser().parse_args([command, "http://127.0.0.1:9", "--shard", "2/4"]).shard == Shard(2, 4)
+    assert parser().parse_args([command, "http://127.0.0.1:9"]).shard is None
+
+
+@pytest.mark.parametrize("command", ["check", "fuzz"])
+@pytest.mark.parametrize(
+    "value, reason",
+    [
+        ("0/4", "shards are numbered 1 to 4, got '0/4'"),
+        ("5/4", "shards are numbered 1 to 4, got '5/4'"),
+        ("x", "expected I/N, this job's number and the number of jobs (e.g. 2/4), got 'x'"),
+        ("2/0", "the number of shards must be at least 1, got '2/0'"),
+    ],
+)
+def test_bad_shard_exits_2_with_the_reason(command, value, reason, capsys):
+    with pytest.raises(SystemExit) as caught:
+        main([command, "http://127.0.0.1:9", "--shard", value])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument --shard: {reason}" in err and "Traceback" not in err
+
+
+def test_report_merge_needs_an_output_and_inputs(capsys):
+    with pytest.raises(SystemExit) as caught:
+        main(["report", "merge", "merged.xml"])
+    assert caught.value.code == 2
+    assert "IN.xml" in capsys.readouterr().err
+
+
 def test_fixtures_check_accepts_the_builtin_fixtures(capsys):
     assert main(["fixtures", "check"]) == 0
     assert "42 fixtures valid" in capsys.readouterr().out

@@ -31,7 +31,7 @@ def run(plan: Plan, argv: list[str] | None = None) -> int:
     """Carry out a plan from the command line; `argv` is how it was invoked (for the cassette's header)."""
     from ..contract.documents import DocumentError
     from ..contract.spec import load_spec
-    from . import conformance, reporting
+    from . import conformance, reporting, shards
 
     command = "fuzz" if plan.fuzz else "check"
     key = plan.api_key or os.environ.get(ENV_KEY) or None
@@ -48,6 +48,10 @@ def run(plan: Plan, argv: list[str] | None = None) -> int:
 
     def announce(report: Report) -> None:
         print(f"mockserver {reporting.start_line(report, command)}", file=sys.stderr, flush=True)
+        if plan.shard is not None:
+            print(
+                f"mockserver {command}: {shards.announce(plan.shard, report.operations)}", file=sys.stderr, flush=True
+            )
 
     progress = reporting.ProgressDisplay() if plan.progress else None
     try:
@@ -60,7 +64,7 @@ def run(plan: Plan, argv: list[str] | None = None) -> int:
     try:
         if plan.junit_xml:
             checks = conformance.FUZZ_CHECKS if plan.fuzz else conformance.CHECKS
-            reporting.write_junit(report, plan.junit_xml, command, key, checks)
+            reporting.write_junit(report, plan.junit_xml, command, key, checks, plan.shard)
         if report.recorders and plan.cassette:
             source = str(Path(plan.spec).resolve()) if plan.spec and Path(plan.spec).exists() else plan.spec
             saved = reporting.write_cassette(report, plan.cassette, invocation, key, source,

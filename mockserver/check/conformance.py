@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from ..contract import security
 from ..contract.spec import Spec
-from . import engine, throttling
+from . import engine, shards, throttling
 from .findings import Progress, Report, one_line
 from .plan import SAFE_METHODS, Plan
 from .reporting import key_problem
@@ -123,6 +123,7 @@ def prepare(spec: Spec, plan: Plan) -> tuple[dict[str, Any], list[Any]]:
     if not selected:
         raise PlanError("no operation to test: every selected one uses a method other than GET/HEAD/OPTIONS, and "
                         "those are sent only with --allow-unsafe-methods (for disposable test servers)")  # fmt: skip
+    selected = shards.pick(selected, plan.shard)  # may be empty: a shard with nothing to test passes
     document = copy.deepcopy(spec.document)
     # Never let the engine fall back on the contract's servers (the built-in contract's first one is production)
     document.pop("servers", None)
@@ -138,13 +139,15 @@ _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
 def unsafe_operations(spec: Spec, plan: Plan) -> list[str]:
-    """The selected operations this run leaves out because they could change the server's state."""
+    """The selected operations this run leaves out because they could change the server's state (a shard lists its
+    share of them, so that the shards' reports add up to one run's)."""
     if plan.allow_unsafe_methods:
         return []
     try:
-        return [op.key for op in spec.select(plan.include) if op.method not in SAFE_METHODS]
+        unsafe = [op for op in spec.select(plan.include) if op.method not in SAFE_METHODS]
     except LookupError:
         return []
+    return [op.key for op in shards.pick(unsafe, plan.shard)]
 
 
 def methods_sent(plan: Plan, selected: list[Any]) -> list[str]:

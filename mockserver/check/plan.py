@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .shards import Shard
+
 CHECK, FUZZ = "check", "fuzz"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 FUZZ_CASSETTE = "mockserver-fuzz-failures.yaml"
@@ -57,6 +59,16 @@ class Plan:
             action="append",
             metavar="PATH_OR_OPERATION",
             help="test only this path, 'METHOD /path' or operationId (repeatable)",
+        ),
+    )
+    shard: Shard | None = field(
+        default=None,
+        metadata=option(
+            "--shard",
+            type="shard",
+            metavar="I/N",
+            help="run only shard I of N (1-based): a partition of the operations that every machine computes alike, "
+            "for a CI matrix; merge the JUnit files with `mockserver report merge`",
         ),
     )
     workers: int = field(

@@ -25,8 +25,9 @@ from typing import IO, Any
 from urllib.parse import quote, quote_plus, urlsplit
 
 from ..contract import security
-from . import engine
+from . import engine, merge
 from .findings import ERROR, FAILED, INCONCLUSIVE, PASSED, Finding, Progress, Report, Request
+from .shards import Shard
 
 KEY_VARIABLE = "$MOCKSERVER_API_KEY"
 MIN_KEY_LENGTH = 8
@@ -180,9 +181,23 @@ def start_line(report: Report, command: str) -> str:
     return line
 
 
-def write_junit(report: Report, path: str | Path, command: str, key: str | None, checks: tuple[str, ...]) -> None:
-    """One testcase per operation and check; each distinct failure is one <failure> in it."""
+def write_junit(
+    report: Report, path: str | Path, command: str, key: str | None, checks: tuple[str, ...], shard: Shard | None = None
+) -> None:
+    """One testcase per operation and check; each distinct failure is one <failure> in it. The suite's properties
+    carry what `report merge` needs from a shard: which one it was, the seed, how many operations, the exit code."""
     suite = ET.Element("testsuite", name=f"mockserver {command}", time=f"{report.seconds:.3f}")
+    properties = ET.SubElement(suite, "properties")
+    for name, value in (
+        (merge.SHARD, shard),
+        (merge.SEED, report.seed),
+        (merge.OPERATIONS, len(report.operations)),
+        (merge.EXIT_CODE, report.exit_code),
+    ):
+        if value is not None:
+            ET.SubElement(properties, "property", name=name, value=str(value))
+    for operation in report.untested:
+        ET.SubElement(properties, "property", name=merge.UNTESTED, value=operation)
     cases = failures = 0
     names = list(dict.fromkeys([*checks, *(f.check for f in report.findings)]))
     for operation in report.operations or sorted({f.operation for f in report.findings}):
