@@ -3,10 +3,12 @@
 Environment (each also a flag): BENCH_SECONDS (5) per measured run, BENCH_WARMUP (1), BENCH_ROUNDS (3),
 BENCH_CONNECTIONS (32), BENCH_SOAK (60; 0 skips), BENCH_LOAD (auto | wrk | python), BENCH_INSTALL (1: may install
 wrk with apt-get and Prism with npm), BENCH_SKIP (comma list of prism, generation, sizes, soak, check, reference,
-proxy),
+proxy, shards), BENCH_SHARD_OPERATIONS (1000), BENCH_SHARD_SLOW_OPERATIONS (200), BENCH_SHARD_LATENCY_MS (20; 0 skips
+the slow-mock variant), BENCH_SHARD_ROUNDS (1),
 BENCH_CHECK_EXAMPLES (100), BENCH_QUIET_WAIT (10: seconds to wait for idle cores before each run, 180 in all),
 BENCH_OUT (bench/RESULTS.md). `--smoke` is a run of a few seconds for the test suite; `--render [JSON [MD]]`
-rewrites RESULTS.md from saved numbers (after editing bench/ANALYSIS.md, say).
+rewrites RESULTS.md from saved numbers (after editing bench/ANALYSIS.md, say); `--only shards` measures only
+`check --shard` and replaces that section of RESULTS.md.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import sys
 from pathlib import Path
 
 from .servers import OUT
-from .suite import Settings, run
+from .suite import Settings, only_shards, run
 
 
 def _env(name: str, default: str) -> str:
@@ -38,8 +40,15 @@ def settings(argv: list[str] | None = None) -> Settings:
         "--no-install", action="store_true", default=_env("INSTALL", "1") == "0", help="never install wrk or Prism"
     )
     p.add_argument(
-        "--skip", default=_env("SKIP", ""), help="comma list: prism, generation, sizes, soak, check, reference, proxy"
+        "--skip",
+        default=_env("SKIP", ""),
+        help="comma list: prism, generation, sizes, soak, check, reference, proxy, shards",
     )
+    p.add_argument("--shard-operations", type=int, default=int(_env("SHARD_OPERATIONS", "1000")))
+    p.add_argument("--shard-slow-operations", type=int, default=int(_env("SHARD_SLOW_OPERATIONS", "200")))
+    p.add_argument("--shard-latency-ms", type=int, default=int(_env("SHARD_LATENCY_MS", "20")))
+    p.add_argument("--shard-rounds", type=int, default=int(_env("SHARD_ROUNDS", "1")))
+    p.add_argument("--only", choices=("shards",), default=None, help="measure one section and splice it into --out")
     p.add_argument(
         "--quiet-wait",
         type=float,
@@ -65,10 +74,16 @@ def settings(argv: list[str] | None = None) -> Settings:
         quiet_wait=args.quiet_wait,
         out=args.out,
         json_out=args.json or OUT / "results.json",
+        shard_operations=args.shard_operations,
+        shard_slow_operations=args.shard_slow_operations,
+        shard_latency_ms=args.shard_latency_ms,
+        shard_rounds=max(1, args.shard_rounds),
     )
+    s.only = args.only
     if args.smoke:
         s.smoke = True
         s.seconds, s.warmup, s.rounds, s.soak, s.sizes, s.quiet_wait = 1.0, 0.0, 1, 2.0, (50,), 0.0
+        s.shard_operations, s.shard_latency_ms, s.shard_rounds = 8, 0, 1  # the mechanism, in a few seconds
         s.skip |= {"prism", "check", "reference"}
         s.install = False
         if args.out == p.get_default("out"):
@@ -90,7 +105,11 @@ def main(argv: list[str] | None = None) -> int:
         target.write_text(report.render(json.loads(source.read_text())))
         print(f"bench: wrote {target} from {source}")
         return 0
-    run(settings(argv))
+    chosen = settings(argv)
+    if chosen.only == "shards":
+        only_shards(chosen)
+    else:
+        run(chosen)
     return 0
 
 

@@ -146,6 +146,7 @@ def render(data: dict[str, Any]) -> str:
         _soak(data),
         _check(data),
         _proxy(data),
+        shards_section(data),
     ]
     if ANALYSIS.exists():
         parts.append(ANALYSIS.read_text().strip() + "\n")
@@ -571,3 +572,89 @@ def _proxy(data: dict[str, Any]) -> str:
             notes.append(f"{name} failed rounds: " + "; ".join(e for e in errors if e))
     lines += ["", "Per round (req/s ratio): " + "; ".join(notes) + "."]
     return "\n".join(lines) + "\n"
+
+
+SHARDS_HEADING = "## `check --shard`: 4 shards side by side against one run"
+
+
+def shards_section(data: dict[str, Any]) -> str:
+    from .sharding import bottleneck, ratio
+
+    shards = data.get("shards") or {}
+    if "variants" not in shards:
+        return f"{SHARDS_HEADING}\n\nNot measured: {shards.get('skipped', 'skipped')}.\n"
+    cores = shards.get("cores") or "?"
+    lines = [
+        SHARDS_HEADING,
+        "",
+        f"`mockserver check --max-examples 1 --seed {shards['seed']}` against the mock serving a generated contract "
+        "(`bench/contracts.py`, JSON; the",
+        f"contract `check` reads makes every {40}th operation promise a state the mock never sends, so there are "
+        "findings to compare).",
+        f"Every process may use any of this machine's {cores} cores: the {shards['shards']} shards run at once, as 4 "
+        "CI jobs would if they shared it.",
+        "Client CPU is the `check` processes' user + system time; server CPU is the mock's. Medians over rounds.",
+        "",
+        "| server | operations | run | wall s | vs one run | client CPU s | server CPU s | requests | exit codes |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---|",
+    ]
+    notes = []
+    for name, variant in shards["variants"].items():
+        if "error" in variant:
+            lines.append(f"| {name} | | | failed: {variant['error']} | | | | | |")
+            continue
+        rows = variant["runs"]
+        for run, measured in rows.items():
+            if not measured:
+                continue
+            med = {k: statistics.median(r[k] for r in measured) for k in ("seconds", "client_cpu_s", "server_cpu_s",
+                                                                         "requests")}  # fmt: skip
+            exits = ", ".join("/".join(map(str, r["exits"])) for r in measured)
+            vs = ratio(rows, run) if run != "one run" else 1.0
+            lines.append(
+                f"| {name} | {variant['operations']} | {run} | {med['seconds']:.1f} | {_f(vs, '.2f', '×')} "
+                f"| {med['client_cpu_s']:.1f} | {med['server_cpu_s']:.1f} | {med['requests']:.0f} | {exits} |"
+            )
+        one = rows["one run"][0]
+        sharded = ratio(rows, f"{shards['shards']} shards")
+        notes.append(
+            f"- **{name}**: {shards['shards']} shards took **{_f(sharded, '.2f', '×')}** the wall time of one run. "
+            f"One run waits on {bottleneck(one, variant['latency_ms'])}."
+        )
+        verified = variant.get("verified") or {}
+        if verified:
+            same = "the same" if verified["identical"] else "**not** the same"
+            sizes = "/".join(map(str, verified["shard_sizes"]))
+            notes.append(
+                f"  The merged report (`report merge`, {verified['merge_s']:.2f} s) has {same} test cases and findings "
+                f"as the one run ({verified['test_cases']} test cases, {verified['findings']} finding(s); shard sizes "
+                f"{sizes}; exit codes: one run {verified['one_run_exit']}, merged {verified['merged_exit']})."
+            )
+    loads = [
+        float(r["loadavg_after"].split()[0])
+        for v in shards["variants"].values()
+        for measured in (v.get("runs") or {}).values()
+        for r in measured
+        if r.get("loadavg_after", "unknown") != "unknown"
+    ]
+    if loads:
+        notes.append(
+            f"- Other work on the machine: 1-minute load average {min(loads):.1f}-{max(loads):.1f} after the steps "
+            "(2.0 = both cores busy); ratios are taken within a round."
+        )
+    lines += ["", *notes]
+    return "\n".join(lines) + "\n"
+
+
+def splice(text: str, section: str) -> str:
+    """`text` (a RESULTS.md) with its shards section replaced by `section`, or `section` added before the
+    hand-written analysis (or at the end)."""
+    if SHARDS_HEADING in text:
+        start = text.index(SHARDS_HEADING)
+        end = text.find("\n## ", start + len(SHARDS_HEADING))
+        return text[:start] + section + (text[end:] if end >= 0 else "")
+    analysis = ANALYSIS.read_text().strip().splitlines()[0] if ANALYSIS.exists() else ""
+    if analysis and analysis in text:
+        at = text.index(analysis)
+        return text[:at] + section + "\n" + text[at:]
+    return text.rstrip("\n") + "\n\n" + section

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import contracts, load, tools
+from . import contracts, load, sharding, tools
 from .servers import (
     API_KEY,
     HEADERS,
@@ -65,16 +65,22 @@ class Settings:
     soak: float = 60.0
     load: str = "auto"  # auto | wrk | python
     install: bool = True
-    skip: set[str] = field(default_factory=set)  # prism, sizes, soak, check, generation, reference, proxy
+    skip: set[str] = field(default_factory=set)  # prism, sizes, soak, check, generation, reference, proxy, shards
     check_examples: int = 100
     quiet_wait: float = 10.0  # seconds to wait, before each run, for both cores to be idle (other work on the machine)
     quiet_budget: float = 180.0  # ... and at most this much waiting in the whole run
     repeat_above: float = 0.2  # a run that lost more than this share of the server's core to other work is repeated
     repeats_left: int = 12  # ... at most this many times in the whole run
     sizes: tuple[int, ...] = (50, 500)
+    # `check --shard`: a generated contract against the mock at full speed, a smaller one against a slow mock
+    shard_operations: int = 1000
+    shard_slow_operations: int = 200
+    shard_latency_ms: int = 20  # 0: no slow-server variant
+    shard_rounds: int = 1  # one round is ~3 min here: the 1,000-operation run alone takes ~40 s
     out: Path = ROOT / "bench" / "RESULTS.md"
     json_out: Path = OUT / "results.json"
     smoke: bool = False
+    only: str | None = None  # one section alone (`--only shards`)
 
 
 @dataclass
@@ -527,6 +533,33 @@ def _proxy_round(settings: Settings, tool: str, tag: str, command: Callable[[int
     return row
 
 
+def shards(settings: Settings) -> dict[str, Any]:
+    """4 shards of `check` side by side against one run (bench/sharding.py)."""
+    variants = [sharding.Variant("mock at full speed", settings.shard_operations, 0)]
+    if settings.shard_latency_ms > 0:
+        name = f"slow mock ({settings.shard_latency_ms} ms per answer)"
+        variants.append(sharding.Variant(name, settings.shard_slow_operations, settings.shard_latency_ms))
+    return sharding.measure(
+        variants, settings.shard_rounds, _log, workers=not settings.smoke, quiet_wait=settings.quiet_wait
+    )
+
+
+def only_shards(settings: Settings) -> dict[str, Any]:
+    """`python -m bench --only shards`: this section alone, spliced into RESULTS.md in place of its old numbers."""
+    from . import report
+
+    LOGS.mkdir(parents=True, exist_ok=True)
+    _pin_self()
+    data = {"shards": shards(settings), "machine": report.machine()}
+    path = settings.json_out.with_name("shards.json")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=1))
+    old = settings.out.read_text() if settings.out.exists() else ""
+    settings.out.write_text(report.splice(old, report.shards_section(data)))
+    _log(f"wrote the shards section of {settings.out} and {path}")
+    return data
+
+
 def _journal_total(port: int) -> int:
     try:
         status, body = get(port, "/__mock/requests?limit=0")
@@ -630,6 +663,7 @@ def run(settings: Settings) -> dict[str, Any]:
         data["check"] = check_vs_schemathesis(settings)
     else:
         data["check"] = {"skipped": "BENCH_SKIP=check"}
+    data["shards"] = shards(settings) if "shards" not in settings.skip else {"skipped": "BENCH_SKIP=shards"}
     data["loadavg_after"] = _loadavg()
     data["elapsed_s"] = time.time() - began
     settings.json_out.parent.mkdir(parents=True, exist_ok=True)

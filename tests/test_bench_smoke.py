@@ -38,6 +38,28 @@ def test_wrk_output_is_read() -> None:
     assert 500 < result.bytes_per_response < 550
 
 
+def test_bottleneck_names_the_side_a_run_waits_on() -> None:
+    from bench.sharding import bottleneck
+
+    row = {"seconds": 40.0, "client_cpu_s": 30.0, "server_cpu_s": 8.0, "requests": 6000}
+    assert bottleneck(row, 0).startswith("the client: the `check` process was on a CPU 75% of the run")
+    slow = {"seconds": 40.0, "client_cpu_s": 8.0, "server_cpu_s": 1.0, "requests": 1200}
+    assert bottleneck(slow, 20).startswith("the server: 60% of the run went to waiting for answers of at least 20 ms")
+    busy = {"seconds": 10.0, "client_cpu_s": 2.0, "server_cpu_s": 9.0, "requests": 100}
+    assert bottleneck(busy, 0).startswith("the server: the mock was on a CPU 90%")
+
+
+def test_the_shards_section_is_spliced_in_place() -> None:
+    from bench.report import ANALYSIS, SHARDS_HEADING, splice
+
+    analysis = ANALYSIS.read_text().splitlines()[0]  # the hand-written part, appended after the measured sections
+    old = f"# Benchmarks\n\n## A\n\na\n\n{SHARDS_HEADING}\n\nold numbers\n\n{analysis}\n\nb\n"
+    new = splice(old, f"{SHARDS_HEADING}\n\nnew numbers\n")
+    assert new == old.replace("old numbers", "new numbers")
+    added = splice(f"# Benchmarks\n\n## A\n\na\n\n{analysis}\n\nb\n", f"{SHARDS_HEADING}\n\nn\n")
+    assert added.index("## A") < added.index(SHARDS_HEADING) < added.index(analysis)
+
+
 @pytest.mark.e2e  # real servers on loopback ports
 def test_smoke_run_writes_results(tmp_path: Path) -> None:
     out, raw = tmp_path / "RESULTS.md", tmp_path / "results.json"
@@ -60,8 +82,15 @@ def test_smoke_run_writes_results(tmp_path: Path) -> None:
     for side in ("direct", "proxy"):  # the same upstream, straight and through `mockserver proxy`
         row = proxy_round[side]
         assert row["requests"] > 0 and row["rps"] > 0 and row["errors"] == 0 and row["non2xx"] == 0, row
+    # `check --shard`: the 4 shards' merged report is the one run's, whatever the timing
+    shards = data["shards"]["variants"]["mock at full speed"]
+    assert shards["verified"]["identical"] and shards["verified"]["findings"] == 1
+    assert shards["verified"]["shard_sizes"] == [2, 2, 2, 2]
+    assert shards["verified"]["one_run_exit"] == shards["verified"]["merged_exit"] == 1
+    assert sorted(shards["runs"]["4 shards"][0]["exits"]) == [0, 0, 0, 1]
     text = out.read_text()
-    headings = ("## Targets", "## Throughput", "## Generation cost", "## Start-up and memory", "## Proxy vs direct")
+    headings = ("## Targets", "## Throughput", "## Generation cost", "## Start-up and memory", "## Proxy vs direct",
+                "## `check --shard`")  # fmt: skip
     for heading in headings:
         assert heading in text
     assert re.search(r"\| \*\*proxy vs direct\*\* \| \*\*\d+\.\d\d×\*\* \|", text)  # the ceiling's row

@@ -114,6 +114,7 @@ def _worst(codes: list[int]) -> int:
 
 
 def merge(parts: list[Part]) -> Merged:
+    parts = sorted(parts, key=_order)
     problems: list[str] = []
     warnings: list[str] = []
     sharded = [p for p in parts if p.shard is not None]
@@ -153,7 +154,7 @@ def _join(parts: list[Part]) -> tuple[ET.Element, int]:
     by_name: dict[str, ET.Element] = {}
     seen: set[tuple[str, str, str]] = set()
     duplicated = 0
-    for part in sorted(parts, key=lambda p: (p.shard.index if p.shard else 0, p.path)):
+    for part in parts:
         for suite in part.suites:
             name = suite.get("name", "")
             target = by_name.get(name)
@@ -177,6 +178,10 @@ def _join(parts: list[Part]) -> tuple[ET.Element, int]:
         suite.set("skipped", str(sum(len(c.findall("skipped")) for c in cases)))
     root.set("time", f"{sum(float(s.get('time', 0)) for s in by_name.values()):.3f}")
     return root, duplicated
+
+
+def _order(part: Part) -> tuple[int, str]:
+    return (part.shard.index if part.shard else 0, part.path)
 
 
 def _seconds(suite: ET.Element) -> float:
@@ -205,7 +210,7 @@ def _set_properties(suite: ET.Element, parts: list[Part], exit_code: int, seeds:
 
 def render(merged: Merged, out: str) -> str:
     lines = []
-    for part in sorted(merged.parts, key=lambda p: (p.shard.index if p.shard else 0, p.path)):
+    for part in merged.parts:
         operations = f"{part.operations} operation(s), " if part.operations is not None else ""
         seed = f", seed {part.seed}" if part.seed else ""
         lines.append(
