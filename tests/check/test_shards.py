@@ -108,6 +108,7 @@ print(json.dumps([[op.key for op in shards.pick(ops, shards.Shard(i, 4))] for i 
 """
 
 
+@pytest.mark.e2e  # starts Python processes
 def test_the_partition_is_the_same_in_every_process() -> None:
     # Python salts str hashes per process: two processes with different salts must still agree
     outputs = set()
