@@ -23,6 +23,7 @@ VERDICTS = {PASSED: "PASSED", FAILED: "FAILED", ERROR: "ERROR", INCONCLUSIVE: "I
 # How merged exit codes rank: a violation is the news, then a run that could not be trusted, then one left unfinished
 _RANK = (FAILED, ERROR, INCONCLUSIVE, PASSED)
 
+SHOWN = 50  # failures and errors listed in the text summary; the merged file has them all
 # <property> names `reporting.write_junit` writes on its <testsuite>
 SHARD, SEED, EXIT_CODE, OPERATIONS, UNTESTED = "shard", "seed", "exit-code", "operations", "inconclusive"
 
@@ -224,9 +225,11 @@ def render(merged: Merged, out: str) -> str:
     ]
     if failed:
         lines.append("")
-    for case, problem in failed:
+    for case, problem in failed[:SHOWN]:
         where = " ".join(x for x in (case.get("classname", ""), case.get("name", "")) if x)
         lines.append(f"{problem.tag}: {where}: {problem.get('message', '').strip() or '(no message)'}")
+    if len(failed) > SHOWN:
+        lines.append(f"... and {len(failed) - SHOWN} more failures and errors: every one is in {out}")
     untested = [op for part in merged.parts for op in part.untested]
     if untested:
         lines.append(f"inconclusive: {len(untested)} operation(s) left untested: {', '.join(untested)}")

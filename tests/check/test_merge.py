@@ -219,3 +219,14 @@ def test_write_junit_records_what_merge_needs(tmp_path: Path) -> None:
     part = merge.read(str(path))
     assert (part.shard, part.seed, part.exit_code, part.operations) == (Shard(2, 3), "7", 1, 5)
     assert (part.cases, part.failures, part.errors) == (5 * len(CHECKS), 1, 0)
+
+
+def test_a_long_list_of_failures_is_cut_in_the_summary_not_in_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    inputs = [shard_file(tmp_path, 1, total=2, findings=merge.SHOWN + 5), shard_file(tmp_path, 2, total=2)]
+    code, text, out = run_merge(tmp_path, inputs, capsys)
+    assert code == 1
+    assert text.count("failure: GET /s1/op0") == merge.SHOWN
+    assert f"... and 5 more failures and errors: every one is in {out}" in text
+    assert len(list(ET.parse(out).getroot().iter("failure"))) == merge.SHOWN + 5
