@@ -578,7 +578,7 @@ SHARDS_HEADING = "## `check --shard`: 4 shards side by side against one run"
 
 
 def shards_section(data: dict[str, Any]) -> str:
-    from .sharding import bottleneck, ratio
+    from .sharding import bottleneck, floor_ratio, ratio
 
     shards = data.get("shards") or {}
     if "variants" not in shards:
@@ -617,9 +617,16 @@ def shards_section(data: dict[str, Any]) -> str:
             )
         one = rows["one run"][0]
         sharded = ratio(rows, f"{shards['shards']} shards")
+        floors = [
+            floor_ratio(a, b, shards["shards"], int(cores) if str(cores).isdigit() else 1, variant["latency_ms"])
+            for a, b in zip(rows["one run"], rows[f"{shards['shards']} shards"], strict=False)
+        ]
         notes.append(
             f"- **{name}**: {shards['shards']} shards took **{_f(sharded, '.2f', '×')}** the wall time of one run. "
-            f"One run waits on {bottleneck(one, variant['latency_ms'])}."
+            f"One run waits on {bottleneck(one, variant['latency_ms'])}. On an idle machine, the CPU seconds "
+            + ("and answer waits " if variant["latency_ms"] else "")
+            + f"measured would allow {_f(statistics.median(floors) if floors else None, '.2f', '×')} (one run is "
+            f"one thread; the shards share {cores} cores)."
         )
         verified = variant.get("verified") or {}
         if verified:

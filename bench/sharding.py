@@ -217,14 +217,29 @@ def ratio(rows: dict[str, list[dict[str, Any]]], name: str, base: str = "one run
 
 def bottleneck(row: dict[str, Any], latency_ms: int) -> str:
     """Which side one unsharded run waits on: CPU each side used, and (against a slow mock) the time spent waiting
-    for its answers, each as a share of the run's wall time. One `check` process sends one request at a time."""
-    client = row["client_cpu_s"] / row["seconds"]
-    server = row["server_cpu_s"] / row["seconds"]
-    waiting = row["requests"] * latency_ms / 1000 / row["seconds"] if latency_ms else 0.0
+    for its answers, each as a share of the run's wall time. One `check` process sends one request at a time, so
+    client CPU, server CPU and answer waits take turns; what is left of the wall time, neither was on a CPU."""
+    wall = row["seconds"]
+    client, server = row["client_cpu_s"], row["server_cpu_s"]
+    waiting = row["requests"] * latency_ms / 1000 if latency_ms else 0.0
+    idle = max(0.0, 1 - (client + server + waiting) / wall)
+    rest = f"; for {idle:.0%} of the wall time neither was on a CPU (other work on the machine)" if idle > 0.1 else ""
     if waiting > max(client, server):
-        return (f"the server: {waiting:.0%} of the run went to waiting for answers of at least {latency_ms} ms; the "
-                f"client was on a CPU {client:.0%} of it, the mock {server:.0%}")  # fmt: skip
-    if client >= server:
-        return (f"the client: the `check` process was on a CPU {client:.0%} of the run (one core at most), the mock "
-                f"{server:.0%}")  # fmt: skip
-    return f"the server: the mock was on a CPU {server:.0%} of the run, the client {client:.0%}"
+        return (f"the server: {waiting / wall:.0%} of the run went to waiting for answers of at least {latency_ms} ms, "
+                f"{client / wall:.0%} to the client's CPU, {server / wall:.0%} to the mock's{rest}")  # fmt: skip
+    side = "the client" if client >= server else "the server"
+    return (f"{side}: the `check` process used {client:.1f} s of CPU, the mock {server:.1f} s, in {wall:.1f} s"
+            f"{rest}")  # fmt: skip
+
+
+def floor_ratio(one: dict[str, Any], sharded: dict[str, Any], shards: int, cores: int, latency_ms: int) -> float:
+    """What the CPU seconds (and answer waits) alone allow 4 shards against one run on an otherwise idle machine:
+    one run is one thread (its client CPU plus its waits, in turn); the shards share the cores, each at most one."""
+    wait = latency_ms / 1000
+
+    def alone(row: dict[str, Any], jobs: int) -> float:
+        cpu = row["client_cpu_s"] + row["server_cpu_s"]
+        serial = (row["client_cpu_s"] + row["requests"] * wait) / jobs
+        return max(cpu / cores, serial)
+
+    return alone(sharded, shards) / alone(one, 1)

@@ -42,11 +42,18 @@ def test_bottleneck_names_the_side_a_run_waits_on() -> None:
     from bench.sharding import bottleneck
 
     row = {"seconds": 40.0, "client_cpu_s": 30.0, "server_cpu_s": 8.0, "requests": 6000}
-    assert bottleneck(row, 0).startswith("the client: the `check` process was on a CPU 75% of the run")
+    assert bottleneck(row, 0) == "the client: the `check` process used 30.0 s of CPU, the mock 8.0 s, in 40.0 s"
+    contended = {**row, "seconds": 120.0}
+    assert bottleneck(contended, 0).endswith(
+        "for 68% of the wall time neither was on a CPU (other work on the machine)"
+    )
     slow = {"seconds": 40.0, "client_cpu_s": 8.0, "server_cpu_s": 1.0, "requests": 1200}
-    assert bottleneck(slow, 20).startswith("the server: 60% of the run went to waiting for answers of at least 20 ms")
-    busy = {"seconds": 10.0, "client_cpu_s": 2.0, "server_cpu_s": 9.0, "requests": 100}
-    assert bottleneck(busy, 0).startswith("the server: the mock was on a CPU 90%")
+    assert bottleneck(slow, 20) == (
+        "the server: 60% of the run went to waiting for answers of at least 20 ms, 20% to the client's CPU, 2% to "
+        "the mock's; for 18% of the wall time neither was on a CPU (other work on the machine)"
+    )
+    busy = {"seconds": 10.0, "client_cpu_s": 1.0, "server_cpu_s": 9.0, "requests": 100}
+    assert bottleneck(busy, 0).startswith("the server: the `check` process used 1.0 s of CPU, the mock 9.0 s")
 
 
 def test_the_shards_section_is_spliced_in_place() -> None:
