@@ -615,7 +615,8 @@ def shards_section(data: dict[str, Any]) -> str:
                 f"| {name} | {variant['operations']} | {run} | {med['seconds']:.1f} | {_f(vs, '.2f', '×')} "
                 f"| {med['client_cpu_s']:.1f} | {med['server_cpu_s']:.1f} | {med['requests']:.0f} | {exits} |"
             )
-        one = rows["one run"][0]
+        keys = ("seconds", "client_cpu_s", "server_cpu_s", "requests")
+        one = {k: statistics.median(r[k] for r in rows["one run"]) for k in keys}
         sharded = ratio(rows, f"{shards['shards']} shards")
         floors = [
             floor_ratio(a, b, shards["shards"], int(cores) if str(cores).isdigit() else 1, variant["latency_ms"])
@@ -626,7 +627,9 @@ def shards_section(data: dict[str, Any]) -> str:
             f"One run waits on {bottleneck(one, variant['latency_ms'])}. On an idle machine, the CPU seconds "
             + ("and answer waits " if variant["latency_ms"] else "")
             + f"measured would allow {_f(statistics.median(floors) if floors else None, '.2f', '×')} (one run is "
-            f"one thread; the shards share {cores} cores)."
+            f"one thread; the shards share {cores} cores). The shards spent "
+            f"{_extra_cpu(rows, shards['shards']):+.1f} s of client CPU against one run (each process starts Python, "
+            "loads Schemathesis and the contract, and probes the server)."
         )
         verified = variant.get("verified") or {}
         if verified:
@@ -651,6 +654,11 @@ def shards_section(data: dict[str, Any]) -> str:
         )
     lines += ["", *notes]
     return "\n".join(lines) + "\n"
+
+
+def _extra_cpu(rows: dict[str, list[dict[str, Any]]], shards: int) -> float:
+    one = statistics.median(r["client_cpu_s"] for r in rows["one run"])
+    return statistics.median(r["client_cpu_s"] for r in rows[f"{shards} shards"]) - one
 
 
 def splice(text: str, section: str) -> str:

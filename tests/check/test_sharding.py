@@ -15,14 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from starlette.responses import JSONResponse
 
 from bench import contracts
 from mockserver import cli
 from mockserver.check import shards
+from mockserver.check.conformance import CHECKS
 from mockserver.check.shards import Shard
 from mockserver.contract.spec import load_spec
-from tests.support import Served, Server, serve
+from tests.support import ROOT, Served, Server, serve
 from tests.support import cli as cli_command
 
 pytestmark = pytest.mark.e2e  # real servers on loopback ports
@@ -138,6 +140,46 @@ def test_one_defect_fails_exactly_one_shard(tmp_path: Path, capsys: pytest.Captu
     assert sorted(skipped) == sorted(op.key for op in operations if op.method == "DELETE")
     assert cases(merged) == cases(whole)
     assert properties(merged)["exit-code"] == "1"
+
+
+def readme_recipe(kind: str) -> tuple[str, str]:
+    """The check command and the merge command of the README's sharded CI recipe ("GitHub Actions" or "GitLab")."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8").split("### Sharding a big contract", 1)[1]
+    block = re.search(r"```yaml\n(.*?)```", text.split(f"#### {kind}", 1)[1], re.DOTALL)
+    assert block, kind
+    jobs = yaml.safe_load(block.group(1))
+    if kind == "GitHub Actions":
+        lines = [step.get("run", "") for job in jobs["jobs"].values() for step in job["steps"]]
+    else:
+        lines = [line for job in jobs.values() for line in job.get("script", [])]
+    [check] = [line for line in lines if line.startswith("mockserver check")]
+    [merge] = [line for line in lines if line.startswith("mockserver report merge")]
+    return check, merge
+
+
+@pytest.mark.parametrize("kind", ["GitHub Actions", "GitLab"])
+def test_the_readme_ci_recipes_run_as_written(kind: str, tmp_path: Path) -> None:
+    """Each shard's command and the merge command, as the README writes them, against the one-defect server
+    (instead of your server on port 3000); the shards' reports land in one folder, as the artifacts do."""
+    check, merge = readme_recipe(kind)
+    (tmp_path / "openapi.yaml").write_text(json.dumps(ONE_DEFECT))  # JSON is YAML
+    env = {**os.environ, "PATH": f"{Path(cli_command()[0]).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+           "MOCKSERVER_API_KEY": "recipe-key-0f3c", "CI_NODE_TOTAL": str(SHARDS), "CI_PIPELINE_IID": "17"}  # fmt: skip
+    with Served(one_defect_app) as server:
+        for i in range(1, SHARDS + 1):
+            command = check.replace("${{ matrix.shard }}", str(i)).replace("${{ github.run_number }}", "17")
+            command = command.replace("http://127.0.0.1:3000", server.url)
+            done = subprocess.run(["bash", "-c", command], cwd=tmp_path, env={**env, "CI_NODE_INDEX": str(i)},
+                                  capture_output=True, text=True, timeout=120)  # fmt: skip
+            assert done.returncode in (0, 1), done.stdout + done.stderr
+            assert f"shard {i}/{SHARDS}: 2 operations" in done.stderr
+    done = subprocess.run(["bash", "-c", merge], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1, done.stdout + done.stderr
+    total = THINGS * len(CHECKS) + 3  # every check of every GET, and the three DELETEs skipped as unsafe
+    assert f"FAILED: 1 failure(s) in {total} test case(s) from 4 of 4 shard(s), seed 17" in done.stdout
+    merged = tmp_path / "merged" / "check.xml"
+    failed = {operation for operation, _, failures in cases(merged) if failures}
+    assert failed == {f"GET /things{DEFECTIVE}/{{id}}"}
 
 
 # --- a generated contract of 1,000 operations -----------------------------------------------------------------------
