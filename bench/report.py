@@ -626,8 +626,9 @@ def shards_section(data: dict[str, Any]) -> str:
             f"- **{name}**: {shards['shards']} shards took **{_f(sharded, '.2f', '×')}** the wall time of one run. "
             f"One run waits on {bottleneck(one, variant['latency_ms'])}. On an idle machine, the CPU seconds "
             + ("and answer waits " if variant["latency_ms"] else "")
-            + f"measured would allow {_f(statistics.median(floors) if floors else None, '.2f', '×')} (one run is "
-            f"one thread; the shards share {cores} cores). The shards spent "
+            + f"measured would allow {_f(statistics.median(floors) if floors else None, '.2f', '×')} (in one run "
+            f"the client, the mock and the waits take turns, so it keeps at most one core busy; the shards overlap "
+            f"on {cores} cores). The shards spent "
             f"{_extra_cpu(rows, shards['shards']):+.1f} s of client CPU against one run (each process starts Python, "
             "loads Schemathesis and the contract, and probes the server)."
         )
@@ -652,6 +653,13 @@ def shards_section(data: dict[str, Any]) -> str:
             f"- Other work on the machine: 1-minute load average {min(loads):.1f}-{max(loads):.1f} after the steps "
             "(2.0 = both cores busy); ratios are taken within a round."
         )
+    notes.append(
+        "- Reading it: one `check` process sends one request at a time, so its client and the server take turns "
+        "and a run keeps at most one core busy. On one machine, shards therefore gain in two cases: the server's "
+        "answer time is what a run waits on (it overlaps across shards, up to one shard's share of the run), or the "
+        "machine has idle cores (the client's CPU overlaps, up to the number of cores). They lose once the cores "
+        "are full: then they cost their extra CPU. On a CI matrix each shard has a runner of its own."
+    )
     lines += ["", *notes]
     return "\n".join(lines) + "\n"
 

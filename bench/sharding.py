@@ -233,13 +233,13 @@ def bottleneck(row: dict[str, Any], latency_ms: int) -> str:
 
 
 def floor_ratio(one: dict[str, Any], sharded: dict[str, Any], shards: int, cores: int, latency_ms: int) -> float:
-    """What the CPU seconds (and answer waits) alone allow 4 shards against one run on an otherwise idle machine:
-    one run is one thread (its client CPU plus its waits, in turn); the shards share the cores, each at most one."""
+    """What the CPU seconds (and answer waits) alone allow the shards against one run on an otherwise idle machine.
+    Within one `check` process the client's CPU, the mock's CPU and the answer waits take turns (one request at a
+    time); the shards' processes overlap, but share the cores."""
     wait = latency_ms / 1000
 
     def alone(row: dict[str, Any], jobs: int) -> float:
         cpu = row["client_cpu_s"] + row["server_cpu_s"]
-        serial = (row["client_cpu_s"] + row["requests"] * wait) / jobs
-        return max(cpu / cores, serial)
+        return max(cpu / cores, (cpu + row["requests"] * wait) / jobs)
 
     return alone(sharded, shards) / alone(one, 1)
