@@ -142,6 +142,19 @@ def test_one_defect_fails_exactly_one_shard(tmp_path: Path, capsys: pytest.Captu
     assert properties(merged)["exit-code"] == "1"
 
 
+def test_a_shard_without_operations_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = tmp_path / "things.json"
+    spec.write_text(json.dumps(ONE_DEFECT))
+    junit = tmp_path / "shard-9.xml"
+    with Served(one_defect_app) as server:  # 8 GETs and 3 DELETEs in 9 shards: the 9th gets none of either
+        code = cli.main(["check", server.url, "--spec", str(spec), "--shard", "9/9", *FAST, "--junit-xml", str(junit)])
+    out, err = capsys.readouterr()
+    assert code == 0, out + err
+    assert "shard 9/9: no operation falls in this shard (more shards than operations); nothing to test" in err
+    assert cases(junit) == []
+    assert properties(junit) == {"shard": "9/9", "seed": SEED, "operations": "0", "exit-code": "0"}
+
+
 def readme_recipe(kind: str) -> tuple[str, str]:
     """The check command and the merge command of the README's sharded CI recipe ("GitHub Actions" or "GitLab")."""
     text = (ROOT / "README.md").read_text(encoding="utf-8").split("### Sharding a big contract", 1)[1]
