@@ -231,7 +231,7 @@ def check(server: Server, spec: Path, junit: Path, *extra: str) -> subprocess.Po
     "every",
     [
         pytest.param(10, id="every-10th-operation"),  # make test: the same mechanism, a tenth of the cost
-        pytest.param(1, id="every-operation", marks=pytest.mark.slow),  # ~75 s here; bench/ runs it too
+        pytest.param(1, id="every-operation", marks=pytest.mark.slow),  # ~3.5 min here; bench/ runs it too
     ],
 )
 def test_shards_of_a_large_contract_merge_into_the_unsharded_run(
