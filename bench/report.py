@@ -593,7 +593,10 @@ def shards_section(data: dict[str, Any]) -> str:
         "findings to compare).",
         f"Every process may use any of this machine's {cores} cores: the {shards['shards']} shards run at once, as 4 "
         "CI jobs would if they shared it.",
-        "Client CPU is the `check` processes' user + system time; server CPU is the mock's. Medians over rounds.",
+        "Client CPU is the `check` processes' user + system time; server CPU is the mock's. Medians over "
+        f"{shards.get('rounds', 'the')} rounds"
+        + (f", measured {shards['started']}" if shards.get("started") else "")
+        + " (`python -m bench --only shards` measures this section alone).",
         "",
         "| server | operations | run | wall s | vs one run | client CPU s | server CPU s | requests | exit codes |",
         "|---|---:|---|---:|---:|---:|---:|---:|---|",

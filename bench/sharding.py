@@ -134,7 +134,8 @@ def measure(
 
     folder = OUT / "shards"
     folder.mkdir(parents=True, exist_ok=True)
-    results: dict[str, Any] = {"shards": SHARDS, "seed": SEED, "cores": os.cpu_count(), "variants": {}}
+    results: dict[str, Any] = {"shards": SHARDS, "seed": SEED, "cores": os.cpu_count(), "rounds": rounds,
+                               "started": time.strftime("%Y-%m-%d %H:%M %Z"), "variants": {}}  # fmt: skip
     for variant in variants:
         served, checked = documents(variant.operations)
         served_path = folder / f"served-{variant.operations}.json"
