@@ -90,7 +90,50 @@ def test_the_canary_lists_every_private_name_engine_uses():
     source = Path(engine.__file__).read_text()
     own = set(re.findall(r"^def (_\w+)", source, re.M))
     used = set(re.findall(r"\.(_[a-z]\w*)", source)) | set(re.findall(r'getattr\(\w+, "(_[a-z]\w*)"', source))
-    assert used - own <= {name for _, name in (*engine.PRIVATE, *engine.OPTIONAL)}
+    listed = (*engine.PRIVATE, *engine.OPTIONAL, *engine.STARTING_STATE_PRIVATE)
+    capabilities = {name for _, _, name in engine.CAPABILITIES}  # named in comments; checked by the test below
+    assert used - own <= {name for _, name in listed} | capabilities
+
+
+NAMED = [capability for capability in engine.CAPABILITIES if capability[1] is not None]
+
+
+@pytest.mark.parametrize(("flag", "path", "name"), NAMED, ids=[flag for flag, *_ in NAMED])
+def test_each_capability_flag_matches_the_installed_release(flag: str, path: str, name: str) -> None:
+    # engine.py reads the flags from the release number (no import); the release must have, or lack, what they say
+    value, present = getattr(engine, flag), has(resolve(path), name)
+    assert value == present, (
+        f"engine.{flag} is {value}, but Schemathesis {version('schemathesis')} {'has' if present else 'lacks'} "
+        f"{path}.{name}: adapt engine.py"
+    )
+
+
+def test_the_release_for_python_3_10_lacks_every_capability():
+    # 4.30, the last release for Python 3.10, is what each flag's fallback in engine.py is written for
+    flags = {getattr(engine, flag) for flag, *_ in engine.CAPABILITIES}
+    assert flags == ({False} if sys.version_info < (3, 11) else {True})
+
+
+DOCUMENT = {"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {}}
+
+
+def test_the_starting_state_stand_in_is_hooked_only_where_the_release_lacks_it():
+    schema = engine.load(DOCUMENT, engine.configure({"base-url": "http://127.0.0.1:9"}), {})
+    hooked = engine._keep_starting_state in schema.hooks.get_all_by_name("map_case")
+    assert hooked is not engine.RECORDS_STARTING_STATE
+    for path, name in engine.STARTING_STATE_PRIVATE if hooked else ():  # a newer release may drop these
+        assert has(resolve(path), name), gone(f"{path}.{name}", path)
+
+
+def test_fuzzing_leaves_out_the_target_phase_only_where_it_spins():
+    # How much it spins is measured by test_conformance.py::test_fuzz_rarely_repeats_a_request (>= 300 requests)
+    from hypothesis import Phase
+
+    config = engine.load(DOCUMENT, engine.configure({"base-url": "http://127.0.0.1:9"}), {}).config
+    fuzzing = config.get_hypothesis_settings(phase="fuzzing", apply_ci_profile=False)
+    assert (Phase.target in fuzzing.phases) is engine.QUICK_TARGET_PHASE
+    assert Phase.generate in fuzzing.phases  # only the target phase goes
+    assert Phase.target in config.get_hypothesis_settings(phase="stateful").phases  # the other phases keep theirs
 
 
 @pytest.mark.parametrize(("path", "name"), engine.OPTIONAL, ids=[f"{p}.{n}" for p, n in engine.OPTIONAL])
@@ -112,16 +155,15 @@ ROOT_SCHEMA = {
     "$defs": {"Thing": {"title": "Thing", "type": "object", "required": ["status"],
                         "properties": {"status": {"enum": ["RUNNING", "STOPPED"]}}}},
 }  # fmt: skip
+NESTED_SCHEMA = {"type": "object", "properties": {"thing": {"anyOf": ROOT_SCHEMA["anyOf"]}},
+                 "$defs": ROOT_SCHEMA["$defs"]}  # fmt: skip
 
 
-def json_schema_error(instance: Any) -> Any:
+def json_schema_error(instance: Any, root: dict[str, Any] = ROOT_SCHEMA) -> Any:
     from schemathesis.openapi.checks import JsonSchemaError
 
-    error = next(jsonschema_rs.validator_for(ROOT_SCHEMA).iter_errors(instance))
-    return JsonSchemaError.from_exception(operation="GET /things/{id}", exc=error, root_schema=ROOT_SCHEMA)
-
-
-KEEPS_ROOT = has(resolve("schemathesis.openapi.checks.JsonSchemaError"), "_root_schema")
+    error = next(jsonschema_rs.validator_for(root).iter_errors(instance))
+    return JsonSchemaError.from_exception(operation="GET /things/{id}", exc=error, root_schema=root)
 
 
 def test_a_json_schema_error_becomes_plain_data_with_its_root_schema():
@@ -131,16 +173,28 @@ def test_a_json_schema_error_becomes_plain_data_with_its_root_schema():
         "Response violates schema",
         "GET /things/{id}",
     )
-    assert info.schema is True and info.root_schema == (ROOT_SCHEMA if KEEPS_ROOT else None)
+    # Kept by the failure where the release does; else the failing keyword's schema, which here is the root
+    assert info.schema is True and info.root_schema == ROOT_SCHEMA
     assert (info.instance, info.instance_path, info.schema_path) == ({"status": "PAUSED"}, [], ["anyOf"])
     assert info.key == "anyOf"  # Schemathesis' own `_unique_key`
     assert "is not valid under any of the schemas" in info.validation_message
     assert info.message
     found = from_failure(info, "response_schema_conformance", "GET /things/{id}", None, None)
-    if KEEPS_ROOT:  # the root schema lets a finding name the innermost reason
-        assert found.message == 'at status: "PAUSED" is not one of "RUNNING" or "STOPPED"'
-    else:
-        assert found.message.startswith("at (body): ") and "PAUSED" in found.message
+    assert found.message == 'at status: "PAUSED" is not one of "RUNNING" or "STOPPED"'  # the innermost reason
+
+
+def test_a_failure_below_the_root_names_its_innermost_reason_where_the_release_keeps_the_root():
+    info = engine.failure_info(json_schema_error({"thing": {"status": "PAUSED"}}, NESTED_SCHEMA))
+    assert (info.instance_path, info.schema_path) == (["thing"], ["properties", "thing", "anyOf"])
+    found = from_failure(info, "response_schema_conformance", "GET /things/{id}", None, None)
+    if engine.KEEPS_ROOT_SCHEMA:
+        assert info.root_schema == NESTED_SCHEMA
+        assert found.message == 'at thing/status: "PAUSED" is not one of "RUNNING" or "STOPPED"'
+    else:  # 4.30 keeps only the schema holding the failing keyword: the finding names that keyword, where it failed
+        assert info.root_schema is None
+        assert found.message == (
+            'at thing: {"status": "PAUSED"} is not valid under any of the schemas listed in the \'anyOf\' keyword'
+        )
 
 
 def test_other_failures_carry_no_schema():

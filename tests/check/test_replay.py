@@ -3,13 +3,20 @@ with the key from the environment and says which still fail, against the same se
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
 
 from mockserver import cli
+from mockserver.check.reporting import command_line
 from tests.support import cli as mockserver_command
 
 from . import zoo
@@ -87,3 +94,41 @@ def test_a_report_that_cannot_be_written_keeps_the_run_exit_code(
     with Served(zoo.app) as served:
         code = cli.main([*argv[:1], f"{served.url}/zoo/full_body", *argv[2:]])
     assert code == 2
+
+
+# OData writes keys between quotes in the path: `GET /People('russell')`
+ODATA = {
+    "openapi": "3.1.0",
+    "info": {"title": "odata", "version": "1"},
+    "paths": {"/People('{name}')": {"get": {
+        "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 8}}],
+        "responses": {"200": {"description": "a person"}},
+    }}},
+}  # fmt: skip
+
+
+def crash(request: Request) -> Response:
+    return PlainTextResponse("Internal Server Error", status_code=500)
+
+
+crashing = Starlette(routes=[Route("/{anything:path}", crash)])
+
+
+def test_quotes_in_the_command_line_and_the_path_survive_the_cassette(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec, cassette = tmp_path / "odata.json", tmp_path / "odata.yaml"
+    spec.write_text(json.dumps(ODATA))
+    with Served(crashing) as served:
+        argv = ["check", served.url, "--spec", str(spec), "--include", "GET /People('{name}')", "--seed", "1",
+                "--max-examples", "2", "--no-progress", "--cassette", str(cassette)]  # fmt: skip
+        code = cli.main(argv)
+        out = capsys.readouterr().out
+        assert code == 1, out
+        saved = yaml.safe_load(cassette.read_text())  # single-quoted YAML: each quote inside is doubled
+        assert saved["command"] == "mockserver " + command_line(argv) and "'\"'\"'{name}'\"'\"'" in saved["command"]
+        uris = [entry["request"]["uri"] for entry in saved["http_interactions"]]
+        assert uris and all(f"{served.url}/People('" in uri for uri in uris), uris
+        again = replay(str(cassette))
+    assert again.returncode == 1, again.stdout + again.stderr
+    assert "still fails: not_a_server_error" in again.stdout
