@@ -10,7 +10,7 @@ sequence positions) is in the store (state.py); an outcome that depends on it is
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from ..config import Config
@@ -149,7 +149,7 @@ class Mock:
         answer = self.producer.produce(op, decision, coerced, query)
         note = decision.note
         if override is not None:
-            answer = replace(answer, source=negotiation.FROM_OVERRIDE)
+            answer = answer._replace(source=negotiation.FROM_OVERRIDE)
             note = f"override {override.id} ({override.prefer})" + (f": {note}" if note else "")
         fixture = decision.fixture.name if decision.fixture is not None else ""
         return Outcome(answer, op.key, secrets, note, fixture, override.id if override else "", volatile)
@@ -183,14 +183,14 @@ class Mock:
             prefs = merge(prefs, override.prefs)
             if prefs.code is not None and op.response_for(prefs.code) is None:
                 decision = negotiation.forced(op, prefs.code)
-                return replace(decision, delay_ms=prefs.delay_ms), secrets, override
+                return decision._replace(delay_ms=prefs.delay_ms), secrets, override
         if self.stateful is not None and not chooses(prefs) and self.stateful.role(op) is not None:
             decision = self.stateful.handle(op, params, query, request.headers, request.body)
         else:
             decision = negotiation.negotiate(facts, prefs, params, query, request.headers,
                                              lambda: self._slot(request, query))  # fmt: skip
         if prefs.delay_ms is not None:
-            decision = replace(decision, delay_ms=prefs.delay_ms)
+            decision = decision._replace(delay_ms=prefs.delay_ms)
         return decision, secrets, override
 
     def _slot(self, request: MockRequest, query: dict[str, list[str]]) -> int:

@@ -10,7 +10,8 @@ mismatch (405, `Allow` listing what they offer together). HEAD falls back to GET
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import unquote_to_bytes
 
 from ..contract.spec import Operation
@@ -18,14 +19,18 @@ from ..contract.spec import Operation
 FULL, METHOD, NONE = "full", "method", "none"
 
 
-@dataclass
-class Match:
+class Match(NamedTuple):
+    """A named tuple: built on every request."""
+
     kind: str
     operation: Operation | None = None
-    params: dict[str, str] = field(default_factory=dict)
-    bad_params: list[str] = field(default_factory=list)  # names whose percent-escapes are not UTF-8
-    allowed: list[str] = field(default_factory=list)
-    operations: list[Operation] = field(default_factory=list)  # METHOD: those of the templates the path matched
+    params: dict[str, str] = {}  # noqa: RUF012 - never written: a match's parameters are a new dict
+    bad_params: list[str] = []  # noqa: RUF012 - names whose percent-escapes are not UTF-8
+    allowed: list[str] = []  # noqa: RUF012
+    operations: list[Operation] = []  # noqa: RUF012 - METHOD: those of the templates the path matched
+
+
+_NO_MATCH = Match(NONE)
 
 
 @dataclass
@@ -76,29 +81,38 @@ class Router:
     def match(self, method: str, raw_path: bytes) -> Match:
         if self.prefix:
             if not (raw_path == self.prefix or raw_path.startswith(self.prefix + b"/")):
-                return Match(NONE)
+                return _NO_MATCH
             raw_path = raw_path[len(self.prefix) :] or b"/"
         parts = raw_path.split(b"/")[1:]
-        decoded: list[str] = []
-        bad: set[int] = set()
-        for i, part in enumerate(parts):
-            raw = unquote_to_bytes(part) if b"%" in part else part
-            try:
-                decoded.append(raw.decode())
-            except UnicodeDecodeError:
-                decoded.append(raw.decode("utf-8", "replace"))
-                bad.add(i)
-        best = next((t for t in self._by_length.get(len(decoded), ()) if _match_segments(t, decoded) is not None), None)
-        if best is None:
-            return Match(NONE)
-        same = self._shapes[best.shape]
+        bad: list[int] = []
+        if b"%" in raw_path or not raw_path.isascii():
+            decoded: list[str] = []
+            for i, part in enumerate(parts):
+                raw = unquote_to_bytes(part) if b"%" in part else part
+                try:
+                    decoded.append(raw.decode())
+                except UnicodeDecodeError:
+                    decoded.append(raw.decode("utf-8", "replace"))
+                    bad.append(i)
+        else:  # the common path: plain ASCII, nothing to unquote
+            decoded = [part.decode("ascii") for part in parts]
+        for template in self._by_length.get(len(decoded), ()):
+            params = _match_segments(template, decoded)
+            if params is not None:
+                break
+        else:
+            return _NO_MATCH
+        op = template.operations.get(method)
+        if op is not None:  # the template that matched has the method: the usual case, no other shape to look at
+            return Match(FULL, op, params, [n for i in bad for n in template.names[i]] if bad else [])
+        same = self._shapes[template.shape]
         wanted = [method, "GET"] if method == "HEAD" else [method]
         for name in wanted:
-            for template in same:
-                op = template.operations.get(name)
+            for other in same:
+                op = other.operations.get(name)
                 if op is not None:
-                    params = _match_segments(template, decoded) or {}
-                    return Match(FULL, op, params, [n for i in bad for n in template.names[i]])
+                    params = _match_segments(other, decoded) or {}
+                    return Match(FULL, op, params, [n for i in bad for n in other.names[i]])
         allowed = sorted({m for t in same for m in t.operations})
         return Match(METHOD, allowed=allowed, operations=[op for t in same for op in t.operations.values()])
 

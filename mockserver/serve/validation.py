@@ -27,7 +27,7 @@ from ..contract.spec import MediaType, Operation, Parameter
 
 MAX_VIOLATIONS = 20
 MEDIA_TYPE = "value_error.media_type"  # the violation type that makes a 415
-_ANNOTATIONS = frozenset(
+ANNOTATIONS = frozenset(  # keywords that never reject a value
     {"title", "description", "examples", "example", "default", "deprecated", "readOnly", "writeOnly", "$comment"}
 )
 
@@ -97,7 +97,7 @@ class _ParamCheck:
         items = resolved.get("items", {}) if isinstance(resolved, dict) else {}
         self.item_types = _types(items, schemas)
         # Any string passes a bare {type: string}: no validator call on the request path for the common path id.
-        constraints = {k: v for k, v in resolved.items() if k not in _ANNOTATIONS} if isinstance(resolved, dict) else {}
+        constraints = {k: v for k, v in resolved.items() if k not in ANNOTATIONS} if isinstance(resolved, dict) else {}
         self.any_string = constraints in ({}, {"type": "string"})
 
     def coerce(self, values: list[str]) -> Any:

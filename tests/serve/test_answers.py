@@ -4,7 +4,6 @@ violations shaped to the contract's schema, examples, null, fixtures, problems."
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -263,13 +262,13 @@ def test_fixtures_are_sent_as_loaded_with_their_media_headers_and_delay(spec, op
 
 
 def test_a_decisions_delay_reaches_the_answer(op, producer):
-    assert producer.produce(op, dataclasses.replace(generate("200"), delay_ms=75), {}).delay_ms == 75
+    assert producer.produce(op, generate("200")._replace(delay_ms=75), {}).delay_ms == 75
     assert producer.produce(op, Decision(NULL, 200, FROM_GENERATED, "200", JSON, delay_ms=0), {}).delay_ms == 0
 
 
 def test_answers_are_immutable(op, producer):
     answer = producer.produce(op, generate("200"), {})
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(AttributeError):  # a named tuple: no attribute can be set
         answer.status = 500  # type: ignore[misc]
 
 
