@@ -76,7 +76,9 @@ class Producer:
                 query: dict[str, list[str]] | None = None) -> Answer:  # fmt: skip
         """The answer a decision describes; `coerced` holds the request's typed path parameters, for echoing, and
         `query` its query parameters, for limit-like ones."""
-        answer = self._produce(op, decision, coerced, query or {})
+        if decision.kind == negotiation.GENERATE and decision.delay_ms is None:  # most answers: straight there
+            return self._generated(op, decision, coerced, query or _NO_QUERY)
+        answer = self._produce(op, decision, coerced, query or _NO_QUERY)
         return answer if decision.delay_ms is None else answer._replace(delay_ms=decision.delay_ms)
 
     def _produce(self, op: Operation, decision: Decision, coerced: dict[str, Any],
@@ -327,6 +329,21 @@ class _SlotBody:
         value = self.value
         if type(value) is not dict:
             return self.data
+        if len(coerced) == 1:  # one path parameter, the usual case: the loop below without the loop
+            for name, new in coerced.items():
+                if name not in value or value[name] == new:
+                    return self.data
+                one = (name,)
+                cut = self._cuts[one] if one in self._cuts else self._cut(one)
+                if cut is None:
+                    return None
+                check = cut.checks[0]
+                if not (type(new) is str if check is _ANY_STRING else check.is_valid(new)):
+                    return self.data
+                try:
+                    return cut.pieces[0] + orjson.dumps(new) + cut.pieces[1]
+                except TypeError:
+                    return None
         names = tuple(k for k in coerced if k in value)
         if not names:
             return self.data
@@ -398,6 +415,7 @@ _ANY_STRING = _AnyString()
 
 
 _MISSING = object()
+_NO_QUERY: dict[str, list[str]] = {}  # shared, never written
 _ITEM_POOL = 64  # pool slots for items added to a list to honour a limit
 
 

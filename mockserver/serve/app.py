@@ -48,6 +48,7 @@ MEMO_ENTRIES = 256
 MEMO_BODY_BYTES = 16_384
 HEADS_ENTRIES = 256  # sets of request headers decoded and kept: a client sends the same ones on every request
 _sleep = asyncio.sleep  # one seam for tests, without patching asyncio for everyone
+_clock = time.perf_counter
 
 
 class _Read(NamedTuple):
@@ -75,6 +76,7 @@ class _Heads(NamedTuple):
     headers: dict[str, str]
     cookies: dict[str, str]
     too_large: bool
+    key: tuple[tuple[bytes, bytes], ...] | None  # the raw headers, the first time they came (None: not hashable)
 
 
 class MockApp:
@@ -87,6 +89,8 @@ class MockApp:
         self.cors = cors
         self.admin = admin
         self.admin_prefix = config.admin_prefix
+        self._admin_bytes = config.admin_prefix.encode()
+        self._latency = config.latency if config.latency[1] > 0 else None
         self.redactor = journal.redactor
         self.rng = random.Random()
         self.forwarder = forwarder
@@ -122,8 +126,10 @@ class MockApp:
             return
         if scope["type"] != "http":
             return
-        start = time.perf_counter()
-        request = await self._read(scope, receive)
+        start = _clock()
+        request = self._read(scope)
+        if "content-length" in request.headers or "transfer-encoding" in request.headers:
+            request = await self._read_body(request, receive)
         origin = request.headers.get("origin")
         if self.cors is not None and origin is not None and request.method == "OPTIONS" \
                 and "access-control-request-method" in request.headers:  # fmt: skip
@@ -140,16 +146,17 @@ class MockApp:
                 + [(b"content-length", str(len(body)).encode()), (b"content-type", b"text/plain; charset=utf-8")],
                 body,
             )
-            if not request.raw_path.startswith(self.admin_prefix.encode()):
+            if not request.raw_path.startswith(self._admin_bytes):
                 verdict = "allowed" if status == 200 else body.decode()
                 note = f"CORS preflight for {wanted[:32]} from {origin[:200]}: {verdict}"
                 answer = Answer(status, body, "cors", "text/plain; charset=utf-8")
-                self._record(request, Outcome(answer, note=note), (time.perf_counter() - start) * 1000)
+                self._record(request, Outcome(answer, note=note), (_clock() - start) * 1000)
             return
-        admin = self._admin(request)
-        if admin is not None:
-            await self._deliver(send, admin, request.method == "HEAD", origin, delay=False)
-            return
+        if self.admin is not None and request.raw_path.startswith(self._admin_bytes):
+            admin = self._admin(request)
+            if admin is not None:
+                await self._deliver(send, admin, request.method == "HEAD", origin, delay=False)
+                return
         forwarder = self.forwarder
         if forwarder is not None and forwarder.everything and request.refused is None:
             outcome = await forwarder.forward(self._core(request), request.query_string, request.raw_headers)
@@ -161,9 +168,10 @@ class MockApp:
                 if forwarder.takes(outcome, request.headers, core.query):
                     outcome = await forwarder.forward(core, request.query_string, request.raw_headers)
         await self._deliver(send, outcome.answer, request.method == "HEAD", origin, delay=True)
-        self._record(request, outcome, (time.perf_counter() - start) * 1000)
+        self._record(request, outcome, (_clock() - start) * 1000)
 
-    async def _read(self, scope: Scope, receive: Receive) -> _Read:
+    def _read(self, scope: Scope) -> _Read:
+        """The request line and headers (the body, when there is one, is `_read_body`'s)."""
         method: str = scope["method"]
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
         if b"?" in raw_path:
@@ -172,14 +180,14 @@ class MockApp:
         oversized = len(raw_headers) > MAX_HEADERS
         if oversized:
             raw_headers = raw_headers[:MAX_HEADERS]
-        key: tuple[tuple[bytes, bytes], ...] | None = tuple(raw_headers)
+        key = tuple(raw_headers)
         try:
-            heads = self._heads.get(key)  # type: ignore[arg-type]
+            heads = self._heads.get(key)
         except TypeError:  # an ASGI server that sends lists: decoded every time
-            key, heads = None, None
-        if heads is None:
-            heads = _decode_headers(raw_headers)
-            if key is not None:
+            heads = _decode_headers(raw_headers, None)
+        else:
+            if heads is None:
+                heads = _decode_headers(raw_headers, key)
                 if len(self._heads) >= HEADS_ENTRIES:
                     del self._heads[next(iter(self._heads))]
                 self._heads[key] = heads
@@ -196,16 +204,18 @@ class MockApp:
             query_pairs = query_pairs[:MAX_QUERY_FIELDS]
         else:
             query_pairs, too_many = [], False
-        body = b""
-        if "content-length" in headers or "transfer-encoding" in headers:
-            body, too_large = await self._body(receive)
-            if too_large and refused is None:
-                refused = problem_answer(problems.TOO_LARGE, f"request body over {self.config.max_body_bytes} bytes")
-        return _Read(method, raw_path, query_string, raw_headers, heads.pairs, headers, query_pairs, too_many, body,
-                     refused, heads.cookies, key)  # fmt: skip
+        return _Read(method, raw_path, query_string, raw_headers, heads.pairs, headers, query_pairs, too_many, b"",
+                     refused, heads.cookies, heads.key)  # fmt: skip
+
+    async def _read_body(self, request: _Read, receive: Receive) -> _Read:
+        body, too_large = await self._body(receive)
+        refused = request.refused
+        if too_large and refused is None:
+            refused = problem_answer(problems.TOO_LARGE, f"request body over {self.config.max_body_bytes} bytes")
+        return request._replace(body=body, refused=refused)
 
     def _admin_path(self, raw_path: bytes) -> bool:
-        prefix = self.admin_prefix.encode()
+        prefix = self._admin_bytes
         # /__mockery is a path of the contract's, not an admin route
         return self.admin is not None and (raw_path == prefix or raw_path.startswith(prefix + b"/"))
 
@@ -281,8 +291,9 @@ class MockApp:
         return outcome
 
     def _core(self, request: _Read) -> MockRequest:
+        shape = (request.method, request.query_string, request.heads) if request.heads and not request.body else None
         return MockRequest(request.method, request.raw_path, _query(request.query_pairs) if request.query_pairs else {},
-                           request.headers, request.cookies, request.body, request.too_many_query)  # fmt: skip
+                           request.headers, request.cookies, request.body, request.too_many_query, shape)  # fmt: skip
 
     def _store_error(self, exc: StateError) -> None:
         """One line when the shared store fails, one when it is back; never a traceback per request."""
@@ -292,8 +303,8 @@ class MockApp:
 
     async def _deliver(self, send: Send, answer: Answer, head: bool, origin: str | None, delay: bool) -> None:
         wait = answer.delay_ms
-        if wait is None and delay and self.config.latency[1] > 0:
-            wait = self.rng.randint(*self.config.latency)
+        if wait is None and delay and self._latency is not None:
+            wait = self.rng.randint(*self._latency)
         if wait:
             await _sleep(wait / 1000)
         if origin is None:  # the same few header lines for every answer of a source and media type: made once
@@ -308,7 +319,8 @@ class MockApp:
         for name, value in answer.headers:
             clean = value if value.isprintable() else "".join(c for c in value if c >= " " and c != "\x7f")
             headers.append((name.lower().encode("latin-1", "replace"), clean.encode("latin-1", "replace")))
-        await _send(send, answer.status, headers, b"" if head else answer.body)
+        await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+        await send({"type": "http.response.body", "body": b"" if head else answer.body})
 
     def _fixed_headers(self, answer: Answer, origin: str | None) -> list[tuple[bytes, bytes]]:
         headers = [(b"x-mock-source", answer.source.encode())]
@@ -356,7 +368,7 @@ class MockApp:
         return (b"" if too_large else b"".join(chunks)), too_large
 
 
-def _decode_headers(raw_headers: list[tuple[bytes, bytes]]) -> _Heads:
+def _decode_headers(raw_headers: list[tuple[bytes, bytes]], key: tuple[tuple[bytes, bytes], ...] | None) -> _Heads:
     pairs: list[tuple[str, str]] = []
     headers: dict[str, str] = {}
     size = 0
@@ -366,7 +378,7 @@ def _decode_headers(raw_headers: list[tuple[bytes, bytes]]) -> _Heads:
         pairs.append((name, value))
         headers[name] = f"{headers[name]}, {value}" if name in headers else value
     cookies = cookie_parser(headers["cookie"]) if "cookie" in headers else {}
-    return _Heads(tuple(pairs), headers, cookies, size > MAX_HEADER_BYTES)
+    return _Heads(tuple(pairs), headers, cookies, size > MAX_HEADER_BYTES, key)
 
 
 def _query(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:

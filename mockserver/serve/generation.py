@@ -39,6 +39,13 @@ _EDGE_NUMBERS = (0.0, -1.5, 1e-9, 123456789.125, 0.1 + 0.2)
 _ASCII = "".join(c for c in string.printable if c not in "\t\n\r\x0b\x0c")
 
 
+def slot_of(seed: int, method: str, raw_path: bytes, pairs: list[tuple[str, str]]) -> int:
+    """A request's pool slot: `seed_of(seed, method, raw_path, pairs) % POOL`, the same number for less work."""
+    text = f"{seed}\x1f{method}\x1f{raw_path!r}\x1f{pairs!s}" if pairs else f"{seed}\x1f{method}\x1f{raw_path!r}\x1f[]"
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return digest[-1] % POOL if POOL & (POOL - 1) == 0 and POOL <= 256 else int.from_bytes(digest, "big") % POOL
+
+
 class GenerationError(Exception):
     pass
 

@@ -10,6 +10,7 @@ sequence positions) is in the store (state.py); an outcome that depends on it is
 from __future__ import annotations
 
 import random
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -19,9 +20,10 @@ from ..contract.spec import Operation, Spec, builtin, load_spec
 from . import negotiation, problems
 from .answers import Answer, Producer, from_fixture, problem_answer, without_forbidden
 from .fixtures import EDGES, FixtureIndex, fixture_warnings, load_fixtures, raw_key
-from .generation import POOL, Generator, seed_of
+from .generation import Generator, seed_of, slot_of
 from .overrides import Override, Overrides
-from .preferences import PreferError, chooses, merge, parse_controls, parse_prefer, split_query
+from .preferences import NONE as NO_PREFERENCES
+from .preferences import Preferences, PreferError, chooses, merge, parse_controls, parse_prefer, split_query
 from .routing import FULL, METHOD, Router
 from .state import MemoryStore, StateError, Store, open_store
 from .stateful import Stateful
@@ -37,6 +39,9 @@ class MockRequest:
     cookies: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
     too_many_query: bool = False  # more query parameters than the mock reads
+    # Requests of one shape differ only in their path (same method, query and headers, no body); None: unknown.
+    # The adapter says so, and the core answers a new path of a known shape with less work (`_Recipe`).
+    shape: Hashable | None = None
 
 
 class Outcome(NamedTuple):
@@ -55,6 +60,39 @@ class Outcome(NamedTuple):
 
 
 _NO_CONTROLS: dict[str, str] = {}  # shared, never written: most requests have no query at all
+
+
+RECIPES = 256  # request shapes remembered (`_Recipe`): a client sends a handful
+
+
+class _Recipe:
+    """How a generated answer was reached for one request shape (method, query, headers): a new path of that
+    shape is routed, looked up in the fixtures, given its pool slot and produced, skipping what cannot differ
+    (security, validation, preferences, negotiation). Anything else (another operation, a fixture that matches,
+    a bad percent-escape) goes through the whole pipeline."""
+
+    __slots__ = ("op", "decision", "query", "secrets", "note", "fixtures", "per_request", "validator")
+
+    def __init__(self, op: Operation, decision: negotiation.Decision, query: dict[str, list[str]],
+                 secrets: tuple[str, ...], note: str, fixtures: FixtureIndex | None, per_request: bool,
+                 validator: RequestValidator) -> None:  # fmt: skip
+        self.op, self.decision, self.query, self.secrets, self.note = op, decision, query, secrets, note
+        self.fixtures = fixtures if fixtures is not None and (fixtures.by_path or fixtures.others) else None
+        self.per_request, self.validator = per_request, validator
+
+    def answer(self, mock: Mock, request: MockRequest) -> Outcome | None:
+        op = self.op
+        match = mock.router.match(request.method, request.raw_path)
+        if match.operation is not op or match.kind != FULL or match.bad_params:
+            return None
+        params = match.params
+        if self.fixtures is not None and self.fixtures.find(params, self.query, request.headers) is not None:
+            return None
+        decision = self.decision
+        if self.per_request:
+            decision = negotiation.with_slot(decision, mock._slot(request, self.query))
+        coerced = params if self.validator.path_strings else self.validator.coerce_path(params)
+        return Outcome(mock.producer.produce(op, decision, coerced, self.query), op.key, self.secrets, self.note)
 
 
 def fixtures_folder(config: Config) -> str | None:
@@ -104,6 +142,7 @@ class Mock:
         self._random = random.Random(seed_of(config.seed, "faults"))
         self.overrides = Overrides(self.store, config.max_delay_ms)
         self.stateful: Stateful | None = None
+        self.recipes: dict[Hashable, _Recipe] = {}
         if config.stateful:
             self.stateful = Stateful(spec, self.generator, self.facts, self.store, config.seed, config.state_size)
             self.stateful.seed()
@@ -112,6 +151,13 @@ class Mock:
         """The answer to a request. `overrides_read`: the caller has just called `self.overrides.refresh()`."""
         if not overrides_read:
             self.overrides.refresh()
+        shape = request.shape
+        if shape is not None and self.recipes and not self.overrides.by_operation:
+            recipe = self.recipes.get(shape)
+            if recipe is not None:
+                outcome = recipe.answer(self, request)
+                if outcome is not None:
+                    return outcome
         match = self.router.match(request.method, request.raw_path)
         if match.kind != FULL and self.edges is not None:
             where = {"method": request.method, "raw_path": raw_key(request.raw_path)}
@@ -134,10 +180,12 @@ class Mock:
         secrets: tuple[str, ...] = ()
         override: Override | None = None
         query, controls = split_query(request.query) if request.query else (request.query, _NO_CONTROLS)
+        prefs = NO_PREFERENCES
         if self.config.error_rate > 0 and self._random.random() < self.config.error_rate:
             decision = negotiation.fault(op, self._random.choice((500, 503)))
         else:
-            decision, secrets, override = self._decide(op, match.params, match.bad_params, request, query, controls)
+            decision, secrets, override, prefs = self._decide(op, match.params, match.bad_params, request, query,
+                                                              controls)  # fmt: skip
         volatile = override is not None
         if decision.fixture is not None and decision.fixture.sequence and decision.kind == negotiation.FIXTURE:
             served = self.store.advance(self._identity(decision.fixture.name, request, query))
@@ -152,17 +200,37 @@ class Mock:
             answer = answer._replace(source=negotiation.FROM_OVERRIDE)
             note = f"override {override.id} ({override.prefer})" + (f": {note}" if note else "")
         fixture = decision.fixture.name if decision.fixture is not None else ""
-        return Outcome(answer, op.key, secrets, note, fixture, override.id if override else "", volatile)
+        outcome = Outcome(answer, op.key, secrets, note, fixture, override.id if override else "", volatile)
+        if shape is not None and decision.kind == negotiation.GENERATE and not volatile and override is None \
+                and self.config.error_rate == 0 and not request.body and not match.bad_params:  # fmt: skip
+            self._learn(shape, op, decision, prefs, query, secrets, note)
+        return outcome
+
+    def _learn(self, shape: Hashable, op: Operation, decision: negotiation.Decision, prefs: Preferences,
+               query: dict[str, list[str]], secrets: tuple[str, ...], note: str) -> None:  # fmt: skip
+        """Keep how a generated answer was reached, for requests of the same shape: what decided it depends on
+        their path only through the route, path parameters (when all are plain strings: validation cannot tell
+        them apart), the fixtures they might match, the pool slot and the echo."""
+        if not self.validators[op.key].path_any_string or (self.stateful is not None and self.stateful.role(op)):
+            return
+        looks_up = prefs.branch is None and prefs.dynamic is not True  # negotiate() asked the fixtures
+        per_request = prefs.branch is not None or prefs.dynamic is not False  # ... and the slot
+        if len(self.recipes) >= RECIPES:
+            del self.recipes[next(iter(self.recipes))]
+        fixtures = self.facts[op.key].fixtures if looks_up else None
+        self.recipes[shape] = _Recipe(
+            op, decision, query, secrets, note, fixtures, per_request, self.validators[op.key]
+        )
 
     def _decide(self, op: Operation, params: dict[str, str], bad: list[str], request: MockRequest,
                 query: dict[str, list[str]], controls: dict[str, str],
-                ) -> tuple[negotiation.Decision, tuple[str, ...], Override | None]:  # fmt: skip
+                ) -> tuple[negotiation.Decision, tuple[str, ...], Override | None, Preferences]:  # fmt: skip
         ok, seen = security.satisfied(op.security, request.headers, request.query, request.cookies, self.config.api_key)
         secrets = tuple(seen)
         facts = self.facts[op.key]
         accept = request.headers.get("accept")
         if not ok:
-            return negotiation.unauthorized(facts, accept), secrets, None
+            return negotiation.unauthorized(facts, accept), secrets, None, NO_PREFERENCES
         validator = self.validators[op.key]
         content_type = request.headers.get("content-type", "")
         violations = validator.validate(params, query, request.headers, request.cookies, request.body, content_type,
@@ -171,19 +239,19 @@ class Mock:
             violations.insert(0, Violation(("query",), "Too many query parameters", "value_error.too_many"))
         if violations:
             detail = [{"loc": list(v.loc), "msg": v.msg, "type": v.type} for v in violations]
-            return negotiation.invalid(op, detail, accept), secrets, None
+            return negotiation.invalid(op, detail, accept), secrets, None, NO_PREFERENCES
         try:
             prefs = parse_prefer(request.headers.get("prefer"), self.config.max_delay_ms)
             if controls:
                 prefs = merge(prefs, parse_controls(controls, self.config.max_delay_ms))
         except PreferError as exc:
-            return negotiation.problem(problems.BAD_PREFER, str(exc)), secrets, None
+            return negotiation.problem(problems.BAD_PREFER, str(exc)), secrets, None, NO_PREFERENCES
         override = self.overrides.find(op.key, params, query) if self.overrides.by_operation else None
         if override is not None:
             prefs = merge(prefs, override.prefs)
             if prefs.code is not None and op.response_for(prefs.code) is None:
                 decision = negotiation.forced(op, prefs.code)
-                return decision._replace(delay_ms=prefs.delay_ms), secrets, override
+                return decision._replace(delay_ms=prefs.delay_ms), secrets, override, prefs
         if self.stateful is not None and not chooses(prefs) and self.stateful.role(op) is not None:
             decision = self.stateful.handle(op, params, query, request.headers, request.body)
         else:
@@ -191,11 +259,11 @@ class Mock:
                                              lambda: self._slot(request, query))  # fmt: skip
         if prefs.delay_ms is not None:
             decision = decision._replace(delay_ms=prefs.delay_ms)
-        return decision, secrets, override
+        return decision, secrets, override, prefs
 
     def _slot(self, request: MockRequest, query: dict[str, list[str]]) -> int:
         pairs = sorted((k, v) for k, vs in query.items() for v in vs) if query else []
-        return seed_of(self.config.seed, request.method, request.raw_path, pairs) % POOL
+        return slot_of(self.config.seed, request.method, request.raw_path, pairs)
 
     def _identity(self, fixture: str, request: MockRequest, query: dict[str, list[str]]) -> str:
         """Who a sequence counts for: the fixture and the request's method, path and query (controls left out)."""

@@ -229,6 +229,14 @@ _GENERATED = "generated"  # a key of Operation.memo: (status, response key, medi
 _MEMO_ENTRIES = 256
 
 
+def with_slot(decision: Decision, slot: int) -> Decision:
+    """`decision._replace(slot=slot)`, for a fraction of its cost."""
+    return _tuple_new(Decision, (*decision[:7], slot, *decision[8:]))
+
+
+_tuple_new = tuple.__new__
+
+
 def from_fixture(fixture: Fixture) -> Decision:
     return Decision(FIXTURE, fixture.status, FROM_FIXTURE, fixture=fixture, note=fixture.name)
 

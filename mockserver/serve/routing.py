@@ -41,6 +41,21 @@ class _Template:
     score: tuple[int, int]
     operations: dict[str, Operation]
     shape: str  # the path with parameter names left out: templates of one shape match the same paths
+    # the segments by kind, so a match does no type test: literal ones, whole-segment parameters ({id}), the rest
+    literals: tuple[tuple[int, str], ...] = ()
+    whole: tuple[tuple[int, str], ...] = ()
+    patterns: tuple[tuple[int, re.Pattern[str], list[str]], ...] = ()
+
+    def __post_init__(self) -> None:
+        literals, whole, patterns = [], [], []
+        for i, (segment, names) in enumerate(zip(self.segments, self.names, strict=True)):
+            if isinstance(segment, str):
+                literals.append((i, segment))
+            elif segment.pattern == "(.+?)\\Z" and len(names) == 1:
+                whole.append((i, names[0]))
+            else:
+                patterns.append((i, segment, names))
+        self.literals, self.whole, self.patterns = tuple(literals), tuple(whole), tuple(patterns)
 
 
 def _compile(path: str) -> tuple[list[str | re.Pattern[str]], list[list[str]]]:
@@ -83,11 +98,10 @@ class Router:
             if not (raw_path == self.prefix or raw_path.startswith(self.prefix + b"/")):
                 return _NO_MATCH
             raw_path = raw_path[len(self.prefix) :] or b"/"
-        parts = raw_path.split(b"/")[1:]
         bad: list[int] = []
         if b"%" in raw_path or not raw_path.isascii():
             decoded: list[str] = []
-            for i, part in enumerate(parts):
+            for i, part in enumerate(raw_path.split(b"/")[1:]):
                 raw = unquote_to_bytes(part) if b"%" in part else part
                 try:
                     decoded.append(raw.decode())
@@ -95,7 +109,7 @@ class Router:
                     decoded.append(raw.decode("utf-8", "replace"))
                     bad.append(i)
         else:  # the common path: plain ASCII, nothing to unquote
-            decoded = [part.decode("ascii") for part in parts]
+            decoded = raw_path.decode("ascii").split("/")[1:]
         for template in self._by_length.get(len(decoded), ()):
             params = _match_segments(template, decoded)
             if params is not None:
@@ -118,13 +132,17 @@ class Router:
 
 
 def _match_segments(template: _Template, decoded: list[str]) -> dict[str, str] | None:
+    for i, literal in template.literals:
+        if decoded[i] != literal:
+            return None
     params: dict[str, str] = {}
-    for segment, names, value in zip(template.segments, template.names, decoded, strict=False):
-        if isinstance(segment, str):
-            if segment != value:
-                return None
-            continue
-        found = segment.match(value)
+    for i, name in template.whole:
+        value = decoded[i]
+        if not value:  # a parameter is never empty
+            return None
+        params[name] = value
+    for i, pattern, names in template.patterns:
+        found = pattern.match(decoded[i])
         if found is None:
             return None
         params.update(zip(names, found.groups(), strict=False))

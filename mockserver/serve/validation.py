@@ -183,8 +183,13 @@ class RequestValidator:
         json_media = next((m for m in bodies if _kind(_base(m)) == "json" or _base(m) == "*/*"), None)
         self.body = self.bodies[json_media].validator if json_media is not None else None
         self.path_checks = {c.param.name: c for c in self.checks if c.param.location == "path"}
+        self.path_any_string = all(c.any_string for c in self.path_checks.values())
+        self.bare = not bodies and all(c.param.location == "path" and c.any_string for c in self.checks)
+        self.path_strings = all(c.types <= {"string"} and c.types for c in self.path_checks.values())
 
     def coerce_path(self, params: dict[str, str]) -> dict[str, Any]:
+        if self.path_strings:
+            return params  # every path parameter a string: nothing to coerce (the caller does not change it)
         out: dict[str, Any] = {}
         for name, value in params.items():
             check = self.path_checks.get(name)
@@ -201,6 +206,8 @@ class RequestValidator:
         content_type: str,
         bad_path: list[str],
     ) -> list[Violation]:
+        if self.bare and not bad_path and all(name in path for name in self.path_checks):
+            return []  # only string path parameters, all there: nothing can be wrong
         found: list[Violation] = []
         for name in bad_path:
             found.append(Violation(("path", name), "Percent-escapes are not valid UTF-8", "value_error.encoding"))
