@@ -62,14 +62,14 @@ class Outcome(NamedTuple):
 _NO_CONTROLS: dict[str, str] = {}  # shared, never written: most requests have no query at all
 
 
-RECIPES = 256  # request shapes remembered (`_Recipe`): a client sends a handful
+RECIPES = 256  # (request shape, operation) pairs remembered (`_Recipe`): a client sends a few shapes
 
 
 class _Recipe:
-    """How a generated answer was reached for one request shape (method, query, headers): a new path of that
-    shape is routed, looked up in the fixtures, given its pool slot and produced, skipping what cannot differ
-    (security, validation, preferences, negotiation). Anything else (another operation, a fixture that matches,
-    a bad percent-escape) goes through the whole pipeline."""
+    """How a generated answer was reached for one request shape (method, query, headers) and operation: another
+    path of that shape routed to that operation is looked up in the fixtures, given its pool slot and produced,
+    skipping what cannot differ (security, validation, preferences, negotiation). A fixture that matches or a bad
+    percent-escape goes through the whole pipeline."""
 
     __slots__ = ("op", "decision", "query", "secrets", "note", "fixtures", "per_request", "validator")
 
@@ -80,12 +80,11 @@ class _Recipe:
         self.fixtures = fixtures if fixtures is not None and (fixtures.by_path or fixtures.others) else None
         self.per_request, self.validator = per_request, validator
 
-    def answer(self, mock: Mock, request: MockRequest) -> Outcome | None:
+    def answer(self, mock: Mock, request: MockRequest, params: dict[str, str], bad: list[str]) -> Outcome | None:
+        """The outcome for a request of this shape routed to this operation; None: the whole pipeline decides."""
         op = self.op
-        match = mock.router.match(request.method, request.raw_path)
-        if match.operation is not op or match.kind != FULL or match.bad_params:
+        if bad:
             return None
-        params = match.params
         if self.fixtures is not None and self.fixtures.find(params, self.query, request.headers) is not None:
             return None
         decision = self.decision
@@ -142,7 +141,7 @@ class Mock:
         self._random = random.Random(seed_of(config.seed, "faults"))
         self.overrides = Overrides(self.store, config.max_delay_ms)
         self.stateful: Stateful | None = None
-        self.recipes: dict[Hashable, _Recipe] = {}
+        self.recipes: dict[tuple[Hashable, str], _Recipe] = {}
         if config.stateful:
             self.stateful = Stateful(spec, self.generator, self.facts, self.store, config.seed, config.state_size)
             self.stateful.seed()
@@ -151,14 +150,14 @@ class Mock:
         """The answer to a request. `overrides_read`: the caller has just called `self.overrides.refresh()`."""
         if not overrides_read:
             self.overrides.refresh()
+        match = self.router.match(request.method, request.raw_path)
         shape = request.shape
-        if shape is not None and self.recipes and not self.overrides.by_operation:
-            recipe = self.recipes.get(shape)
-            if recipe is not None:
-                outcome = recipe.answer(self, request)
+        if shape is not None and match.operation is not None and self.recipes and not self.overrides.by_operation:
+            recipe = self.recipes.get((shape, match.operation.key))
+            if recipe is not None and match.kind == FULL:
+                outcome = recipe.answer(self, request, match.params, match.bad_params)
                 if outcome is not None:
                     return outcome
-        match = self.router.match(request.method, request.raw_path)
         if match.kind != FULL and self.edges is not None:
             where = {"method": request.method, "raw_path": raw_key(request.raw_path)}
             edge = self.edges.find(where, request.query, request.headers)
@@ -218,7 +217,7 @@ class Mock:
         if len(self.recipes) >= RECIPES:
             del self.recipes[next(iter(self.recipes))]
         fixtures = self.facts[op.key].fixtures if looks_up else None
-        self.recipes[shape] = _Recipe(
+        self.recipes[(shape, op.key)] = _Recipe(
             op, decision, query, secrets, note, fixtures, per_request, self.validators[op.key]
         )
 
