@@ -120,7 +120,19 @@ class Producer:
                 data = body.data if not coerced else body.echoed(coerced)
                 if data is not None:
                     return Answer(decision.status, data, decision.source, decision.media, body.headers)
-        return self._generated_value(op, decision, plan, coerced, query)
+        return self._generated_value(decision, plan, coerced, query)
+
+    def prepared(self, op: Operation, decision: Decision, query: dict[str, list[str]]) -> _Plan | None:
+        """For a generated decision that only its pool slot will vary (no delay, no limit-like query parameter):
+        what `produce` works out before the slot matters, to make the same answers from a slot alone
+        (`_Plan.answer`). None where `produce` has more to do."""
+        if decision.kind != negotiation.GENERATE or decision.delay_ms is not None:
+            return None
+        if query and realism.page_size(query) is not None:
+            return None
+        plan = self._plans.get((op.key, decision.response, decision.media, decision.branch))
+        plan = plan if plan is not None else self._plan(op, decision)
+        return plan if plan.json else None
 
     def _plan(self, op: Operation, decision: Decision) -> _Plan:
         """What every generated answer for one response, media type and branch shares, worked out once."""
@@ -132,7 +144,7 @@ class Producer:
             schema = branches(schema, self.schemas)[decision.branch]
             key += f"|branch{decision.branch}"
         json = schema is not None and media is not None and "json" in media.lower() and not is_xml(media)
-        plan = _Plan(op.key, key, status, response, schema, json, [None] * POOL if json else [])
+        plan = _Plan(self, op.key, key, status, response, schema, json, [None] * POOL if json else [])
         self._plans[(op.key, decision.response, decision.media, decision.branch)] = plan
         return plan
 
@@ -158,11 +170,11 @@ class Producer:
         assert plan.response is not None
         return self._headers_for(plan.operation, plan.status, plan.response, slot)
 
-    def _generated_value(self, op: Operation, decision: Decision, plan: _Plan, coerced: dict[str, Any],
+    def _generated_value(self, decision: Decision, plan: _Plan, coerced: dict[str, Any],
                          query: dict[str, list[str]]) -> Answer:  # fmt: skip
         """A generated answer made from the value: non-JSON media, a resized list, an echo the whole body decides."""
         slot, media, response, schema, key = decision.slot, decision.media, plan.response, plan.schema, plan.key
-        headers = self._headers(op, plan.status, response, slot) if response is not None else ()
+        headers = self._headers_for(plan.operation, plan.status, response, slot) if response is not None else ()
         if media is None or schema is None:
             return Answer(decision.status, b"", decision.source, None, headers)
         try:
@@ -299,6 +311,7 @@ class Producer:
 class _Plan:
     """A generated answer's shared facts: the data's pool key, the response, the body's schema (response view)."""
 
+    producer: Producer
     operation: str  # its key
     key: str
     status: str  # the response key as decided ("404" where the contract says 4XX)
@@ -306,6 +319,17 @@ class _Plan:
     schema: Schema | None
     json: bool  # a JSON body: made once per slot as bytes, path parameters spliced in
     slots: list[_SlotBody | None]
+
+    def answer(self, decision: Decision, slot: int, coerced: dict[str, Any]) -> Answer:
+        """`Producer.produce(op, decision with this slot, coerced)` for a decision `Producer.prepared` accepted."""
+        body = self.slots[slot] if slot < len(self.slots) else None
+        if body is None:
+            body = self.producer._slot_body(self, slot)
+        if body is not None:
+            data = body.data if not coerced else body.echoed(coerced)
+            if data is not None:
+                return Answer(decision.status, data, decision.source, decision.media, body.headers)
+        return self.producer._generated_value(decision._replace(slot=slot), self, coerced, _NO_QUERY)
 
 
 _SENTINEL = f"mockserver-echo-{os.urandom(8).hex()}-"  # a string no generated value holds

@@ -71,14 +71,15 @@ class _Recipe:
     skipping what cannot differ (security, validation, preferences, negotiation). A fixture that matches or a bad
     percent-escape goes through the whole pipeline."""
 
-    __slots__ = ("op", "decision", "query", "secrets", "note", "fixtures", "per_request", "validator")
+    __slots__ = ("op", "decision", "query", "secrets", "note", "fixtures", "per_request", "validator", "plan")
 
     def __init__(self, op: Operation, decision: negotiation.Decision, query: dict[str, list[str]],
                  secrets: tuple[str, ...], note: str, fixtures: FixtureIndex | None, per_request: bool,
-                 validator: RequestValidator) -> None:  # fmt: skip
+                 validator: RequestValidator, producer: Producer) -> None:  # fmt: skip
         self.op, self.decision, self.query, self.secrets, self.note = op, decision, query, secrets, note
         self.fixtures = fixtures if fixtures is not None and (fixtures.by_path or fixtures.others) else None
         self.per_request, self.validator = per_request, validator
+        self.plan = producer.prepared(op, decision, query)
 
     def answer(self, mock: Mock, request: MockRequest, params: dict[str, str], bad: list[str]) -> Outcome | None:
         """The outcome for a request of this shape routed to this operation; None: the whole pipeline decides."""
@@ -87,11 +88,14 @@ class _Recipe:
             return None
         if self.fixtures is not None and self.fixtures.find(params, self.query, request.headers) is not None:
             return None
-        decision = self.decision
-        if self.per_request:
-            decision = negotiation.with_slot(decision, mock._slot(request, self.query))
         coerced = params if self.validator.path_strings else self.validator.coerce_path(params)
-        return Outcome(mock.producer.produce(op, decision, coerced, self.query), op.key, self.secrets, self.note)
+        decision, plan = self.decision, self.plan
+        slot = mock._slot(request, self.query) if self.per_request else decision.slot
+        if plan is not None:  # the producer's work that does not depend on the slot, done once
+            answer = plan.answer(decision, slot, coerced)
+        else:
+            answer = mock.producer.produce(op, negotiation.with_slot(decision, slot), coerced, self.query)
+        return Outcome(answer, op.key, self.secrets, self.note)
 
 
 def fixtures_folder(config: Config) -> str | None:
@@ -217,9 +221,8 @@ class Mock:
         if len(self.recipes) >= RECIPES:
             del self.recipes[next(iter(self.recipes))]
         fixtures = self.facts[op.key].fixtures if looks_up else None
-        self.recipes[(shape, op.key)] = _Recipe(
-            op, decision, query, secrets, note, fixtures, per_request, self.validators[op.key]
-        )
+        self.recipes[(shape, op.key)] = _Recipe(op, decision, query, secrets, note, fixtures, per_request,
+                                                self.validators[op.key], self.producer)  # fmt: skip
 
     def _decide(self, op: Operation, params: dict[str, str], bad: list[str], request: MockRequest,
                 query: dict[str, list[str]], controls: dict[str, str],

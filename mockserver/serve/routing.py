@@ -31,6 +31,7 @@ class Match(NamedTuple):
 
 
 _NO_MATCH = Match(NONE)
+_NONE_BAD: list[str] = []  # shared, never written: almost every path decodes
 
 
 @dataclass
@@ -118,7 +119,7 @@ class Router:
             return _NO_MATCH
         op = template.operations.get(method)
         if op is not None:  # the template that matched has the method: the usual case, no other shape to look at
-            return Match(FULL, op, params, [n for i in bad for n in template.names[i]] if bad else [])
+            return Match(FULL, op, params, [n for i in bad for n in template.names[i]] if bad else _NONE_BAD)
         same = self._shapes[template.shape]
         wanted = [method, "GET"] if method == "HEAD" else [method]
         for name in wanted:

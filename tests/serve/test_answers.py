@@ -350,7 +350,7 @@ def test_bodies_made_once_per_slot_are_the_bodies_the_value_gives(echo_spec, id_
         made = fast.produce(op, decision, coerced)
         assert made == fast.produce(op, decision, coerced)  # from the cached slot the second time
         plan = slow._plan(op, decision)
-        assert made == slow._generated_value(op, decision, plan, coerced, {})  # the value, echoed, serialised
+        assert made == slow._generated_value(decision, plan, coerced, {})  # the value, echoed, serialised
 
 
 def test_an_echo_spliced_into_bytes_is_escaped_as_json(echo_spec):
