@@ -162,7 +162,7 @@ class Producer:
         except TypeError:  # an integer past 64 bits: the slow path's encoder
             return None
         body = _SlotBody(self, plan, slot, value, data, headers)
-        if slot < len(plan.slots):
+        if slot < len(plan.slots) and len(data) <= SLOT_BYTES:
             plan.slots[slot] = body
         return body
 
@@ -438,6 +438,8 @@ class _AnyString:
 _ANY_STRING = _AnyString()
 
 
+SLOT_BYTES = 4096  # a body kept as bytes per pool slot at most this long (a readable one is about 500 B); the
+# long ones (--edge-cases makes some of 10+ KB) are serialized per request instead of doubling their memory
 _MISSING = object()
 _NO_QUERY: dict[str, list[str]] = {}  # shared, never written
 _ITEM_POOL = 64  # pool slots for items added to a list to honour a limit

@@ -53,7 +53,7 @@ def deepest(error: jsonschema_rs.ValidationError) -> jsonschema_rs.ValidationErr
 
 
 def compile_schema(schema: Schema, schemas: SchemaSet) -> jsonschema_rs.Validator:
-    return jsonschema_rs.validator_for(schemas.standalone(schema), validate_formats=True)
+    return schemas.validator(schema)  # one compiled validator per distinct schema
 
 
 def _types(schema: Schema, schemas: SchemaSet) -> set[str]:
