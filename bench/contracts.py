@@ -371,3 +371,16 @@ def write_stateful(folder: Path) -> tuple[Path, Path]:
     }  # fmt: skip
     (fixtures / "seeded.yaml").write_text(yaml.safe_dump(seeded, sort_keys=False))
     return contract, fixtures
+
+
+def write_broken_rich(folder: Path, operations: int) -> Path:
+    """The rich contract with a mistake in its last operation (a schema whose `type` is a number): found only once
+    everything before it is read, the slowest refusal."""
+    document = rich_contract(operations)
+    path, method, _ = _rich_operation(operations - 1)
+    response = next(iter(document["paths"][path][method]["responses"].values()))
+    response["content"] = {"application/json": {"schema": {"type": 12}}}
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"broken-rich-contract-{operations}-operations.yaml"
+    target.write_text(yaml.safe_dump(document, sort_keys=False))
+    return target

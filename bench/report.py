@@ -191,10 +191,10 @@ the **no log** rows add `--no-request-log`; **prism** is `prism mock -v silent` 
 contract file, static and `-d` dynamic, with a new id on every request; **mock generated, --stateful** adds
 `--stateful` (the built-in contract has no collection: what the mode costs elsewhere), and **mock --stateful, a
 collection's item** serves `bench/contracts.py`'s collection contract (`/things`, one item seeded by a fixture) with
-`--stateful` and reads that item on every request (from the store: never from the answer memory). Memory is VmHWM (peak RSS) from
-/proc/PID/status after the measured run, in MB (10^6 bytes); start-up is process start to the first 200 (polled
-every 5 ms; bytecode precompiled, as an installed package has it). "Other work on core 0" is the share of the
-server's core that went to anything but the server (other processes, interrupts, the hypervisor) during a run.
+`--stateful` and reads that item on every request (from the store: never from the answer memory). Memory is VmHWM
+(peak RSS) from /proc/PID/status after the measured run, in MB (10^6 bytes); start-up is process start to the first
+200 (polled every 5 ms; bytecode precompiled, as an installed package has it). "Other work on core 0" is the share of
+the server's core that went to anything but the server (other processes, interrupts, the hypervisor) during a run.
 """
 
 
@@ -350,6 +350,11 @@ def _large_targets(data: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
     row("large contract: the first request to each operation ≤ 20 ms (slowest)", readable, "max_ms", 20, " ms")
     row("large contract, --edge-cases: first answer p99 ≤ 100 ms", edge, "p99_ms", 100, " ms")
     row("large contract, --edge-cases: repeats p99 ≤ 5 ms", edge, "repeat_p99_ms", 5, " ms")
+    refusal = large.get("refusal") or {}
+    if "seconds" in refusal:
+        value = statistics.median(refusal["seconds"])
+        rows.append((f"large contract with a mistake in its last operation: refused at start-up (exit 2, one line) "
+                     f"({n} operations; no target for the time)", f"{value:.2f} s", None))  # fmt: skip
     return rows
 
 
@@ -390,6 +395,13 @@ def _large(data: dict[str, Any]) -> str:
             f"{statuses['5xx']:.0f} | {sum(r['undocumented_count'] for r in runs)} "
             f"| {_pct(med(runs, 'foreign_share'))} |"
         )
+    refusal = large.get("refusal") or {}
+    if "seconds" in refusal:
+        lines += ["", f"The same contract with a schema whose `type` is a number in its last operation is refused at "
+                  f"start-up in {statistics.median(refusal['seconds']):.2f} s (median; process start to exit 2): "
+                  f"`{refusal['message'][:300]}`"]  # fmt: skip
+    elif refusal:
+        lines += ["", f"Refusing a broken copy failed: {refusal.get('error')}"]
     return "\n".join(lines) + "\n"
 
 

@@ -484,7 +484,25 @@ def large_contract(settings: Settings) -> dict[str, Any]:
                     f"{run['max_ms']:.1f})  repeats p99 {run['repeat_p99_ms']:.2f} ms"
                 )  # fmt: skip
             )
-    return {"operations": count, "contract": str(contract.relative_to(ROOT)), "probe": probe, "runs": runs}
+    return {"operations": count, "contract": str(contract.relative_to(ROOT)), "probe": probe, "runs": runs,
+            "refusal": _refusal(settings, contracts.write_broken_rich(OUT / "contracts", count))}  # fmt: skip
+
+
+def _refusal(settings: Settings, broken: Path) -> dict[str, Any]:
+    """How long `mockserver serve` takes to refuse the large contract with a mistake in its last operation (exit 2,
+    one line): start-up checks everything, nothing is left to the first request."""
+    seconds, lines = [], ""
+    for _ in range(settings.rounds):
+        began = time.perf_counter()
+        relative = str(broken.relative_to(ROOT))  # the message names the file as given: no machine path in RESULTS
+        done = subprocess.run(pinned([python(), "-m", "mockserver", "serve", relative, "--port", "0"], SERVER_CORE),
+                              capture_output=True, text=True, cwd=ROOT, timeout=120)  # fmt: skip
+        seconds.append(time.perf_counter() - began)
+        lines = done.stderr.strip()
+        if done.returncode != 2:
+            return {"error": f"exit {done.returncode}: {lines[-300:]}"}
+    _log(f"large contract refused in {statistics.median(seconds):.2f} s: {lines[:160]}")
+    return {"seconds": seconds, "message": lines}
 
 
 def request_path(settings: Settings) -> dict[str, Any]:
