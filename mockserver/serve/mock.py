@@ -5,6 +5,9 @@ dictionary lookups, one hash, at most one cached generation, and a serialization
 fault -> security -> validation -> preferences (header, query controls, override) -> state -> `negotiate` ->
 sequence step -> produce; its precedence is in negotiation.py. What changes at run time (overrides, items,
 sequence positions) is in the store (state.py); an outcome that depends on it is `volatile`: never remembered.
+A generated answer teaches the core a recipe for its request shape (method, query, headers: the adapter says which)
+and operation: another path of that shape, routed there, only asks the fixtures, its pool slot and the producer,
+while no override is active; whatever else could differ makes it take the whole pipeline (`_Recipe`).
 """
 
 from __future__ import annotations
