@@ -8,10 +8,11 @@ so work of other processes on a shared machine drops out. Every figure is also d
 ceiling.py) measured in the same process. Trees alternate within a round, variants too (first one way, then the
 other), and medians over the rounds are quoted, with the ratio of this tree to the baseline per round.
 
-Rows: a new id on every request (generated data), a repeated request (the fixture id: the answer memory), the same
-without the log line, `Mock.handle` alone; then, this tree only: an override active on another id, `--stateful`, and
-with `--redis URL` a Redis store. A baseline only gets the rows its layout can run (a revision from before the
-restructuring of issue 8 has `mockserver.create_app` and `mockserver.mock.MockRequest`, not `mockserver.serve`).
+Rows: a new id on every request (generated data), a repeated request (the fixture id: the answer memory), the mock's
+own 401, 404 and 422 (each on a new path), the same without the log line, `Mock.handle` alone; then, this tree only:
+an override active on another id, `--stateful`, and with `--redis URL` a Redis store. A baseline only gets the rows
+its layout can run (a revision from before the restructuring of issue 8 has `mockserver.create_app` and
+`mockserver.mock.MockRequest`, not `mockserver.serve`).
 
 Rules: REV is exported with `git archive` into bench/out/pathcost/REV (the repository is not touched); nothing here
 is timed by the test suite.
@@ -46,10 +47,10 @@ variant, count = json.loads(sys.argv[1]), int(sys.argv[2])
 KEY = ("x-session-api-key", "bench-key")
 
 
-def scope(path):
+def scope(path, key=True):
+    headers = [(b"host", b"127.0.0.1:4010")] + ([(KEY[0].encode(), KEY[1].encode())] if key else [])
     return {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-            "path": path, "raw_path": path.encode(), "root_path": "", "query_string": b"",
-            "headers": [(b"host", b"127.0.0.1:4010"), (KEY[0].encode(), KEY[1].encode())],
+            "path": path, "raw_path": path.encode(), "root_path": "", "query_string": b"", "headers": headers,
             "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 4010), "state": {}}
 
 
@@ -61,8 +62,8 @@ async def send(message):
     return None
 
 
-def asgi(app, paths):
-    scopes = [scope(p) for p in paths]
+def asgi(app, paths, key=True):
+    scopes = [scope(p, key) for p in paths]
 
     async def run():
         for s in scopes[:300]:
@@ -99,7 +100,10 @@ if override:
     app.mock.store.add_override(check(override, app.mock.spec, 10000))
 rows["new id"] = asgi(app, new)
 rows["repeated"] = asgi(app, repeated)
-if variant.get("handle"):
+if variant.get("handle"):  # the mock's own errors, each on a new path (no answer memory)
+    rows["401 (no key), new id"] = asgi(app, new, key=False)
+    rows["404 (no operation), new path"] = asgi(app, [f"/api/nothing/pc-{i}" for i in range(count)])
+    rows["422 (a bad percent-escape), new id"] = asgi(app, [f"/api/conversations/%FF{i}" for i in range(count)])
     mock = app.state.mock
     for label, paths in (("new id", new), ("repeated", repeated)):
         requests = [MockRequest("GET", p.encode(), {}, {KEY[0]: KEY[1]}, {}, b"") for p in paths]

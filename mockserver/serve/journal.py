@@ -37,6 +37,9 @@ _SECRET_MEMBER = re.compile(
 )
 
 
+_DECODED: list[str] = ["", ""]  # the last text percent-decoded by `Redactor._scrub`, and what it decoded to
+
+
 def _clip(text: str) -> str:
     return text if len(text) <= _MAX_FIELD else text[:_MAX_FIELD] + f"…(+{len(text) - _MAX_FIELD} chars)"
 
@@ -126,9 +129,17 @@ class Redactor:
         for secret in active:
             if secret in value:
                 value = value.replace(secret, REDACTED)
-            # percent-encoded, with any mix of escapes; also where the plain form was there too
-            if "%" in value and secret in unquote(value):
-                value = unquote(value).replace(secret, REDACTED)
+        # percent-encoded, with any mix of escapes; also where the plain form was there too. Decoded once, not once
+        # per credential: a path with an escape in it would otherwise cost a decode per form of the key.
+        if "%" in value and active:
+            last = _DECODED  # the log line and the journal scrub the same path, one after the other
+            if last[0] != value:
+                last[:] = [value, unquote(value)]
+            decoded = last[1]
+            if any(secret in decoded for secret in active):
+                for secret in active:
+                    decoded = decoded.replace(secret, REDACTED)
+                value = decoded
         return value
 
 

@@ -132,14 +132,19 @@ def unauthorized(facts: Facts, accept: str | None) -> Decision:
     if facts.fixtures.unauthorized is not None:
         fixture = facts.fixtures.unauthorized
         return from_fixture(fixture)._replace(note=f"credentials missing or wrong (fixture {fixture.name})")
-    challenge = security.challenges(op.security)
-    return own_error(
-        op,
-        problems.UNAUTHORIZED,
-        accept,
-        f"Send credentials: {security.missing(op.security)}",
-        headers=(("WWW-Authenticate", challenge),) if challenge else (),
-    )._replace(note="credentials missing or wrong")
+    found: Decision | None = op.memo.get((_UNAUTHORIZED, accept))
+    if found is None:  # the same for every request with this Accept value: worked out once
+        challenge = security.challenges(op.security)
+        found = own_error(
+            op,
+            problems.UNAUTHORIZED,
+            accept,
+            f"Send credentials: {security.missing(op.security)}",
+            headers=(("WWW-Authenticate", challenge),) if challenge else (),
+        )._replace(note="credentials missing or wrong")
+        if len(op.memo) < _MEMO_ENTRIES:
+            op.memo[(_UNAUTHORIZED, accept)] = found
+    return found
 
 
 def invalid(op: Operation, detail: list[dict[str, Any]], accept: str | None) -> Decision:
@@ -226,6 +231,7 @@ def generated(op: Operation, status: str, accept: str | None, slot: int, branch:
 
 
 _GENERATED = "generated"  # a key of Operation.memo: (status, response key, media) per status and Accept value
+_UNAUTHORIZED = "unauthorized"  # ... and the 401's decision per Accept value
 _MEMO_ENTRIES = 256
 
 
