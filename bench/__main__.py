@@ -3,8 +3,9 @@
 Environment (each also a flag): BENCH_SECONDS (5) per measured run, BENCH_WARMUP (1), BENCH_ROUNDS (3),
 BENCH_CONNECTIONS (32), BENCH_SOAK (60; 0 skips), BENCH_LOAD (auto | wrk | python), BENCH_INSTALL (1: may install
 wrk with apt-get and Prism with npm), BENCH_SKIP (comma list of prism, generation, sizes, soak, check, reference,
-proxy, shards), BENCH_SHARD_OPERATIONS (1000), BENCH_SHARD_SLOW_OPERATIONS (200), BENCH_SHARD_LATENCY_MS (20; 0 skips
-the slow-mock variant), BENCH_SHARD_ROUNDS (1),
+proxy, shards, large, pathcost), BENCH_BASELINE (0934421: the revision bench/pathcost.py compares the request path
+with), BENCH_SHARD_OPERATIONS (1000), BENCH_SHARD_SLOW_OPERATIONS (200), BENCH_SHARD_LATENCY_MS (20; 0 skips the
+slow-mock variant), BENCH_SHARD_ROUNDS (1),
 BENCH_CHECK_EXAMPLES (100), BENCH_QUIET_WAIT (10: seconds to wait for idle cores before each run, 180 in all),
 BENCH_OUT (bench/RESULTS.md). `--smoke` is a run of a few seconds for the test suite; `--render [JSON [MD]]`
 rewrites RESULTS.md from saved numbers (after editing bench/ANALYSIS.md, say); `--only shards` measures only
@@ -42,7 +43,7 @@ def settings(argv: list[str] | None = None) -> Settings:
     p.add_argument(
         "--skip",
         default=_env("SKIP", ""),
-        help="comma list: prism, generation, sizes, soak, check, reference, proxy, shards",
+        help="comma list: prism, generation, sizes, soak, check, reference, proxy, shards, large, pathcost",
     )
     p.add_argument("--shard-operations", type=int, default=int(_env("SHARD_OPERATIONS", "1000")))
     p.add_argument("--shard-slow-operations", type=int, default=int(_env("SHARD_SLOW_OPERATIONS", "200")))
@@ -84,7 +85,7 @@ def settings(argv: list[str] | None = None) -> Settings:
         s.smoke = True
         s.seconds, s.warmup, s.rounds, s.soak, s.sizes, s.quiet_wait = 1.0, 0.0, 1, 2.0, (50,), 0.0
         s.shard_operations, s.shard_latency_ms, s.shard_rounds = 8, 0, 1  # the mechanism, in a few seconds
-        s.skip |= {"prism", "check", "reference"}
+        s.skip |= {"prism", "check", "reference", "pathcost"}
         s.install = False
         if args.out == p.get_default("out"):
             s.out = OUT / "smoke" / "RESULTS.md"

@@ -304,3 +304,83 @@ def write_rich(folder: Path, operations: int) -> Path:
     if not path.exists() or path.read_text() != text:
         path.write_text(text)
     return path
+
+
+# --- a collection, for --stateful ---------------------------------------------------------------------------------
+
+STATEFUL_ITEM = "t-1"  # the item the fixture seeds: what the --stateful row reads
+
+
+def write_stateful(folder: Path) -> tuple[Path, Path]:
+    """A contract with one collection (`POST /things`, `GET /things`, `GET`/`PUT`/`DELETE /things/{thing_id}`) and a
+    fixtures folder whose one fixture seeds the item `STATEFUL_ITEM`; returns (contract, fixtures folder)."""
+    thing = {
+        "type": "object",
+        "required": ["thing_id", "name", "state"],
+        "properties": {
+            "thing_id": {"type": "string"},
+            "name": {"type": "string", "minLength": 1, "maxLength": 80},
+            "state": {"type": "string", "enum": STATES},
+            "owner": _ref("Owner"),
+            "created_at": {"type": "string", "format": "date-time"},
+            "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 5},
+        },
+    }
+    item = {"name": "thing_id", "in": "path", "required": True, "schema": {"type": "string"}}
+    missing = {"description": "no such thing", "content": {"application/json": {"schema": _ref("Error")}}}
+    document = {
+        "openapi": "3.1.0",
+        "info": {"title": "bench collection", "version": "1.0.0"},
+        "paths": {
+            "/things": {
+                "get": {"operationId": "list_things", "responses": {
+                    "200": _json({"type": "array", "items": _ref("Thing")})}},
+                "post": {"operationId": "create_thing", "requestBody": {
+                    "required": True, "content": {"application/json": {"schema": _ref("Thing")}}},
+                    "responses": {"201": _json(_ref("Thing"))}},
+            },
+            "/things/{thing_id}": {
+                "get": {"operationId": "get_thing", "parameters": [item],
+                        "responses": {"200": _json(_ref("Thing")), "404": missing}},
+                "put": {"operationId": "put_thing", "parameters": [item], "requestBody": {
+                    "required": True, "content": {"application/json": {"schema": _ref("Thing")}}},
+                    "responses": {"200": _json(_ref("Thing")), "404": missing}},
+                "delete": {"operationId": "delete_thing", "parameters": [item],
+                           "responses": {"204": {"description": "gone"}, "404": missing}},
+            },
+        },
+        "components": {"schemas": {
+            "Thing": thing,
+            "Owner": {"type": "object", "required": ["id", "email"], "properties": {
+                "id": {"type": "integer", "minimum": 1}, "email": {"type": "string", "format": "email"}}},
+            "Error": {"type": "object", "required": ["detail"], "properties": {"detail": {"type": "string"}}},
+        }},
+    }  # fmt: skip
+    folder.mkdir(parents=True, exist_ok=True)
+    contract = folder / "stateful-contract.yaml"
+    contract.write_text(yaml.safe_dump(document, sort_keys=False))
+    fixtures = folder / "stateful-fixtures"
+    fixtures.mkdir(exist_ok=True)
+    seeded = {
+        "operation": "GET /things/{thing_id}",
+        "name": "seeded",
+        "match": {"path": {"thing_id": STATEFUL_ITEM}},
+        "response": {"status": 200, "body": {"thing_id": STATEFUL_ITEM, "name": "Seeded thing", "state": "ACTIVE",
+                                             "owner": {"id": 1, "email": "owner@example.com"},
+                                             "created_at": "2026-01-02T03:04:05Z", "tags": ["bench"]}},
+    }  # fmt: skip
+    (fixtures / "seeded.yaml").write_text(yaml.safe_dump(seeded, sort_keys=False))
+    return contract, fixtures
+
+
+def write_broken_rich(folder: Path, operations: int) -> Path:
+    """The rich contract with a mistake in its last operation (a schema whose `type` is a number): found only once
+    everything before it is read, the slowest refusal."""
+    document = rich_contract(operations)
+    path, method, _ = _rich_operation(operations - 1)
+    response = next(iter(document["paths"][path][method]["responses"].values()))
+    response["content"] = {"application/json": {"schema": {"type": 12}}}
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"broken-rich-contract-{operations}-operations.yaml"
+    target.write_text(yaml.safe_dump(document, sort_keys=False))
+    return target

@@ -14,6 +14,7 @@ import argparse
 import http.client
 import json
 import random
+import re
 import statistics
 import time
 from pathlib import Path
@@ -59,47 +60,71 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
+def probe_path(spec: Spec) -> str:
+    """A GET of the last operation that has one (what a server that compiles lazily would reach last), with its
+    path parameters filled in: the start-up probe."""
+    op = next(o for o in reversed(spec.operations) if o.method == "GET")
+    return re.sub(r"{[^}]+}", "probe", op.path)
+
+
 def one_run(contract: Path, mode: str, requests: list[tuple[Operation, str, bytes, dict[str, str]]], seed: int,
-            pythonpath: str | None = None) -> dict[str, Any]:  # fmt: skip
+            pythonpath: str | None = None, probe: str = "/__mock/health", repeat: bool = False,
+            log: bool = False) -> dict[str, Any]:  # fmt: skip
+    """A fresh server, one request to each operation (in an order drawn from `seed`), timed one at a time; with
+    `repeat`, each again (the same requests: what a repeat costs). Start-up is timed to a 200 on `probe`."""
     port = free_port()
     isolated = ["-P"] if pythonpath else []  # (3.11+) not the working directory first: PYTHONPATH's checkout
-    cmd = [python(), *isolated, "-m", "mockserver", "serve", str(contract), "--port", str(port), "--no-request-log",
-           *MODES[mode]]  # fmt: skip
+    cmd = [python(), *isolated, "-m", "mockserver", "serve", str(contract), "--port", str(port),
+           *([] if log else ["--no-request-log"]), *MODES[mode]]  # fmt: skip
     env = {"PYTHONPATH": pythonpath} if pythonpath else None
-    server = start(f"mock-{mode}", cmd, "/__mock/health", port=port, log=OUT / "logs" / f"fidelity-{mode}.log",
+    server = start(f"mock-{mode}", cmd, probe, port=port, log=OUT / "logs" / f"fidelity-{mode}.log",
                    env=env, timeout=120)  # fmt: skip
     order = list(requests)
     random.Random(seed).shuffle(order)
-    latencies, undocumented, bad_headers, examples = [], [], 0, []
+    undocumented, bad_headers, examples = [], 0, []
     statuses: dict[str, int] = {}
+    passes: list[list[float]] = []
     watch = CoreWatch(server.pid)
     try:
         conn = http.client.HTTPConnection(HOST, port, timeout=30)
-        for op, path, body, headers in order:
-            began = time.perf_counter()
-            conn.request(op.method, path, body=body or None, headers=headers)
-            response = conn.getresponse()
-            response.read()
-            latencies.append((time.perf_counter() - began) * 1000)
-            statuses[f"{response.status // 100}xx"] = statuses.get(f"{response.status // 100}xx", 0) + 1
-            if op.response_for(response.status) is None:
-                undocumented.append(f"{op.key}: {response.status}")
-            for name, value in response.getheaders():
-                if not valid_field_value(value) and name.lower() != "access-control-expose-headers":
-                    bad_headers += 1
-                    examples.append(f"{op.key} {name}: {value[:80]!r}")
+        for first in [True, False] if repeat else [True]:
+            latencies: list[float] = []
+            for op, path, body, headers in order:
+                began = time.perf_counter()
+                conn.request(op.method, path, body=body or None, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                latencies.append((time.perf_counter() - began) * 1000)
+                if not first:
+                    continue
+                statuses[f"{response.status // 100}xx"] = statuses.get(f"{response.status // 100}xx", 0) + 1
+                if op.response_for(response.status) is None:
+                    undocumented.append(f"{op.key}: {response.status}")
+                for name, value in response.getheaders():
+                    if not valid_field_value(value) and name.lower() != "access-control-expose-headers":
+                        bad_headers += 1
+                        examples.append(f"{op.key} {name}: {value[:80]!r}")
+            passes.append(latencies)
         conn.close()
         foreign = watch.foreign_share()
+        peak = server.peak_rss_mb()
     finally:
         server.stop()
-    return {
+    latencies = passes[0]
+    out = {
         "mode": mode, "startup_s": round(server.startup_s, 3), "requests": len(latencies),
         "p50_ms": round(_percentile(latencies, 0.50), 2), "p90_ms": round(_percentile(latencies, 0.90), 2),
         "p99_ms": round(_percentile(latencies, 0.99), 2), "max_ms": round(max(latencies), 2),
         "over_100ms": sum(1 for v in latencies if v > 100), "statuses": statuses, "undocumented": undocumented[:10],
         "undocumented_count": len(undocumented), "bad_header_values": bad_headers, "bad_examples": examples[:5],
         "foreign_share": round(foreign, 3) if foreign is not None else None,
+        "ready_rss_mb": server.ready_rss_mb, "peak_rss_mb": peak,
     }  # fmt: skip
+    if repeat:
+        again = passes[1]
+        out.update(repeat_p50_ms=round(_percentile(again, 0.50), 2), repeat_p99_ms=round(_percentile(again, 0.99), 2),
+                   repeat_max_ms=round(max(again), 2))  # fmt: skip
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -50,6 +50,9 @@ CONVERSATIONS = "/api/conversations/"
 FIXTURE_ID = "running"
 CALIBRATION_US = 10  # busy work added to one reference run of the ceiling: what 10 µs per request costs here
 LOGS = OUT / "logs"
+STATEFUL_GEN = "mock generated, --stateful"
+STATEFUL_ITEM = "mock --stateful, a collection's item"
+BASELINE = "0934421"  # the commit before the restructuring (issue 8): the request path's "before"
 
 
 def _log(message: str) -> None:
@@ -65,7 +68,8 @@ class Settings:
     soak: float = 60.0
     load: str = "auto"  # auto | wrk | python
     install: bool = True
-    skip: set[str] = field(default_factory=set)  # prism, sizes, soak, check, generation, reference, proxy, shards
+    # prism, sizes, soak, check, generation, reference, proxy, shards, large, pathcost
+    skip: set[str] = field(default_factory=set)
     check_examples: int = 100
     quiet_wait: float = 10.0  # seconds to wait, before each run, for both cores to be idle (other work on the machine)
     quiet_budget: float = 180.0  # ... and at most this much waiting in the whole run
@@ -447,6 +451,71 @@ def check_vs_schemathesis(settings: Settings) -> dict[str, Any]:
     return {"runs": runs, "checks": checks, "examples": settings.check_examples}
 
 
+def large_contract(settings: Settings) -> dict[str, Any]:
+    """The rich contract (bench/contracts.py, 1,000 operations; 100 in the smoke run) in both modes, a fresh server
+    per run: start-up to a 200 on its last GET operation, memory, the first answer of every operation, then the same
+    requests again (repeats), side by side per round (bench/fidelity.py)."""
+    from mockserver.contract.spec import load_spec
+
+    from . import fidelity
+
+    count = 100 if settings.smoke else 1000
+    contract = contracts.write_rich(OUT / "contracts", count)
+    spec = load_spec(contract)
+    requests, probe = fidelity.requests_for(spec), fidelity.probe_path(spec)
+    runs: dict[str, list[dict[str, Any]]] = {mode: [] for mode in fidelity.MODES}
+    for round_ in range(settings.rounds):
+        for mode in list(fidelity.MODES)[:: 1 if round_ % 2 == 0 else -1]:
+            limit = min(settings.quiet_wait, settings.quiet_budget)
+            if limit > 0:
+                settings.quiet_budget -= wait_quiet(limit)[0]
+            try:
+                run = fidelity.one_run(contract, mode, requests, round_, probe=probe, repeat=True, log=True)
+            except ServerError as exc:
+                run = {"mode": mode, "error": str(exc).splitlines()[0]}
+            runs[mode].append(run)
+            _log(
+                f"large contract round {round_ + 1}/{settings.rounds} {mode:<10} "
+                + (
+                    run["error"]
+                    if "error" in run
+                    else f"first 200 {run['startup_s']:.2f} s  ready {run['ready_rss_mb'] or 0:.1f} MB  peak "
+                    f"{run['peak_rss_mb'] or 0:.1f} MB  first answers p99 {run['p99_ms']:.2f} ms (max "
+                    f"{run['max_ms']:.1f})  repeats p99 {run['repeat_p99_ms']:.2f} ms"
+                )  # fmt: skip
+            )
+    return {"operations": count, "contract": str(contract.relative_to(ROOT)), "probe": probe, "runs": runs,
+            "refusal": _refusal(settings, contracts.write_broken_rich(OUT / "contracts", count))}  # fmt: skip
+
+
+def _refusal(settings: Settings, broken: Path) -> dict[str, Any]:
+    """How long `mockserver serve` takes to refuse the large contract with a mistake in its last operation (exit 2,
+    one line): start-up checks everything, nothing is left to the first request."""
+    seconds, lines = [], ""
+    for _ in range(settings.rounds):
+        began = time.perf_counter()
+        relative = str(broken.relative_to(ROOT))  # the message names the file as given: no machine path in RESULTS
+        done = subprocess.run(pinned([python(), "-m", "mockserver", "serve", relative, "--port", "0"], SERVER_CORE),
+                              capture_output=True, text=True, cwd=ROOT, timeout=120)  # fmt: skip
+        seconds.append(time.perf_counter() - began)
+        lines = done.stderr.strip()
+        if done.returncode != 2:
+            return {"error": f"exit {done.returncode}: {lines[-300:]}"}
+    _log(f"large contract refused in {statistics.median(seconds):.2f} s: {lines[:160]}")
+    return {"seconds": seconds, "message": lines}
+
+
+def request_path(settings: Settings) -> dict[str, Any]:
+    """In process, this tree against the request path before the restructuring (bench/pathcost.py)."""
+    from . import pathcost
+
+    baseline = os.environ.get("BENCH_BASELINE", BASELINE)
+    try:
+        return pathcost.run(baseline, rounds=max(3, settings.rounds), count=10_000, redis=None)
+    except (subprocess.CalledProcessError, SystemExit) as exc:  # a shallow clone has no such revision
+        return {"skipped": f"baseline {baseline} not measurable: {str(exc).strip()[:300]}"}
+
+
 class _Watch:
     """CPU of several processes sharing the server core, and the share of that core that went to anything else."""
 
@@ -594,6 +663,12 @@ def variants(settings: Settings, prism: Path | None) -> list[Variant]:
         out.append(Variant("mock generated, no log", mock_cmd("--no-request-log"), CONVERSATIONS + "probe", gen, True))
         fixture = CONVERSATIONS + FIXTURE_ID
         out.append(Variant("mock fixture, no log", mock_cmd("--no-request-log"), fixture, fixture, False))
+        # --stateful: what it adds where the contract has no collection, and reading an item of a collection
+        out.append(Variant(STATEFUL_GEN, mock_cmd("--stateful"), CONVERSATIONS + "probe", gen, True))
+        contract, fixtures = contracts.write_stateful(OUT / "contracts")
+        item = "/things/" + contracts.STATEFUL_ITEM
+        command = mock_cmd(str(contract), "--fixtures", str(fixtures), "--stateful")
+        out.append(Variant(STATEFUL_ITEM, command, item, item, False))
     if prism is not None:
         out.append(Variant("prism static", prism_cmd(prism, False), CONVERSATIONS + "probe", gen, True))
         out.append(Variant("prism dynamic", prism_cmd(prism, True), CONVERSATIONS + "probe", gen, True))
@@ -653,12 +728,18 @@ def run(settings: Settings) -> dict[str, Any]:
         data["generation"] = generation(settings)
     if "sizes" not in settings.skip:
         data["sizes"] = sizes(settings)
+    if "large" not in settings.skip:
+        data["large"] = large_contract(settings)
     if "soak" not in settings.skip and settings.soak > 0:
         data["soak"] = soak(settings, tool)
     if "proxy" not in settings.skip:
         data["proxy"] = proxy_vs_direct(settings, tool, body)
     else:
         data["proxy"] = {"skipped": "BENCH_SKIP=proxy"}
+    if "pathcost" not in settings.skip:
+        data["pathcost"] = request_path(settings)
+    else:
+        data["pathcost"] = {"skipped": "BENCH_SKIP=pathcost" if not settings.smoke else "not in the smoke run"}
     if "check" not in settings.skip:
         data["check"] = check_vs_schemathesis(settings)
     else:

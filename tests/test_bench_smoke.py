@@ -95,9 +95,16 @@ def test_smoke_run_writes_results(tmp_path: Path) -> None:
     assert shards["verified"]["shard_sizes"] == [2, 2, 2, 2]
     assert shards["verified"]["one_run_exit"] == shards["verified"]["merged_exit"] == 1
     assert sorted(shards["runs"]["4 shards"][0]["exits"]) == [0, 0, 0, 1]
+    large = data["large"]  # the rich contract in both modes: start-up, memory, first answers and repeats
+    assert large["operations"] == 100
+    for mode in ("readable", "edge-cases"):
+        (run,) = large["runs"][mode]
+        assert run["requests"] == 100 and run["undocumented_count"] == 0 and run["bad_header_values"] == 0, run
+        assert 0 < run["startup_s"] < 60 and 5 < run["peak_rss_mb"] < 2000
+        assert 0 < run["p50_ms"] <= run["p99_ms"] <= run["max_ms"] and 0 < run["repeat_p99_ms"]
     text = out.read_text()
     headings = ("## Targets", "## Throughput", "## Generation cost", "## Start-up and memory", "## Proxy vs direct",
-                "## `check --shard`")  # fmt: skip
+                "## `check --shard`", "## A large contract (100 operations)")  # fmt: skip
     for heading in headings:
         assert heading in text
     assert re.search(r"\| \*\*proxy vs direct\*\* \| \*\*\d+\.\d\d×\*\* \|", text)  # the ceiling's row

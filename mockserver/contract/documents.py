@@ -76,6 +76,123 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
+_STR, _MAP, _SEQ, _MERGE = (f"tag:yaml.org,2002:{t}" for t in ("str", "map", "seq", "merge"))
+_SCALARS = frozenset(f"tag:yaml.org,2002:{t}" for t in ("null", "bool", "int", "float"))
+_NO_KEY = object()
+
+
+class _Unusual(Exception):
+    """Something outside what `_load_yaml` builds itself: PyYAML's own loader decides (and words any error)."""
+
+
+def _load_yaml(text: str) -> Any:
+    """What `yaml.load(text, Loader=_Loader)` gives, built from the C parser's events: PyYAML's loader first
+    composes a graph of nodes (about five times the data's size in memory, the peak of a large contract's
+    start-up) and then walks it. Scalars are resolved and typed by PyYAML's own resolver and constructors, anchors
+    shared and `<<` merged as PyYAML does; anything else (explicit tags, keys that are collections, a second
+    document, any error) raises `_Unusual` or the parser's error, and the caller asks PyYAML's loader."""
+    loader = _Loader(text)
+    try:
+        events = loader.get_event
+        resolve, constructors = loader.resolve, loader.yaml_constructors
+        typed: dict[tuple[str, str], Any] = {}
+        tags: dict[tuple[str, Any], str] = {}
+        anchors: dict[str, Any] = {}
+        # a frame: [container, pending key (mappings), merges (mappings)]
+        stack: list[list[Any]] = []
+        root: Any = None
+        events()  # stream start
+        if isinstance(loader.peek_event(), yaml.StreamEndEvent):
+            return None
+        events()  # document start
+        while True:
+            event = events()
+            kind = type(event)
+            if kind is yaml.ScalarEvent:
+                value: Any = event.value
+                tag = event.tag
+                if tag is None or tag == "!":
+                    found = tags.get((value, event.implicit))
+                    if found is None:
+                        found = tags[(value, event.implicit)] = resolve(yaml.ScalarNode, value, event.implicit)
+                    tag = found
+                if tag != _STR:
+                    if tag == _MERGE and stack and stack[-1][1] is _NO_KEY and type(stack[-1][0]) is dict:
+                        stack[-1][1] = _MERGE  # the next value is merged into this mapping
+                        continue
+                    if tag not in _SCALARS:
+                        raise _Unusual(tag)
+                    got = typed.get((tag, value), _NO_KEY)
+                    if got is _NO_KEY:
+                        got = typed[(tag, value)] = constructors[tag](loader, yaml.ScalarNode(tag, value))
+                    value = got
+                if event.anchor is not None:
+                    anchors[event.anchor] = value
+                opened = None
+            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                mapping = kind is yaml.MappingStartEvent
+                if event.tag not in (None, "!", _MAP if mapping else _SEQ):
+                    raise _Unusual(event.tag)
+                value = {} if mapping else []
+                if event.anchor is not None:
+                    anchors[event.anchor] = value
+                opened = [value, _NO_KEY, None]
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                frame = stack.pop()
+                if frame[2]:
+                    _merge(frame[0], frame[2])
+                if not stack:
+                    break
+                continue
+            elif kind is yaml.AliasEvent:
+                if event.anchor not in anchors:
+                    raise _Unusual(event.anchor)
+                value, opened = anchors[event.anchor], None
+            else:
+                raise _Unusual(kind.__name__)
+            if not stack:  # the document is this one value
+                root = value
+                if opened is None:
+                    break
+            else:
+                frame = stack[-1]
+                container = frame[0]
+                if type(container) is list:
+                    container.append(value)
+                elif frame[1] is _NO_KEY:
+                    if opened is not None or isinstance(value, (dict, list)):
+                        raise _Unusual("a key that is a collection")
+                    frame[1] = value
+                elif frame[1] is _MERGE:
+                    merged = value if isinstance(value, list) else [value]
+                    if opened is not None or not all(type(m) is dict for m in merged):
+                        raise _Unusual("a merge of something else than mappings")
+                    frame[2] = [*(frame[2] or []), *reversed(merged)]
+                    frame[1] = _NO_KEY
+                else:
+                    container[frame[1]] = value
+                    frame[1] = _NO_KEY
+            if opened is not None:
+                stack.append(opened)
+        events()  # document end
+        if not isinstance(loader.peek_event(), yaml.StreamEndEvent):
+            raise _Unusual("more than one document")
+        return root
+    finally:
+        loader.dispose()
+
+
+def _merge(mapping: dict[Any, Any], merged: list[dict[Any, Any]]) -> None:
+    """`<<` as PyYAML merges: the merged mappings' pairs first (of a list, the earlier mapping wins), then the
+    mapping's own, each key where it first appeared. In place: aliases may already point at the mapping."""
+    out: dict[Any, Any] = {}
+    for each in merged:
+        out.update(each)
+    out.update(mapping)
+    mapping.clear()
+    mapping.update(out)
+
+
 def parse(text: str, file: str) -> Any:
     if not text.strip():
         raise DocumentError(file, "", "empty document")
@@ -83,7 +200,10 @@ def parse(text: str, file: str) -> Any:
         if text.lstrip().startswith(("{", "[")):
             data = json.loads(text)
         else:
-            data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+            try:
+                data = _load_yaml(text)
+            except (_Unusual, yaml.YAMLError, RecursionError, ValueError, TypeError):
+                data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except json.JSONDecodeError as exc:
         raise DocumentError(file, f"line {exc.lineno} column {exc.colno}", f"invalid JSON: {exc.msg}") from None
     except yaml.MarkedYAMLError as exc:

@@ -170,6 +170,12 @@ def satisfied(
     carried (to redact them). Without `api_key` any non-empty credential passes."""
     if not security:
         return True, []
+    if len(security) == 1 and len(security[0]) == 1:  # one scheme, the usual case: no lists of lists
+        scheme = security[0][0]
+        value = scheme.credential(headers, query, cookies)
+        if value is None:
+            return False, []
+        return api_key is None or not value or scheme.accepts(value, api_key), [value] if value else []
     seen: list[str] = []
     ok = False
     for alternative in security:

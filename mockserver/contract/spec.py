@@ -67,6 +67,9 @@ class Operation:
     security: list[list[SecurityScheme]]  # alternatives, each a list that must all be present; [] = none needed
     bodies: dict[str, MediaType] = field(default_factory=dict)  # every documented request media type -> its object
     key: str = field(init=False)  # "METHOD /path", read several times per request: computed once
+    # What users of an operation work out once and read per request (a media type per Accept value, say): theirs
+    # to fill and to bound. Not part of the operation's value.
+    memo: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.key = f"{self.method} {self.path}"

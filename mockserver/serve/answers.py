@@ -11,16 +11,19 @@ shaped to fit the contract's schema. Every body sent for a documented status is 
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, replace
-from typing import Any
+import os
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import orjson
 
 from ..contract.schemas import RESPONSE, Schema, SchemaSet, branches
 from ..contract.spec import Operation, Response
 from . import negotiation, problems, realism
-from .encoding import dumps, encode
-from .generation import GenerationError, Generator
+from .encoding import dumps, encode, is_xml
+from .generation import POOL, GenerationError, Generator
 from .negotiation import Decision, response_of
-from .validation import compile_schema
+from .validation import ANNOTATIONS, compile_schema
 
 JSON = "application/json"
 _WHOLE = object()
@@ -29,8 +32,9 @@ _COMPLEX = frozenset({"allOf", "anyOf", "oneOf", "if", "not", "dependentSchemas"
                       "patternProperties", "propertyNames", "unevaluatedProperties", "$ref"})  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Answer:
+class Answer(NamedTuple):
+    """An answer as bytes. A named tuple: immutable and cheap to build on every request (`answer._replace(...)`)."""
+
     status: int
     body: bytes
     source: str  # X-Mock-Source: fixture | example | generated | error | state | override | admin
@@ -53,6 +57,7 @@ class Producer:
         self.generator = generator
         self._echo_checks: dict[tuple[str, int, str], Any] = {}
         self._views: dict[tuple[str, str, str], Schema] = {}
+        self._plans: dict[tuple[str, str | None, str | None, int | None], _Plan] = {}
 
     def body_schema(self, op: Operation, status: str, media: str) -> Schema | None:
         """The response view of the schema of `status` (a key of `op.responses`) and `media`, or None."""
@@ -71,8 +76,10 @@ class Producer:
                 query: dict[str, list[str]] | None = None) -> Answer:  # fmt: skip
         """The answer a decision describes; `coerced` holds the request's typed path parameters, for echoing, and
         `query` its query parameters, for limit-like ones."""
-        answer = self._produce(op, decision, coerced, query or {})
-        return answer if decision.delay_ms is None else replace(answer, delay_ms=decision.delay_ms)
+        if decision.kind == negotiation.GENERATE and decision.delay_ms is None:  # most answers: straight there
+            return self._generated(op, decision, coerced, query or _NO_QUERY)
+        answer = self._produce(op, decision, coerced, query or _NO_QUERY)
+        return answer if decision.delay_ms is None else answer._replace(delay_ms=decision.delay_ms)
 
     def _produce(self, op: Operation, decision: Decision, coerced: dict[str, Any],
                  query: dict[str, list[str]]) -> Answer:  # fmt: skip
@@ -101,17 +108,75 @@ class Producer:
 
     def _generated(self, op: Operation, decision: Decision, coerced: dict[str, Any],
                    query: dict[str, list[str]]) -> Answer:  # fmt: skip
-        status, slot = decision.response or "", decision.slot
+        slot = decision.slot
+        plan = self._plans.get((op.key, decision.response, decision.media, decision.branch))
+        if plan is None:
+            plan = self._plan(op, decision)
+        if plan.json and (not query or realism.page_size(query) is None):
+            body = plan.slots[slot] if slot < len(plan.slots) else None
+            if body is None:
+                body = self._slot_body(plan, slot)
+            if body is not None:
+                data = body.data if not coerced else body.echoed(coerced)
+                if data is not None:
+                    return Answer(decision.status, data, decision.source, decision.media, body.headers)
+        return self._generated_value(decision, plan, coerced, query)
+
+    def prepared(self, op: Operation, decision: Decision, query: dict[str, list[str]]) -> _Plan | None:
+        """For a generated decision that only its pool slot will vary (no delay, no limit-like query parameter):
+        what `produce` works out before the slot matters, to make the same answers from a slot alone
+        (`_Plan.answer`). None where `produce` has more to do."""
+        if decision.kind != negotiation.GENERATE or decision.delay_ms is not None:
+            return None
+        if query and realism.page_size(query) is not None:
+            return None
+        plan = self._plans.get((op.key, decision.response, decision.media, decision.branch))
+        plan = plan if plan is not None else self._plan(op, decision)
+        return plan if plan.json else None
+
+    def _plan(self, op: Operation, decision: Decision) -> _Plan:
+        """What every generated answer for one response, media type and branch shares, worked out once."""
+        status, media = decision.response or "", decision.media
         response = response_of(op, decision.response)
-        headers = self._headers(op, status, response, slot) if response is not None else ()
-        media = decision.media
         schema = self.body_schema(op, response.status, media) if response is not None and media is not None else None
-        if media is None or schema is None:
-            return Answer(decision.status, b"", decision.source, None, headers)
         key = f"{op.key}|{status}|{media}"
-        if decision.branch is not None:
+        if schema is not None and decision.branch is not None:
             schema = branches(schema, self.schemas)[decision.branch]
             key += f"|branch{decision.branch}"
+        json = schema is not None and media is not None and "json" in media.lower() and not is_xml(media)
+        plan = _Plan(self, op.key, key, status, response, schema, json, [None] * POOL if json else [])
+        self._plans[(op.key, decision.response, decision.media, decision.branch)] = plan
+        return plan
+
+    def _slot_body(self, plan: _Plan, slot: int) -> _SlotBody | None:
+        """A slot's body as bytes, with where path parameters are echoed into it; None when it cannot be made here
+        (the slow path then says why)."""
+        assert plan.schema is not None and plan.response is not None
+        try:
+            value = self.generator.value(plan.key, plan.schema, slot)
+            headers = self._headers_of(plan, slot)
+        except GenerationError:
+            return None
+        try:
+            data = orjson.dumps(value)
+        except TypeError:  # an integer past 64 bits: the slow path's encoder
+            return None
+        body = _SlotBody(self, plan, slot, value, data, headers)
+        if slot < len(plan.slots) and len(data) <= SLOT_BYTES:
+            plan.slots[slot] = body
+        return body
+
+    def _headers_of(self, plan: _Plan, slot: int) -> tuple[tuple[str, str], ...]:
+        assert plan.response is not None
+        return self._headers_for(plan.operation, plan.status, plan.response, slot)
+
+    def _generated_value(self, decision: Decision, plan: _Plan, coerced: dict[str, Any],
+                         query: dict[str, list[str]]) -> Answer:  # fmt: skip
+        """A generated answer made from the value: non-JSON media, a resized list, an echo the whole body decides."""
+        slot, media, response, schema, key = decision.slot, decision.media, plan.response, plan.schema, plan.key
+        headers = self._headers_for(plan.operation, plan.status, response, slot) if response is not None else ()
+        if media is None or schema is None:
+            return Answer(decision.status, b"", decision.source, None, headers)
         try:
             value = self.generator.value(key, schema, slot)
         except GenerationError as exc:
@@ -193,9 +258,7 @@ class Producer:
             return value
         echoed = {**value, **hits}
         for name, new in hits.items():
-            check = self._echo_checks.get((key, slot, name))
-            if check is None:
-                check = self._echo_checks[(key, slot, name)] = self._property_validator(schema, value, name)
+            check = self._echo_check(key, schema, slot, value, name)
             if check is _WHOLE:
                 return echoed if self.generator.validator(key, schema).is_valid(echoed) else value
             if not check.is_valid(new):
@@ -214,22 +277,171 @@ class Producer:
         ]  # fmt: skip
         if len(plain) != 1:
             return _WHOLE
-        return compile_schema(plain[0]["properties"][name], self.schemas)
+        prop = plain[0]["properties"][name]
+        resolved_prop = self.schemas.resolve(prop)
+        if isinstance(resolved_prop, dict) and {k: v for k, v in resolved_prop.items() if k not in ANNOTATIONS} == {
+            "type": "string"
+        }:
+            return _ANY_STRING
+        return compile_schema(prop, self.schemas)
 
     def _headers(self, op: Operation, status: str, response: Response, slot: int) -> tuple[tuple[str, str], ...]:
+        return self._headers_for(op.key, status, response, slot)
+
+    def _headers_for(self, op_key: str, status: str, response: Response, slot: int) -> tuple[tuple[str, str], ...]:
         out = []
         for name, (_required, schema) in response.headers.items():
             if name.lower() == "content-type":
                 continue
             try:
-                value = self.generator.header(f"{op.key}|{status}|header|{name}", name, schema, slot)
+                value = self.generator.header(f"{op_key}|{status}|header|{name}", name, schema, slot)
             except GenerationError:
                 continue
             out.append((name, value))
         return tuple(out)
 
+    def _echo_check(self, key: str, schema: Any, slot: int, value: dict[str, Any], name: str) -> Any:
+        check = self._echo_checks.get((key, slot, name))
+        if check is None:
+            check = self._echo_checks[(key, slot, name)] = self._property_validator(schema, value, name)
+        return check
 
+
+@dataclass
+class _Plan:
+    """A generated answer's shared facts: the data's pool key, the response, the body's schema (response view)."""
+
+    producer: Producer
+    operation: str  # its key
+    key: str
+    status: str  # the response key as decided ("404" where the contract says 4XX)
+    response: Response | None
+    schema: Schema | None
+    json: bool  # a JSON body: made once per slot as bytes, path parameters spliced in
+    slots: list[_SlotBody | None]
+
+    def answer(self, decision: Decision, slot: int, coerced: dict[str, Any]) -> Answer:
+        """`Producer.produce(op, decision with this slot, coerced)` for a decision `Producer.prepared` accepted."""
+        body = self.slots[slot] if slot < len(self.slots) else None
+        if body is None:
+            body = self.producer._slot_body(self, slot)
+        if body is not None:
+            data = body.data if not coerced else body.echoed(coerced)
+            if data is not None:
+                return Answer(decision.status, data, decision.source, decision.media, body.headers)
+        return self.producer._generated_value(decision._replace(slot=slot), self, coerced, _NO_QUERY)
+
+
+_SENTINEL = f"mockserver-echo-{os.urandom(8).hex()}-"  # a string no generated value holds
+
+
+class _SlotBody:
+    """One pool slot's JSON body as bytes, and the same body cut where echoed path parameters go: an echo is then
+    the parameter's JSON between byte strings, decided exactly as `Producer._echo` decides it."""
+
+    __slots__ = ("producer", "plan", "slot", "value", "data", "headers", "_cuts")
+
+    def __init__(self, producer: Producer, plan: _Plan, slot: int, value: Any, data: bytes,
+                 headers: tuple[tuple[str, str], ...]) -> None:  # fmt: skip
+        self.producer, self.plan, self.slot, self.value, self.data, self.headers = (
+            producer, plan, slot, value, data, headers
+        )  # fmt: skip
+        self._cuts: dict[tuple[str, ...], _Cut | None] = {}
+
+    def echoed(self, coerced: dict[str, Any]) -> bytes | None:
+        """The body with `coerced` echoed into same-named fields; None when only the whole body can decide."""
+        value = self.value
+        if type(value) is not dict:
+            return self.data
+        if len(coerced) == 1:  # one path parameter, the usual case: the loop below without the loop
+            for name, new in coerced.items():
+                if name not in value or value[name] == new:
+                    return self.data
+                one = (name,)
+                cut = self._cuts[one] if one in self._cuts else self._cut(one)
+                if cut is None:
+                    return None
+                check = cut.checks[0]
+                if not (type(new) is str if check is _ANY_STRING else check.is_valid(new)):
+                    return self.data
+                try:
+                    return cut.pieces[0] + orjson.dumps(new) + cut.pieces[1]
+                except TypeError:
+                    return None
+        names = tuple(k for k in coerced if k in value)
+        if not names:
+            return self.data
+        cut = self._cuts[names] if names in self._cuts else self._cut(names)
+        if cut is None:
+            return None
+        out = [cut.pieces[0]]
+        changed = False
+        for i, name in enumerate(names):
+            new, old = coerced[name], value[name]
+            if old == new:  # `_echo` leaves an equal value as it was (1 stays 1 for a 1.0, True for a 1)
+                out.append(cut.originals[i])
+            elif cut.checks[i].is_valid(new):
+                try:
+                    out.append(orjson.dumps(new))
+                except TypeError:
+                    return None
+                changed = True
+            else:
+                return self.data  # one echo not valid: none at all, as `_echo`
+            out.append(cut.pieces[i + 1])
+        return b"".join(out) if changed else self.data
+
+    def _cut(self, names: tuple[str, ...]) -> _Cut | None:
+        producer, plan, value = self.producer, self.plan, self.value
+        checks = []
+        for name in names:
+            check = producer._echo_check(plan.key, plan.schema, self.slot, value, name)
+            if check is _WHOLE:
+                found = None
+                break
+            checks.append(check)
+        else:
+            marked = dict(value)
+            for i, name in enumerate(names):
+                marked[name] = f"{_SENTINEL}{i}"
+            rest = orjson.dumps(marked)
+            pieces = []
+            for i in range(len(names)):
+                mark = orjson.dumps(f"{_SENTINEL}{i}")
+                head, hit, rest = rest.partition(mark)
+                if not hit or mark in rest:
+                    break
+                pieces.append(head)
+            pieces.append(rest)
+            found = (
+                _Cut(pieces, [orjson.dumps(value[n]) for n in names], checks) if len(pieces) == len(names) + 1 else None
+            )
+        if len(self._cuts) < 16:  # path parameter names: one set per operation in practice
+            self._cuts[names] = found
+        return found
+
+
+class _Cut(NamedTuple):
+    pieces: list[bytes]  # the body around the echoed values
+    originals: list[bytes]  # each echoed field's own value, as JSON
+    checks: list[Any]  # each field's validator (`_AnyString` for a bare string)
+
+
+class _AnyString:
+    """The validator of a bare `{type: string}` property: any string, and nothing else, without a call into Rust."""
+
+    @staticmethod
+    def is_valid(value: Any) -> bool:
+        return type(value) is str
+
+
+_ANY_STRING = _AnyString()
+
+
+SLOT_BYTES = 4096  # a body kept as bytes per pool slot at most this long (a readable one is about 500 B); the
+# long ones (--edge-cases makes some of 10+ KB) are serialized per request instead of doubling their memory
 _MISSING = object()
+_NO_QUERY: dict[str, list[str]] = {}  # shared, never written
 _ITEM_POOL = 64  # pool slots for items added to a list to honour a limit
 
 

@@ -19,9 +19,8 @@ import random
 import sys
 import time
 import traceback
-from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import parse_qsl
 
 from starlette.requests import cookie_parser
@@ -47,23 +46,37 @@ MAX_HEADER_BYTES = 65_536
 # grow the heap the garbage collector walks (4096 entries cost 25 MB and 2x the p99 on generated answers, bench/).
 MEMO_ENTRIES = 256
 MEMO_BODY_BYTES = 16_384
+HEADS_ENTRIES = 256  # sets of request headers decoded and kept: a client sends the same ones on every request
 _sleep = asyncio.sleep  # one seam for tests, without patching asyncio for everyone
+_clock = time.perf_counter
 
 
-@dataclass
-class _Read:
+class _Read(NamedTuple):
     """A request as read off the wire, bounded, before the core sees it."""
 
     method: str
     raw_path: bytes
     query_string: bytes
     raw_headers: list[tuple[bytes, bytes]]
-    pairs: list[tuple[str, str]]  # decoded header pairs, for the journal
+    pairs: tuple[tuple[str, str], ...]  # decoded header pairs, for the journal
     headers: dict[str, str]  # lower-case names, repeated headers joined with ", "
     query_pairs: list[tuple[str, str]]
     too_many_query: bool
     body: bytes
     refused: Answer | None  # 413 / 431 before the core is asked
+    cookies: dict[str, str]
+    heads: tuple[tuple[bytes, bytes], ...] | None  # the raw headers as a key (None: not hashable)
+
+
+class _Heads(NamedTuple):
+    """What a request's raw headers decode to. A client sends the same headers on every request, so this is
+    worked out once per set of headers and shared (read only) by the requests that carry them."""
+
+    pairs: tuple[tuple[str, str], ...]  # a tuple: the journal redacts them once for every request that sends them
+    headers: dict[str, str]
+    cookies: dict[str, str]
+    too_large: bool
+    key: tuple[tuple[bytes, bytes], ...] | None  # the raw headers, the first time they came (None: not hashable)
 
 
 class MockApp:
@@ -76,6 +89,8 @@ class MockApp:
         self.cors = cors
         self.admin = admin
         self.admin_prefix = config.admin_prefix
+        self._admin_bytes = config.admin_prefix.encode()
+        self._latency = config.latency if config.latency[1] > 0 else None
         self.redactor = journal.redactor
         self.rng = random.Random()
         self.forwarder = forwarder
@@ -84,6 +99,8 @@ class MockApp:
         # one resource) is answered from memory. Not with --error-rate, whose faults are drawn per request.
         self.answers: dict[tuple[object, ...], Outcome] | None = {} if config.error_rate == 0 else None
         self.watcher: object | None = None
+        self._heads: dict[tuple[tuple[bytes, bytes], ...], _Heads] = {}
+        self._fixed: dict[tuple[str, str | None], list[tuple[bytes, bytes]]] = {}
         self._store_failing = False
 
     def reload(self, mock: Mock) -> None:
@@ -109,8 +126,10 @@ class MockApp:
             return
         if scope["type"] != "http":
             return
-        start = time.perf_counter()
-        request = await self._read(scope, receive)
+        start = _clock()
+        request = self._read(scope)
+        if "content-length" in request.headers or "transfer-encoding" in request.headers:
+            request = await self._read_body(request, receive)
         origin = request.headers.get("origin")
         if self.cors is not None and origin is not None and request.method == "OPTIONS" \
                 and "access-control-request-method" in request.headers:  # fmt: skip
@@ -127,16 +146,17 @@ class MockApp:
                 + [(b"content-length", str(len(body)).encode()), (b"content-type", b"text/plain; charset=utf-8")],
                 body,
             )
-            if not request.raw_path.startswith(self.admin_prefix.encode()):
+            if not request.raw_path.startswith(self._admin_bytes):
                 verdict = "allowed" if status == 200 else body.decode()
                 note = f"CORS preflight for {wanted[:32]} from {origin[:200]}: {verdict}"
                 answer = Answer(status, body, "cors", "text/plain; charset=utf-8")
-                self._record(request, Outcome(answer, note=note), (time.perf_counter() - start) * 1000)
+                self._record(request, Outcome(answer, note=note), (_clock() - start) * 1000)
             return
-        admin = self._admin(request)
-        if admin is not None:
-            await self._deliver(send, admin, request.method == "HEAD", origin, delay=False)
-            return
+        if self.admin is not None and request.raw_path.startswith(self._admin_bytes):
+            admin = self._admin(request)
+            if admin is not None:
+                await self._deliver(send, admin, request.method == "HEAD", origin, delay=False)
+                return
         forwarder = self.forwarder
         if forwarder is not None and forwarder.everything and request.refused is None:
             outcome = await forwarder.forward(self._core(request), request.query_string, request.raw_headers)
@@ -148,44 +168,54 @@ class MockApp:
                 if forwarder.takes(outcome, request.headers, core.query):
                     outcome = await forwarder.forward(core, request.query_string, request.raw_headers)
         await self._deliver(send, outcome.answer, request.method == "HEAD", origin, delay=True)
-        self._record(request, outcome, (time.perf_counter() - start) * 1000)
+        self._record(request, outcome, (_clock() - start) * 1000)
 
-    async def _read(self, scope: Scope, receive: Receive) -> _Read:
+    def _read(self, scope: Scope) -> _Read:
+        """The request line and headers (the body, when there is one, is `_read_body`'s)."""
         method: str = scope["method"]
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
-        raw_path = raw_path.split(b"?", 1)[0]
+        if b"?" in raw_path:
+            raw_path = raw_path.split(b"?", 1)[0]
         raw_headers: list[tuple[bytes, bytes]] = scope["headers"]
         oversized = len(raw_headers) > MAX_HEADERS
         if oversized:
             raw_headers = raw_headers[:MAX_HEADERS]
-        pairs: list[tuple[str, str]] = []
-        headers: dict[str, str] = {}
-        size = 0
-        for raw_name, raw_value in raw_headers:
-            size += len(raw_name) + len(raw_value)
-            name, value = raw_name.decode("latin-1"), raw_value[:MAX_HEADER_BYTES].decode("latin-1")  # ASGI: lower-case
-            pairs.append((name, value))
-            headers[name] = f"{headers[name]}, {value}" if name in headers else value
+        key = tuple(raw_headers)
+        try:
+            heads = self._heads.get(key)
+        except TypeError:  # an ASGI server that sends lists: decoded every time
+            heads = _decode_headers(raw_headers, None)
+        else:
+            if heads is None:
+                heads = _decode_headers(raw_headers, key)
+                if len(self._heads) >= HEADS_ENTRIES:
+                    del self._heads[next(iter(self._heads))]
+                self._heads[key] = heads
+        headers = heads.headers
         refused = None
-        if oversized or size > MAX_HEADER_BYTES:
+        if oversized or heads.too_large:
             refused = problem_answer(
                 problems.HEADERS_TOO_LARGE, f"at most {MAX_HEADERS} headers and {MAX_HEADER_BYTES} bytes of them"
             )
         query_string: bytes = scope["query_string"]
-        query_pairs = (
-            parse_qsl(query_string.decode("latin-1"), keep_blank_values=True, errors="replace") if query_string else []
-        )
-        too_many = (
-            len(query_pairs) > MAX_QUERY_FIELDS
-        )  # the server's URL limit bounds the count; the contract's 422 says it
-        body, too_large = await self._body(receive, headers)
+        if query_string:
+            query_pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True, errors="replace")
+            too_many = len(query_pairs) > MAX_QUERY_FIELDS  # the server's URL limit bounds the count; a 422 says it
+            query_pairs = query_pairs[:MAX_QUERY_FIELDS]
+        else:
+            query_pairs, too_many = [], False
+        return _Read(method, raw_path, query_string, raw_headers, heads.pairs, headers, query_pairs, too_many, b"",
+                     refused, heads.cookies, heads.key)  # fmt: skip
+
+    async def _read_body(self, request: _Read, receive: Receive) -> _Read:
+        body, too_large = await self._body(receive)
+        refused = request.refused
         if too_large and refused is None:
             refused = problem_answer(problems.TOO_LARGE, f"request body over {self.config.max_body_bytes} bytes")
-        return _Read(method, raw_path, query_string, raw_headers, pairs, headers, query_pairs[:MAX_QUERY_FIELDS],
-                     too_many, body, refused)  # fmt: skip
+        return request._replace(body=body, refused=refused)
 
     def _admin_path(self, raw_path: bytes) -> bool:
-        prefix = self.admin_prefix.encode()
+        prefix = self._admin_bytes
         # /__mockery is a path of the contract's, not an admin route
         return self.admin is not None and (raw_path == prefix or raw_path.startswith(prefix + b"/"))
 
@@ -237,8 +267,8 @@ class MockApp:
             return Outcome(problem_answer(problems.STATE_DOWN, str(exc)), note="state store unavailable")
         memo = None
         answers = self.answers
-        if answers is not None and not request.body and not overridden:
-            memo = (request.method, request.raw_path, request.query_string, tuple(request.raw_headers))
+        if answers is not None and not request.body and not overridden and request.heads is not None:
+            memo = (request.method, request.raw_path, request.query_string, request.heads)
             found = answers.get(memo)
             if found is not None:
                 return found
@@ -261,9 +291,9 @@ class MockApp:
         return outcome
 
     def _core(self, request: _Read) -> MockRequest:
-        cookies = cookie_parser(request.headers["cookie"]) if "cookie" in request.headers else {}
-        return MockRequest(request.method, request.raw_path, _query(request.query_pairs), request.headers, cookies,
-                           request.body, request.too_many_query)  # fmt: skip
+        shape = (request.method, request.query_string, request.heads) if request.heads and not request.body else None
+        return MockRequest(request.method, request.raw_path, _query(request.query_pairs) if request.query_pairs else {},
+                           request.headers, request.cookies, request.body, request.too_many_query, shape)  # fmt: skip
 
     def _store_error(self, exc: StateError) -> None:
         """One line when the shared store fails, one when it is back; never a traceback per request."""
@@ -273,32 +303,47 @@ class MockApp:
 
     async def _deliver(self, send: Send, answer: Answer, head: bool, origin: str | None, delay: bool) -> None:
         wait = answer.delay_ms
-        if wait is None and delay and self.config.latency[1] > 0:
-            wait = self.rng.randint(*self.config.latency)
+        if wait is None and delay and self._latency is not None:
+            wait = self.rng.randint(*self._latency)
         if wait:
             await _sleep(wait / 1000)
-        headers = [(b"content-length", str(len(answer.body)).encode()), (b"x-mock-source", answer.source.encode())]
+        if origin is None:  # the same few header lines for every answer of a source and media type: made once
+            fixed = self._fixed.get((answer.source, answer.media))
+            if fixed is None:
+                fixed = self._fixed_headers(answer, None)
+                if len(self._fixed) < 256:
+                    self._fixed[(answer.source, answer.media)] = fixed
+            headers = [(b"content-length", str(len(answer.body)).encode()), *fixed]
+        else:
+            headers = [(b"content-length", str(len(answer.body)).encode()), *self._fixed_headers(answer, origin)]
+        for name, value in answer.headers:
+            clean = value if value.isprintable() else "".join(c for c in value if c >= " " and c != "\x7f")
+            headers.append((name.lower().encode("latin-1", "replace"), clean.encode("latin-1", "replace")))
+        await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+        await send({"type": "http.response.body", "body": b"" if head else answer.body})
+
+    def _fixed_headers(self, answer: Answer, origin: str | None) -> list[tuple[bytes, bytes]]:
+        headers = [(b"x-mock-source", answer.source.encode())]
         if self.cors is not None:
             headers.extend(self.cors.simple(origin) if origin is not None else [(b"vary", b"Origin")])
         if answer.media is not None:
             headers.append((b"content-type", answer.media.encode("latin-1", "replace")))
-        for name, value in answer.headers:
-            clean = "".join(c for c in value if c >= " " and c != "\x7f")
-            headers.append((name.lower().encode("latin-1", "replace"), clean.encode("latin-1", "replace")))
-        await _send(send, answer.status, headers, b"" if head else answer.body)
+        return headers
 
     def _record(self, request: _Read, outcome: Outcome, ms: float) -> None:
         answer = outcome.answer
-        secrets = self.redactor.forms(outcome.secrets)
+        secrets = outcome.secrets
+        redactor = self.redactor
+        active = redactor.searched(secrets)
         path = request.raw_path.decode("latin-1")
         if self.log is not None:
-            self.log.write(
-                f"{request.method} {self.redactor.text(path, secrets)} {answer.status} {answer.source} {ms:.2f}ms\n"
-            )
+            shown = redactor._scrub(path, active) if active else path
+            self.log.write(f"{request.method} {shown} {answer.status} {answer.source} {ms:.2f}ms\n")
         try:
             self.journal.record(request.method, path, request.query_pairs, request.pairs, answer.status, answer.source,
-                                outcome.operation, ms, secrets, outcome.note, outcome.fixture, outcome.override,
-                                answer.body, answer.media, outcome.violations)  # fmt: skip
+                                outcome.operation, ms, redactor.forms(secrets) if secrets else [], outcome.note,
+                                outcome.fixture, outcome.override, answer.body, answer.media, outcome.violations,
+                                active)  # fmt: skip
         except StateError as exc:
             self._store_error(exc)
             return
@@ -306,9 +351,7 @@ class MockApp:
             self._store_failing = False
             print("mockserver: the state store answers again", file=sys.stderr, flush=True)
 
-    async def _body(self, receive: Receive, headers: dict[str, str]) -> tuple[bytes, bool]:
-        if "content-length" not in headers and "transfer-encoding" not in headers:
-            return b"", False
+    async def _body(self, receive: Receive) -> tuple[bytes, bool]:
         chunks, size, too_large = [], 0, False
         while True:
             message = await receive()
@@ -323,6 +366,19 @@ class MockApp:
             if not message.get("more_body", False):
                 break
         return (b"" if too_large else b"".join(chunks)), too_large
+
+
+def _decode_headers(raw_headers: list[tuple[bytes, bytes]], key: tuple[tuple[bytes, bytes], ...] | None) -> _Heads:
+    pairs: list[tuple[str, str]] = []
+    headers: dict[str, str] = {}
+    size = 0
+    for raw_name, raw_value in raw_headers:
+        size += len(raw_name) + len(raw_value)
+        name, value = raw_name.decode("latin-1"), raw_value[:MAX_HEADER_BYTES].decode("latin-1")  # ASGI: lower-case
+        pairs.append((name, value))
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    cookies = cookie_parser(headers["cookie"]) if "cookie" in headers else {}
+    return _Heads(tuple(pairs), headers, cookies, size > MAX_HEADER_BYTES, key)
 
 
 def _query(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:

@@ -112,7 +112,8 @@ class FixtureIndex:
     def find(self, path: dict[str, str], query: dict[str, list[str]], headers: dict[str, str],
              skip: frozenset[str] = frozenset()) -> Fixture | None:  # fmt: skip
         """The first fixture matching the request, in file order; `skip` names fixtures to pass over."""
-        key = tuple(path.get(n, "") for n in self.path_names)
+        names = self.path_names
+        key = (path.get(names[0], ""),) if len(names) == 1 else tuple(path.get(n, "") for n in names)
         for fixture in self.by_path.get(key, ()):
             if fixture.matches(path, query, headers) and fixture.name not in skip:
                 return fixture

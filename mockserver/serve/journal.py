@@ -37,6 +37,9 @@ _SECRET_MEMBER = re.compile(
 )
 
 
+_DECODED: list[str] = ["", ""]  # the last text percent-decoded by `Redactor._scrub`, and what it decoded to
+
+
 def _clip(text: str) -> str:
     return text if len(text) <= _MAX_FIELD else text[:_MAX_FIELD] + f"…(+{len(text) - _MAX_FIELD} chars)"
 
@@ -48,6 +51,8 @@ class Redactor:
         self._verdicts: dict[str, bool] = {}
         self._bytes: dict[str, bytes] = {}
         self._forms: dict[tuple[str, ...], list[str]] = {}
+        self._searched: dict[tuple[str, ...], list[str]] = {}
+        self._pairs: dict[tuple[tuple[tuple[str, str], ...], tuple[str, ...]], list[list[str]]] = {}
 
     def secret(self, name: str) -> bool:
         verdict = self._verdicts.get(name)
@@ -67,6 +72,16 @@ class Redactor:
             found = [*secrets, *(quote(s, safe="") for s in secrets)]
             if len(self._forms) < 1000:
                 self._forms[secrets] = found
+        return found
+
+    def searched(self, secrets: tuple[str, ...]) -> list[str]:
+        """`active(forms(secrets))`: what to search a request's texts for, worked out once per set of credentials
+        (a frontend sends the same key on every request). The caller does not change the list."""
+        found = self._searched.get(secrets)
+        if found is None:
+            found = self.active(self.forms(secrets))
+            if len(self._searched) < 1000:
+                self._searched[secrets] = found
         return found
 
     def encoded(self, secret: str) -> bytes:
@@ -97,14 +112,34 @@ class Redactor:
             for k, v in items[:_MAX_ITEMS]
         ]
 
+    def header_pairs(self, items: tuple[tuple[str, str], ...], active: list[str]) -> list[list[str]]:
+        """`pairs()` of a request's headers, remembered per headers and credentials: a client sends the same ones
+        on every request. Journal entries share the result, which nobody changes."""
+        key = (items, tuple(active))
+        found = self._pairs.get(key)
+        if found is None:
+            found = self.pairs(list(items), active)
+            if len(self._pairs) >= 256:  # the oldest goes
+                del self._pairs[next(iter(self._pairs))]
+            self._pairs[key] = found
+        return found
+
     @staticmethod
     def _scrub(value: str, active: list[str]) -> str:
         for secret in active:
             if secret in value:
                 value = value.replace(secret, REDACTED)
-            # percent-encoded, with any mix of escapes; also where the plain form was there too
-            if "%" in value and secret in unquote(value):
-                value = unquote(value).replace(secret, REDACTED)
+        # percent-encoded, with any mix of escapes; also where the plain form was there too. Decoded once, not once
+        # per credential: a path with an escape in it would otherwise cost a decode per form of the key.
+        if "%" in value and active:
+            last = _DECODED  # the log line and the journal scrub the same path, one after the other
+            if last[0] != value:
+                last[:] = [value, unquote(value)]
+            decoded = last[1]
+            if any(secret in decoded for secret in active):
+                for secret in active:
+                    decoded = decoded.replace(secret, REDACTED)
+                value = decoded
         return value
 
 
@@ -131,7 +166,7 @@ class Journal:
         method: str,
         path: str,
         query: list[tuple[str, str]],
-        headers: list[tuple[str, str]],
+        headers: Sequence[tuple[str, str]],
         status: int,
         source: str,
         operation: str,
@@ -143,24 +178,31 @@ class Journal:
         body: bytes = b"",
         media: str | None = None,
         violations: Sequence[dict[str, str]] = (),
+        active: list[str] | None = None,
     ) -> None:
+        """One entry; `active`, when given, is `redactor.active(secrets)` worked out already. Headers given as a
+        tuple (the same object for every request that sent the same headers) are redacted once for all of them."""
         if self.capacity == 0:
             self.store.record({})  # counted, not kept
             return
         redact = self.redactor
-        active = redact.active(secrets)
-        head = body[:EXCERPT_BYTES]
+        if active is None:
+            active = redact.active(secrets)
+        head = body if len(body) <= EXCERPT_BYTES else body[:EXCERPT_BYTES]  # bytes are immutable: no copy
         excerpt: bytes | str = head
         if active and head:
             for secret in active:
                 if redact.encoded(secret) in head:  # a credential echoed in the body: scrubbed now, not at reading
                     excerpt = redact._scrub(head.decode("utf-8", "replace"), active)
                     break
+        if active:
+            path = redact._scrub(path, active)
         entry = (
-            time.time(), method[:32], _clip(redact._scrub(path, active)),
-            redact.pairs(query, active) if query else [], redact.pairs(headers, active), status, source, operation,
-            _clip(redact._scrub(note, active)) if note else "", fixture or None, override or None, media, excerpt,
-            len(body), round(ms, 3), self.worker,
+            time.time(), method if len(method) <= 32 else method[:32], path if len(path) <= _MAX_FIELD else _clip(path),
+            redact.pairs(query, active) if query else [],
+            redact.header_pairs(headers, active) if type(headers) is tuple else redact.pairs(list(headers), active),
+            status, source, operation, _clip(redact._scrub(note, active)) if note else "", fixture or None,
+            override or None, media, excerpt, len(body), round(ms, 3), self.worker,
             [{k: _clip(v) for k, v in item.items()} for item in violations[:MAX_VIOLATIONS]] if violations else [],
         )  # fmt: skip
         # a tuple is a third of a dict's cost per request; a shared store gets the readable form it keeps

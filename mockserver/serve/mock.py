@@ -5,12 +5,16 @@ dictionary lookups, one hash, at most one cached generation, and a serialization
 fault -> security -> validation -> preferences (header, query controls, override) -> state -> `negotiate` ->
 sequence step -> produce; its precedence is in negotiation.py. What changes at run time (overrides, items,
 sequence positions) is in the store (state.py); an outcome that depends on it is `volatile`: never remembered.
+A generated answer teaches the core a recipe for its request shape (method, query, headers: the adapter says which)
+and operation: another path of that shape, routed there, only asks the fixtures, its pool slot and the producer,
+while no override is active; whatever else could differ makes it take the whole pipeline (`_Recipe`).
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field, replace
+from collections.abc import Hashable
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from ..config import Config
@@ -19,9 +23,10 @@ from ..contract.spec import Operation, Spec, builtin, load_spec
 from . import negotiation, problems
 from .answers import Answer, Producer, from_fixture, problem_answer, without_forbidden
 from .fixtures import EDGES, FixtureIndex, fixture_warnings, load_fixtures, raw_key
-from .generation import POOL, Generator, seed_of
+from .generation import Generator, seed_of, slot_of
 from .overrides import Override, Overrides
-from .preferences import PreferError, chooses, merge, parse_controls, parse_prefer, split_query
+from .preferences import NONE as NO_PREFERENCES
+from .preferences import Preferences, PreferError, chooses, merge, parse_controls, parse_prefer, split_query
 from .routing import FULL, METHOD, Router
 from .state import MemoryStore, StateError, Store, open_store
 from .stateful import Stateful
@@ -37,6 +42,9 @@ class MockRequest:
     cookies: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
     too_many_query: bool = False  # more query parameters than the mock reads
+    # Requests of one shape differ only in their path (same method, query and headers, no body); None: unknown.
+    # The adapter says so, and the core answers a new path of a known shape with less work (`_Recipe`).
+    shape: Hashable | None = None
 
 
 class Outcome(NamedTuple):
@@ -55,6 +63,42 @@ class Outcome(NamedTuple):
 
 
 _NO_CONTROLS: dict[str, str] = {}  # shared, never written: most requests have no query at all
+
+
+RECIPES = 256  # (request shape, operation) pairs remembered (`_Recipe`): a client sends a few shapes
+
+
+class _Recipe:
+    """How a generated answer was reached for one request shape (method, query, headers) and operation: another
+    path of that shape routed to that operation is looked up in the fixtures, given its pool slot and produced,
+    skipping what cannot differ (security, validation, preferences, negotiation). A fixture that matches or a bad
+    percent-escape goes through the whole pipeline."""
+
+    __slots__ = ("op", "decision", "query", "secrets", "note", "fixtures", "per_request", "validator", "plan")
+
+    def __init__(self, op: Operation, decision: negotiation.Decision, query: dict[str, list[str]],
+                 secrets: tuple[str, ...], note: str, fixtures: FixtureIndex | None, per_request: bool,
+                 validator: RequestValidator, producer: Producer) -> None:  # fmt: skip
+        self.op, self.decision, self.query, self.secrets, self.note = op, decision, query, secrets, note
+        self.fixtures = fixtures if fixtures is not None and (fixtures.by_path or fixtures.others) else None
+        self.per_request, self.validator = per_request, validator
+        self.plan = producer.prepared(op, decision, query)
+
+    def answer(self, mock: Mock, request: MockRequest, params: dict[str, str], bad: list[str]) -> Outcome | None:
+        """The outcome for a request of this shape routed to this operation; None: the whole pipeline decides."""
+        op = self.op
+        if bad:
+            return None
+        if self.fixtures is not None and self.fixtures.find(params, self.query, request.headers) is not None:
+            return None
+        coerced = params if self.validator.path_strings else self.validator.coerce_path(params)
+        decision, plan = self.decision, self.plan
+        slot = mock._slot(request, self.query) if self.per_request else decision.slot
+        if plan is not None:  # the producer's work that does not depend on the slot, done once
+            answer = plan.answer(decision, slot, coerced)
+        else:
+            answer = mock.producer.produce(op, negotiation.with_slot(decision, slot), coerced, self.query)
+        return Outcome(answer, op.key, self.secrets, self.note)
 
 
 def fixtures_folder(config: Config) -> str | None:
@@ -104,6 +148,7 @@ class Mock:
         self._random = random.Random(seed_of(config.seed, "faults"))
         self.overrides = Overrides(self.store, config.max_delay_ms)
         self.stateful: Stateful | None = None
+        self.recipes: dict[tuple[Hashable, str], _Recipe] = {}
         if config.stateful:
             self.stateful = Stateful(spec, self.generator, self.facts, self.store, config.seed, config.state_size)
             self.stateful.seed()
@@ -113,6 +158,13 @@ class Mock:
         if not overrides_read:
             self.overrides.refresh()
         match = self.router.match(request.method, request.raw_path)
+        shape = request.shape
+        if shape is not None and match.operation is not None and self.recipes and not self.overrides.by_operation:
+            recipe = self.recipes.get((shape, match.operation.key))
+            if recipe is not None and match.kind == FULL:
+                outcome = recipe.answer(self, request, match.params, match.bad_params)
+                if outcome is not None:
+                    return outcome
         if match.kind != FULL and self.edges is not None:
             where = {"method": request.method, "raw_path": raw_key(request.raw_path)}
             edge = self.edges.find(where, request.query, request.headers)
@@ -134,10 +186,12 @@ class Mock:
         secrets: tuple[str, ...] = ()
         override: Override | None = None
         query, controls = split_query(request.query) if request.query else (request.query, _NO_CONTROLS)
+        prefs = NO_PREFERENCES
         if self.config.error_rate > 0 and self._random.random() < self.config.error_rate:
             decision = negotiation.fault(op, self._random.choice((500, 503)))
         else:
-            decision, secrets, override = self._decide(op, match.params, match.bad_params, request, query, controls)
+            decision, secrets, override, prefs = self._decide(op, match.params, match.bad_params, request, query,
+                                                              controls)  # fmt: skip
         volatile = override is not None
         if decision.fixture is not None and decision.fixture.sequence and decision.kind == negotiation.FIXTURE:
             served = self.store.advance(self._identity(decision.fixture.name, request, query))
@@ -149,20 +203,39 @@ class Mock:
         answer = self.producer.produce(op, decision, coerced, query)
         note = decision.note
         if override is not None:
-            answer = replace(answer, source=negotiation.FROM_OVERRIDE)
+            answer = answer._replace(source=negotiation.FROM_OVERRIDE)
             note = f"override {override.id} ({override.prefer})" + (f": {note}" if note else "")
         fixture = decision.fixture.name if decision.fixture is not None else ""
-        return Outcome(answer, op.key, secrets, note, fixture, override.id if override else "", volatile)
+        outcome = Outcome(answer, op.key, secrets, note, fixture, override.id if override else "", volatile)
+        if shape is not None and decision.kind == negotiation.GENERATE and not volatile and override is None \
+                and self.config.error_rate == 0 and not request.body and not match.bad_params:  # fmt: skip
+            self._learn(shape, op, decision, prefs, query, secrets, note)
+        return outcome
+
+    def _learn(self, shape: Hashable, op: Operation, decision: negotiation.Decision, prefs: Preferences,
+               query: dict[str, list[str]], secrets: tuple[str, ...], note: str) -> None:  # fmt: skip
+        """Keep how a generated answer was reached, for requests of the same shape: what decided it depends on
+        their path only through the route, path parameters (when all are plain strings: validation cannot tell
+        them apart), the fixtures they might match, the pool slot and the echo."""
+        if not self.validators[op.key].path_any_string or (self.stateful is not None and self.stateful.role(op)):
+            return
+        looks_up = prefs.branch is None and prefs.dynamic is not True  # negotiate() asked the fixtures
+        per_request = prefs.branch is not None or prefs.dynamic is not False  # ... and the slot
+        if len(self.recipes) >= RECIPES:
+            del self.recipes[next(iter(self.recipes))]
+        fixtures = self.facts[op.key].fixtures if looks_up else None
+        self.recipes[(shape, op.key)] = _Recipe(op, decision, query, secrets, note, fixtures, per_request,
+                                                self.validators[op.key], self.producer)  # fmt: skip
 
     def _decide(self, op: Operation, params: dict[str, str], bad: list[str], request: MockRequest,
                 query: dict[str, list[str]], controls: dict[str, str],
-                ) -> tuple[negotiation.Decision, tuple[str, ...], Override | None]:  # fmt: skip
+                ) -> tuple[negotiation.Decision, tuple[str, ...], Override | None, Preferences]:  # fmt: skip
         ok, seen = security.satisfied(op.security, request.headers, request.query, request.cookies, self.config.api_key)
         secrets = tuple(seen)
         facts = self.facts[op.key]
         accept = request.headers.get("accept")
         if not ok:
-            return negotiation.unauthorized(facts, accept), secrets, None
+            return negotiation.unauthorized(facts, accept), secrets, None, NO_PREFERENCES
         validator = self.validators[op.key]
         content_type = request.headers.get("content-type", "")
         violations = validator.validate(params, query, request.headers, request.cookies, request.body, content_type,
@@ -171,31 +244,31 @@ class Mock:
             violations.insert(0, Violation(("query",), "Too many query parameters", "value_error.too_many"))
         if violations:
             detail = [{"loc": list(v.loc), "msg": v.msg, "type": v.type} for v in violations]
-            return negotiation.invalid(op, detail, accept), secrets, None
+            return negotiation.invalid(op, detail, accept), secrets, None, NO_PREFERENCES
         try:
             prefs = parse_prefer(request.headers.get("prefer"), self.config.max_delay_ms)
             if controls:
                 prefs = merge(prefs, parse_controls(controls, self.config.max_delay_ms))
         except PreferError as exc:
-            return negotiation.problem(problems.BAD_PREFER, str(exc)), secrets, None
+            return negotiation.problem(problems.BAD_PREFER, str(exc)), secrets, None, NO_PREFERENCES
         override = self.overrides.find(op.key, params, query) if self.overrides.by_operation else None
         if override is not None:
             prefs = merge(prefs, override.prefs)
             if prefs.code is not None and op.response_for(prefs.code) is None:
                 decision = negotiation.forced(op, prefs.code)
-                return replace(decision, delay_ms=prefs.delay_ms), secrets, override
+                return decision._replace(delay_ms=prefs.delay_ms), secrets, override, prefs
         if self.stateful is not None and not chooses(prefs) and self.stateful.role(op) is not None:
             decision = self.stateful.handle(op, params, query, request.headers, request.body)
         else:
             decision = negotiation.negotiate(facts, prefs, params, query, request.headers,
                                              lambda: self._slot(request, query))  # fmt: skip
         if prefs.delay_ms is not None:
-            decision = replace(decision, delay_ms=prefs.delay_ms)
-        return decision, secrets, override
+            decision = decision._replace(delay_ms=prefs.delay_ms)
+        return decision, secrets, override, prefs
 
     def _slot(self, request: MockRequest, query: dict[str, list[str]]) -> int:
         pairs = sorted((k, v) for k, vs in query.items() for v in vs) if query else []
-        return seed_of(self.config.seed, request.method, request.raw_path, pairs) % POOL
+        return slot_of(self.config.seed, request.method, request.raw_path, pairs)
 
     def _identity(self, fixture: str, request: MockRequest, query: dict[str, list[str]]) -> str:
         """Who a sequence counts for: the fixture and the request's method, path and query (controls left out)."""

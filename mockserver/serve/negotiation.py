@@ -20,9 +20,9 @@ mock's problem document only where it documents none.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..contract import security
 from ..contract.schemas import SchemaSet, accepts_null, branches
@@ -43,8 +43,10 @@ FROM_STATE, FROM_OVERRIDE = "state", "override"
 Examples = Mapping[str, Mapping[str, Mapping[str, Any]]]  # status -> media -> name -> value (valid ones only)
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
+    """What to answer. A named tuple: immutable, and built on every request for a fraction of a frozen dataclass's
+    cost (change one with `decision._replace(...)`)."""
+
     kind: str  # FIXTURE | EXAMPLE | GENERATE | NULL | EMPTY | PROBLEM | INVALID | STATE
     status: int
     source: str  # the X-Mock-Source value
@@ -129,18 +131,20 @@ def unauthorized(facts: Facts, accept: str | None) -> Decision:
     op = facts.operation
     if facts.fixtures.unauthorized is not None:
         fixture = facts.fixtures.unauthorized
-        return replace(from_fixture(fixture), note=f"credentials missing or wrong (fixture {fixture.name})")
-    challenge = security.challenges(op.security)
-    return replace(
-        own_error(
+        return from_fixture(fixture)._replace(note=f"credentials missing or wrong (fixture {fixture.name})")
+    found: Decision | None = op.memo.get((_UNAUTHORIZED, accept))
+    if found is None:  # the same for every request with this Accept value: worked out once
+        challenge = security.challenges(op.security)
+        found = own_error(
             op,
             problems.UNAUTHORIZED,
             accept,
             f"Send credentials: {security.missing(op.security)}",
             headers=(("WWW-Authenticate", challenge),) if challenge else (),
-        ),
-        note="credentials missing or wrong",
-    )
+        )._replace(note="credentials missing or wrong")
+        if len(op.memo) < _MEMO_ENTRIES:
+            op.memo[(_UNAUTHORIZED, accept)] = found
+    return found
 
 
 def invalid(op: Operation, detail: list[dict[str, Any]], accept: str | None) -> Decision:
@@ -208,17 +212,35 @@ def sequence_step(decision: Decision, served: int, accept: str | None) -> Decisi
     if index is None:
         assert fixture.operation is not None  # a sequence belongs to an operation (raw-path fixtures have one step)
         ended = generated(fixture.operation, "404", accept, 0, source=FROM_FIXTURE)
-        return replace(ended, note=f"{fixture.name}: sequence over after {len(fixture.steps)} answers (then: 404)")
+        return ended._replace(note=f"{fixture.name}: sequence over after {len(fixture.steps)} answers (then: 404)")
     status = fixture.steps[index].status
-    return replace(decision, status=status, step=index, note=f"{fixture.name} ({index + 1}/{len(fixture.steps)})")
+    return decision._replace(status=status, step=index, note=f"{fixture.name} ({index + 1}/{len(fixture.steps)})")
 
 
 def generated(op: Operation, status: str, accept: str | None, slot: int, branch: int | None = None,
               source: str = FROM_GENERATED) -> Decision:  # fmt: skip
-    response = response_of(op, status)
-    media = choose_media(response, accept) if response is not None else None
-    # `response` keeps the status as asked ("404" where the contract says 4XX): it names the generated data's pool
-    return Decision(GENERATE, numeric(status), source, status if response else None, media, slot=slot, branch=branch)
+    found = op.memo.get((_GENERATED, status, accept))
+    if found is None:
+        response = response_of(op, status)
+        media = choose_media(response, accept) if response is not None else None
+        # `response` keeps the status as asked ("404" where the contract says 4XX): it names the data's pool
+        found = (numeric(status), status if response else None, media)
+        if len(op.memo) < _MEMO_ENTRIES:  # Accept values come from clients: a flood of new ones is not kept
+            op.memo[(_GENERATED, status, accept)] = found
+    return Decision(GENERATE, found[0], source, found[1], found[2], None, None, slot, branch)
+
+
+_GENERATED = "generated"  # a key of Operation.memo: (status, response key, media) per status and Accept value
+_UNAUTHORIZED = "unauthorized"  # ... and the 401's decision per Accept value
+_MEMO_ENTRIES = 256
+
+
+def with_slot(decision: Decision, slot: int) -> Decision:
+    """`decision._replace(slot=slot)`, for a fraction of its cost."""
+    return _tuple_new(Decision, (*decision[:7], slot, *decision[8:]))
+
+
+_tuple_new = tuple.__new__
 
 
 def from_fixture(fixture: Fixture) -> Decision:
@@ -242,7 +264,7 @@ def _branch(facts: Facts, status: str, branch: int, accept: str | None, slot: Ca
             f"the {status} schema of {op.key} has {count} anyOf/oneOf branches "
             f"(0-based); branch={branch} is out of range",
         )
-    return replace(decision, slot=slot())  # asked for only now: null and refusals generate nothing
+    return decision._replace(slot=slot())  # asked for only now: null and refusals generate nothing
 
 
 def _first_example(facts: Facts, status: str, accept: str | None) -> Decision | None:

@@ -10,7 +10,8 @@ mismatch (405, `Allow` listing what they offer together). HEAD falls back to GET
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import unquote_to_bytes
 
 from ..contract.spec import Operation
@@ -18,14 +19,19 @@ from ..contract.spec import Operation
 FULL, METHOD, NONE = "full", "method", "none"
 
 
-@dataclass
-class Match:
+class Match(NamedTuple):
+    """A named tuple: built on every request."""
+
     kind: str
     operation: Operation | None = None
-    params: dict[str, str] = field(default_factory=dict)
-    bad_params: list[str] = field(default_factory=list)  # names whose percent-escapes are not UTF-8
-    allowed: list[str] = field(default_factory=list)
-    operations: list[Operation] = field(default_factory=list)  # METHOD: those of the templates the path matched
+    params: dict[str, str] = {}  # noqa: RUF012 - never written: a match's parameters are a new dict
+    bad_params: list[str] = []  # noqa: RUF012 - names whose percent-escapes are not UTF-8
+    allowed: list[str] = []  # noqa: RUF012
+    operations: list[Operation] = []  # noqa: RUF012 - METHOD: those of the templates the path matched
+
+
+_NO_MATCH = Match(NONE)
+_NONE_BAD: list[str] = []  # shared, never written: almost every path decodes
 
 
 @dataclass
@@ -36,6 +42,21 @@ class _Template:
     score: tuple[int, int]
     operations: dict[str, Operation]
     shape: str  # the path with parameter names left out: templates of one shape match the same paths
+    # the segments by kind, so a match does no type test: literal ones, whole-segment parameters ({id}), the rest
+    literals: tuple[tuple[int, str], ...] = ()
+    whole: tuple[tuple[int, str], ...] = ()
+    patterns: tuple[tuple[int, re.Pattern[str], list[str]], ...] = ()
+
+    def __post_init__(self) -> None:
+        literals, whole, patterns = [], [], []
+        for i, (segment, names) in enumerate(zip(self.segments, self.names, strict=True)):
+            if isinstance(segment, str):
+                literals.append((i, segment))
+            elif segment.pattern == "(.+?)\\Z" and len(names) == 1:
+                whole.append((i, names[0]))
+            else:
+                patterns.append((i, segment, names))
+        self.literals, self.whole, self.patterns = tuple(literals), tuple(whole), tuple(patterns)
 
 
 def _compile(path: str) -> tuple[list[str | re.Pattern[str]], list[list[str]]]:
@@ -76,41 +97,53 @@ class Router:
     def match(self, method: str, raw_path: bytes) -> Match:
         if self.prefix:
             if not (raw_path == self.prefix or raw_path.startswith(self.prefix + b"/")):
-                return Match(NONE)
+                return _NO_MATCH
             raw_path = raw_path[len(self.prefix) :] or b"/"
-        parts = raw_path.split(b"/")[1:]
-        decoded: list[str] = []
-        bad: set[int] = set()
-        for i, part in enumerate(parts):
-            raw = unquote_to_bytes(part) if b"%" in part else part
-            try:
-                decoded.append(raw.decode())
-            except UnicodeDecodeError:
-                decoded.append(raw.decode("utf-8", "replace"))
-                bad.add(i)
-        best = next((t for t in self._by_length.get(len(decoded), ()) if _match_segments(t, decoded) is not None), None)
-        if best is None:
-            return Match(NONE)
-        same = self._shapes[best.shape]
+        bad: list[int] = []
+        if b"%" in raw_path or not raw_path.isascii():
+            decoded: list[str] = []
+            for i, part in enumerate(raw_path.split(b"/")[1:]):
+                raw = unquote_to_bytes(part) if b"%" in part else part
+                try:
+                    decoded.append(raw.decode())
+                except UnicodeDecodeError:
+                    decoded.append(raw.decode("utf-8", "replace"))
+                    bad.append(i)
+        else:  # the common path: plain ASCII, nothing to unquote
+            decoded = raw_path.decode("ascii").split("/")[1:]
+        for template in self._by_length.get(len(decoded), ()):
+            params = _match_segments(template, decoded)
+            if params is not None:
+                break
+        else:
+            return _NO_MATCH
+        op = template.operations.get(method)
+        if op is not None:  # the template that matched has the method: the usual case, no other shape to look at
+            return Match(FULL, op, params, [n for i in bad for n in template.names[i]] if bad else _NONE_BAD)
+        same = self._shapes[template.shape]
         wanted = [method, "GET"] if method == "HEAD" else [method]
         for name in wanted:
-            for template in same:
-                op = template.operations.get(name)
+            for other in same:
+                op = other.operations.get(name)
                 if op is not None:
-                    params = _match_segments(template, decoded) or {}
-                    return Match(FULL, op, params, [n for i in bad for n in template.names[i]])
+                    params = _match_segments(other, decoded) or {}
+                    return Match(FULL, op, params, [n for i in bad for n in other.names[i]])
         allowed = sorted({m for t in same for m in t.operations})
         return Match(METHOD, allowed=allowed, operations=[op for t in same for op in t.operations.values()])
 
 
 def _match_segments(template: _Template, decoded: list[str]) -> dict[str, str] | None:
+    for i, literal in template.literals:
+        if decoded[i] != literal:
+            return None
     params: dict[str, str] = {}
-    for segment, names, value in zip(template.segments, template.names, decoded, strict=False):
-        if isinstance(segment, str):
-            if segment != value:
-                return None
-            continue
-        found = segment.match(value)
+    for i, name in template.whole:
+        value = decoded[i]
+        if not value:  # a parameter is never empty
+            return None
+        params[name] = value
+    for i, pattern, names in template.patterns:
+        found = pattern.match(decoded[i])
         if found is None:
             return None
         params.update(zip(names, found.groups(), strict=False))

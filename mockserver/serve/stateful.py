@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -381,14 +381,14 @@ class Stateful:
         for value in (self.view(c, item), True):
             if self._valid(op, status, schema, value):
                 return self._answer(facts, value, note, accept)
-        return replace(negotiation.generated(op, status, accept, 0, source=negotiation.FROM_STATE), note=note)
+        return negotiation.generated(op, status, accept, 0, source=negotiation.FROM_STATE)._replace(note=note)
 
     def not_found(self, facts: Facts, accept: str | None, note: str) -> Decision:
         """The contract's answer for a missing item: its 404, else a null success, else `false`, else (DELETE, PUT,
         PATCH) its plain success, else the mock's own 404: an undocumented status only when nothing else fits."""
         op = facts.operation
         if op.response_for(404) is not None and op.response_for(404) is not op.responses.get("default"):
-            return replace(negotiation.generated(op, "404", accept, 0, source=negotiation.FROM_STATE), note=note)
+            return negotiation.generated(op, "404", accept, 0, source=negotiation.FROM_STATE)._replace(note=note)
         status = facts.default_status
         schema = _json_schema(op, status) if status else None
         if status is not None and schema is not None:
@@ -402,8 +402,8 @@ class Stateful:
         if op.method != "GET" and status is not None:  # an idempotent DELETE/PUT/PATCH: its documented success
             if schema is None:
                 return self._empty(facts, status, note)
-            return replace(negotiation.generated(op, status, accept, 0, source=negotiation.FROM_STATE), note=note)
-        return replace(negotiation.problem(problems.NO_ITEM, note), source=negotiation.FROM_STATE)
+            return negotiation.generated(op, status, accept, 0, source=negotiation.FROM_STATE)._replace(note=note)
+        return negotiation.problem(problems.NO_ITEM, note)._replace(source=negotiation.FROM_STATE)
 
     def _valid(self, op: Operation, status: str, schema: Any, value: Any) -> bool:
         return bool(self._validator(f"{op.key}|{status}|state-check", schema).is_valid(value))

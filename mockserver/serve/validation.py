@@ -27,7 +27,7 @@ from ..contract.spec import MediaType, Operation, Parameter
 
 MAX_VIOLATIONS = 20
 MEDIA_TYPE = "value_error.media_type"  # the violation type that makes a 415
-_ANNOTATIONS = frozenset(
+ANNOTATIONS = frozenset(  # keywords that never reject a value
     {"title", "description", "examples", "example", "default", "deprecated", "readOnly", "writeOnly", "$comment"}
 )
 
@@ -53,7 +53,7 @@ def deepest(error: jsonschema_rs.ValidationError) -> jsonschema_rs.ValidationErr
 
 
 def compile_schema(schema: Schema, schemas: SchemaSet) -> jsonschema_rs.Validator:
-    return jsonschema_rs.validator_for(schemas.standalone(schema), validate_formats=True)
+    return schemas.validator(schema)  # one compiled validator per distinct schema
 
 
 def _types(schema: Schema, schemas: SchemaSet) -> set[str]:
@@ -97,7 +97,7 @@ class _ParamCheck:
         items = resolved.get("items", {}) if isinstance(resolved, dict) else {}
         self.item_types = _types(items, schemas)
         # Any string passes a bare {type: string}: no validator call on the request path for the common path id.
-        constraints = {k: v for k, v in resolved.items() if k not in _ANNOTATIONS} if isinstance(resolved, dict) else {}
+        constraints = {k: v for k, v in resolved.items() if k not in ANNOTATIONS} if isinstance(resolved, dict) else {}
         self.any_string = constraints in ({}, {"type": "string"})
 
     def coerce(self, values: list[str]) -> Any:
@@ -183,8 +183,13 @@ class RequestValidator:
         json_media = next((m for m in bodies if _kind(_base(m)) == "json" or _base(m) == "*/*"), None)
         self.body = self.bodies[json_media].validator if json_media is not None else None
         self.path_checks = {c.param.name: c for c in self.checks if c.param.location == "path"}
+        self.path_any_string = all(c.any_string for c in self.path_checks.values())
+        self.bare = not bodies and all(c.param.location == "path" and c.any_string for c in self.checks)
+        self.path_strings = all(c.types <= {"string"} and c.types for c in self.path_checks.values())
 
     def coerce_path(self, params: dict[str, str]) -> dict[str, Any]:
+        if self.path_strings:
+            return params  # every path parameter a string: nothing to coerce (the caller does not change it)
         out: dict[str, Any] = {}
         for name, value in params.items():
             check = self.path_checks.get(name)
@@ -201,6 +206,8 @@ class RequestValidator:
         content_type: str,
         bad_path: list[str],
     ) -> list[Violation]:
+        if self.bare and not bad_path and all(name in path for name in self.path_checks):
+            return []  # only string path parameters, all there: nothing can be wrong
         found: list[Violation] = []
         for name in bad_path:
             found.append(Violation(("path", name), "Percent-escapes are not valid UTF-8", "value_error.encoding"))

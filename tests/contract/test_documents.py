@@ -6,6 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mockserver.contract import documents
 from mockserver.contract.documents import DocumentError, escape, load, parse, pointer
@@ -93,3 +96,66 @@ def test_pointers_escape_as_rfc_6901_says():
     assert escape("a/b~c") == "a~1b~0c"
     assert pointer("paths", "/pets/{id}", "get", 0) == "/paths/~1pets~1{id}/get/0"
     assert pointer() == ""
+
+
+# YAML 1.1 plain scalars PyYAML's resolver types (and some it leaves as text): the fast loader must agree
+TRICKY = ["yes", "No", "on", "OFF", "y", "n", "true", "False", "~", "null", "", "010", "0o17", "0x1F", "0b101", "-0",
+          "+12", "1_000", "1:20", "190:20:30.15", ".inf", "-.Inf", ".NaN", "1e3", "1.5e-3", "6.8523015e+5",
+          "2024-01-02", "2001-12-14t21:59:43.10-05:00", "a b", "'quoted'", '"dq \\u00e9"', "é", "0.",
+          "1.2.3", "0xZZ", "12:30:00", "+.5"]  # fmt: skip
+KEYS = st.text(alphabet="abcxyz_", min_size=1, max_size=4)
+VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(KEYS, inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=VALUES, flow=st.sampled_from([None, True, False]))
+def test_the_fast_yaml_loader_reads_what_pyyaml_reads(data, flow):
+    """`parse` builds YAML from the parser's events (no node graph); whatever PyYAML's loader gives, it gives."""
+    text = yaml.safe_dump({"k": data}, default_flow_style=flow, allow_unicode=True)
+    assert documents._load_yaml(text) == yaml.load(text, Loader=documents._Loader)
+
+
+@settings(max_examples=200, deadline=None)
+@given(scalars=st.lists(st.sampled_from(TRICKY), min_size=1, max_size=8), nested=st.booleans())
+def test_plain_scalars_anchors_and_merges_are_typed_as_pyyaml_types_them(scalars, nested):
+    lines = [f"k{i}: {s}" for i, s in enumerate(scalars)]
+    text = (
+        "base: &b {x: 1, y: two}\n"
+        + "\n".join(lines)
+        + "\nm:\n  <<: *b\n  y: 3\n"
+        + ("l: [*b, *b]\n" if nested else "")
+    )
+    want = yaml.load(text, Loader=documents._Loader)
+    got = documents._load_yaml(text)
+    assert repr(got) == repr(want)  # same values, same types (1 is not True), same key order
+    assert got["m"] == {"x": 1, "y": 3}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: !!binary aGVsbG8=\n",
+        "x: !!set {a, b}\n",
+        "m: &m {a: 1}\nd:\n  <<: [*m]\n",
+        "a: 1\n---\nb: 2\n",
+        "? [a]\n: b\n",
+        "a: =\n",
+        "a: <<\n",
+    ],
+)
+def test_what_the_fast_loader_leaves_to_pyyaml_is_pyyamls(text):
+    with pytest.raises((documents._Unusual, yaml.YAMLError)):
+        documents._load_yaml(text)
+    try:
+        want = ("data", yaml.load(text, Loader=documents._Loader))
+    except yaml.YAMLError:
+        want = ("error", None)
+    if want[0] == "data":
+        assert parse(text, "f.yaml") == want[1]
+    else:
+        with pytest.raises(DocumentError, match="invalid YAML"):
+            parse(text, "f.yaml")

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from mockserver.config import Config
+from mockserver.serve import mock as mock_module
 from mockserver.serve import problems
 from mockserver.serve.mock import Mock, MockRequest, Outcome, build_mock
 
@@ -224,3 +225,83 @@ def test_error_rate_injects_500_and_503_named_after_the_operation(folder):
     assert {o.answer.status for o in outcomes} == {500, 503}
     assert {o.operation for o in outcomes} == {"GET /pets"} and {o.answer.source for o in outcomes} == {"error"}
     assert handle(faulty, "GET", "/api/elsewhere").answer.status == 404  # a route miss is never faulted
+
+
+RECIPE_CONTRACT = """
+openapi: 3.1.0
+info: {title: shapes, version: '1'}
+paths:
+  /things/{id}:
+    get:
+      parameters:
+        - {name: id, in: path, required: true, schema: {type: string}}
+        - {name: verbose, in: query, schema: {type: boolean}}
+      security: [{key: []}]
+      responses:
+        '200':
+          description: a thing or nothing
+          content:
+            application/json:
+              schema: {anyOf: [{$ref: '#/components/schemas/Thing'}, {type: 'null'}]}
+  /others/{id}:
+    get:
+      parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+      responses:
+        '200': {description: another, content: {application/json: {schema: {$ref: '#/components/schemas/Thing'}}}}
+components:
+  securitySchemes:
+    key: {type: apiKey, in: header, name: X-Key}
+  schemas:
+    Thing:
+      type: object
+      required: [id, name]
+      properties: {id: {type: string}, name: {type: string}}
+"""
+RECIPE_FIXTURE = """
+operation: GET /things/{id}
+name: known
+match: {path: {id: known}}
+response: {body: {id: known, name: Known}}
+"""
+
+
+def test_a_known_request_shape_is_answered_as_the_whole_pipeline_answers_it(tmp_path: Path, monkeypatch):
+    """Requests that differ only in their path reuse how the first was decided (`_Recipe`); every answer is the one
+    a mock that never reuses anything gives, whatever the path: fixtures, other operations, bad escapes,
+    preferences, an override added later."""
+    (tmp_path / "api.yaml").write_text(RECIPE_CONTRACT)
+    (tmp_path / "fixtures").mkdir()
+    (tmp_path / "fixtures" / "known.yaml").write_text(RECIPE_FIXTURE)
+    config = Config(spec=str(tmp_path / "api.yaml"), fixtures=str(tmp_path / "fixtures"))
+    reusing, fresh = build_mock(config), build_mock(config)
+    shapes = [
+        ({"x-key": "k-1234"}, {}, b""),
+        ({"x-key": "k-1234", "prefer": "dynamic=false"}, {}, b""),
+        ({"x-key": "k-1234", "prefer": "branch=0"}, {}, b""),
+        ({"x-key": "k-1234"}, {"verbose": ["true"]}, b"verbose=true"),
+        ({"x-key": "k-1234"}, {"verbose": ["nope"]}, b"verbose=nope"),  # a 422 every time: nothing to reuse
+        ({}, {}, b""),  # a 401 every time
+    ]
+    paths = ["/things/a", "/things/b", "/things/known", "/things/%FF", "/others/a", "/things/b%20c", "/others/z"]
+    reused: list[Outcome] = []
+    answer = mock_module._Recipe.answer
+
+    def counted(self: Any, *args: Any) -> Outcome | None:
+        outcome = answer(self, *args)
+        reused.extend([outcome] if outcome is not None else [])
+        return outcome
+
+    monkeypatch.setattr(mock_module._Recipe, "answer", counted)
+    for round_ in range(3):
+        if round_ == 2:  # an override applies at once, recipes or not
+            item = {"operation": "GET /things/{id}", "params": {"id": "b"}, "prefer": "code=200, dynamic=false"}
+            for mock in (reusing, fresh):
+                mock.store.add_override(dict(item))
+        for headers, query, query_string in shapes:
+            for path in paths:
+                shape = ("GET", query_string, tuple(sorted(headers.items())))
+                got = reusing.handle(MockRequest("GET", path.encode(), query, headers, shape=shape))
+                want = fresh.handle(MockRequest("GET", path.encode(), query, headers))
+                assert got == want, (path, headers, query)
+    assert not fresh.recipes and len(reusing.recipes) == 4 + 5  # /things: 4 shapes generate; /others: all 5
+    assert len(reused) >= 20 and {o.answer.source for o in reused} == {"generated"}
