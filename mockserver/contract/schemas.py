@@ -417,7 +417,7 @@ class SchemaSet:
                 pointer, path = self._pointers[path[1]], path[2:]
             where = pointer + "".join("/" + escape(str(p)) for p in path)
             raise DocumentError(self.file, where, "not a valid JSON Schema: " + exc.message) from None
-        # jsonschema-rs 0.58 (Python 3.10 gets it with Schemathesis 4.30) stubs this without its Exception base
+        # jsonschema-rs 0.58 (the release Python 3.10 installs) stubs this without its Exception base
         except (ValueError, jsonschema_rs.ReferencingError) as exc:  # type: ignore[misc]
             raise DocumentError(self.file, pointer, f"not a valid JSON Schema: {exc}") from None
         if key is not None:
