@@ -7,6 +7,7 @@ every wait is bounded. Only 127.0.0.1 is ever contacted. Memory comes from /proc
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import shutil
 import signal
@@ -58,6 +59,15 @@ def get(port: int, path: str, headers: dict[str, str] | None = None, timeout: fl
         return response.status, response.read()
     finally:
         conn.close()
+
+
+def journal_total(port: int) -> int:
+    """How many requests a mock's journal has counted (-1 when it cannot say)."""
+    try:
+        status, body = get(port, "/__mock/requests?limit=0")
+        return int(json.loads(body)["total"]) if status == 200 else -1
+    except (OSError, ValueError, KeyError):
+        return -1
 
 
 def proc_status(pid: int, field: str) -> float | None:

@@ -30,7 +30,7 @@ from .servers import (
     ServerError,
     can_pin,
     free_port,
-    get,
+    journal_total,
     process_ticks,
     python,
     start,
@@ -87,17 +87,9 @@ def _loadavg() -> str:
         return "unknown"
 
 
-def _journal_total(port: int) -> int:
-    try:
-        status, body = get(port, "/__mock/requests?limit=0")
-        return int(json.loads(body)["total"]) if status == 200 else -1
-    except (OSError, ValueError, KeyError):
-        return -1
-
-
 def _run(commands: list[list[str]], server_pid: int, port: int, folder: Path) -> dict[str, Any]:
     """Run `commands` side by side to the end: wall time, CPU of the clients and of the server, requests, exits."""
-    ticks, client, sent = process_ticks(server_pid), _children_cpu(), _journal_total(port)
+    ticks, client, sent = process_ticks(server_pid), _children_cpu(), journal_total(port)
     env = {**os.environ, "MOCKSERVER_API_KEY": API_KEY, "NO_COLOR": "1"}
     began = time.perf_counter()
     running = [
@@ -118,7 +110,7 @@ def _run(commands: list[list[str]], server_pid: int, port: int, folder: Path) ->
         "seconds": wall,
         "client_cpu_s": _children_cpu() - client,
         "server_cpu_s": (process_ticks(server_pid) - ticks) / os.sysconf("SC_CLK_TCK"),
-        "requests": _journal_total(port) - sent,
+        "requests": journal_total(port) - sent,
         "exits": [proc.returncode for proc in running],
         "tails": [out.strip().splitlines()[-1] if out.strip() else "" for out in outputs],
     }

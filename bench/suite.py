@@ -38,6 +38,7 @@ from .servers import (
     core_times,
     free_port,
     get,
+    journal_total,
     pinned,
     process_ticks,
     python,
@@ -432,14 +433,14 @@ def check_vs_schemathesis(settings: Settings) -> dict[str, Any]:
         rounds = max(settings.rounds, 5) if not settings.smoke else 1  # a run takes seconds: more rounds, less noise
         for round_ in range(rounds):
             for name, cmd in commands.items():
-                before = _journal_total(running.port)
+                before = journal_total(running.port)
                 began = time.perf_counter()
                 done = subprocess.run(
                     pinned(cmd, LOAD_CORE), capture_output=True, text=True, cwd=ROOT, timeout=900,
                     env={**os.environ, "NO_COLOR": "1"},
                 )  # fmt: skip
                 elapsed = time.perf_counter() - began
-                sent = _journal_total(running.port) - before
+                sent = journal_total(running.port) - before
                 (LOGS / f"check-r{round_ + 1}-{name.replace(' ', '-')}.log").write_text(done.stdout + done.stderr)
                 runs[name].append({"seconds": elapsed, "exit": done.returncode, "requests": sent})
                 _log(
@@ -627,14 +628,6 @@ def only_shards(settings: Settings) -> dict[str, Any]:
     settings.out.write_text(report.splice(old, report.shards_section(data)))
     _log(f"wrote the shards section of {settings.out} and {path}")
     return data
-
-
-def _journal_total(port: int) -> int:
-    try:
-        status, body = get(port, "/__mock/requests?limit=0")
-        return int(json.loads(body)["total"]) if status == 200 else -1
-    except (OSError, ValueError, KeyError):
-        return -1
 
 
 # --- the run ----------------------------------------------------------------------------------------------------

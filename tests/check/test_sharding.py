@@ -19,6 +19,7 @@ import yaml
 from starlette.responses import JSONResponse
 
 from bench import contracts
+from bench.sharding import cases
 from mockserver import cli
 from mockserver.check import shards
 from mockserver.check.conformance import CHECKS
@@ -32,15 +33,6 @@ pytestmark = pytest.mark.e2e  # real servers on loopback ports
 SHARDS = 4
 SEED = "7"
 FAST = ["--seed", SEED, "--max-examples", "1", "--no-progress", "--request-timeout", "5"]
-
-
-def cases(path: Path) -> list[tuple[str, str, tuple[tuple[str, str, str], ...]]]:
-    """(operation, check, failures) of every test case in a JUnit file, sorted; a failure is (type, message, text)."""
-    found = []
-    for case in ET.parse(path).getroot().iter("testcase"):
-        failures = tuple((f.get("type", ""), f.get("message", ""), f.text or "") for f in case.findall("failure"))
-        found.append((case.get("classname", ""), case.get("name", ""), failures))
-    return sorted(found)
 
 
 def properties(path: Path) -> dict[str, str]:
