@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 from ..contract import documents
 from ..contract.documents import DocumentError, escape
+from ..contract.schemas import RESPONSE
 from ..contract.spec import Operation, Spec
 from .encoding import encode
 from .routing import FULL, Router
@@ -338,10 +339,16 @@ def _check_body(
     media = next((m for m in response.content.values() if m.schema is not None), None)
     if media is None or not has_body:
         return
-    validator = compile_schema(media.schema, spec.schemas)
+    # the response view, as examples and generated bodies: a writeOnly property is never served
+    validator = compile_schema(spec.schemas.view(media.schema, RESPONSE, f"{operation.key} {status}"), spec.schemas)
     for error in map(deepest, validator.iter_errors(body)):
         pointer = f"{where}/body" + "".join("/" + escape(str(p)) for p in error.instance_path)
-        raise DocumentError(file, pointer, f"does not match the contract's {status} schema: {error.message}")
+        name = error.instance_path[-1] if error.instance_path else None
+        if isinstance(name, str) and error.message.startswith("False schema"):
+            reason = f"{name!r} is writeOnly in the contract's {status} schema: a response never carries it"
+        else:
+            reason = f"does not match the contract's {status} schema: {error.message}"
+        raise DocumentError(file, pointer, reason)
 
 
 def _body_bytes(body: Any, headers: dict[str, str]) -> bytes:

@@ -232,6 +232,42 @@ def test_flagged_lets_an_answer_that_breaks_the_contract_load_with_a_warning(tmp
     assert "does not document status 404" in warning  # and the loader's
 
 
+WRITE_ONLY = """
+openapi: 3.1.0
+info: {title: secrets, version: '1'}
+paths:
+  /users/{id}:
+    get:
+      parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+      responses:
+        '200':
+          description: a user
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  id: {type: string}
+                  api_key: {anyOf: [{type: string, writeOnly: true}, {type: 'null'}]}
+"""
+
+
+def test_a_fixture_cannot_serve_a_write_only_property(tmp_path):
+    (tmp_path / "api.yaml").write_text(WRITE_ONLY)
+    spec = load_spec(tmp_path / "api.yaml")
+    folder = tmp_path / "fixtures"
+    write(folder, {"ann.yaml": "operation: GET /users/{id}\nmatch: {path: {id: ann}}\n"
+                               "response: {body: {id: ann, api_key: null}}\n"})  # fmt: skip
+    with pytest.raises(DocumentError) as caught:  # even null: the property is never in a response
+        load_fixtures(str(folder), spec)
+    assert (caught.value.pointer, caught.value.reason) == (
+        "/response/body/api_key",
+        "'api_key' is writeOnly in the contract's 200 schema: a response never carries it",
+    )
+    write(folder, {"ann.yaml": "operation: GET /users/{id}\nmatch: {path: {id: ann}}\nresponse: {body: {id: ann}}\n"})
+    assert load_fixtures(str(folder), spec)["GET /users/{id}"].by_path[("ann",)][0].body == {"id": "ann"}
+
+
 @pytest.mark.parametrize("value", ["[]", "[1]", "{a: b}", "true"])
 def test_flagged_must_list_reasons(tmp_path, value):
     (tmp_path / "a.yaml").write_text(OPERATION + f"flagged: {value}\nresponse: {{status: 200, body: null}}\n")
