@@ -444,10 +444,10 @@ def pump(
     def drive() -> None:
         try:
             for event in stream:
-                events.put(event)
+                events.put((event, sent()))  # with the requests sent by then: a phase starts before its first one
         except BaseException as exc:  # reported, never swallowed silently
-            events.put(exc)
-        events.put(done)
+            events.put((exc, sent()))
+        events.put((done, sent()))
 
     worker = threading.Thread(target=drive, name="mockserver-engine", daemon=True)
     worker.start()
@@ -458,28 +458,29 @@ def pump(
     while True:
         try:
             try:
-                event = events.get(timeout=0.2)
+                event, at = events.get(timeout=0.2)  # `at`: requests sent when the engine gave the event
             except queue.Empty:
-                event = None
+                event, at = None, 0
             now = time.monotonic()
             if soft is not None and now >= soft and not stream.stop_event.is_set():
                 stop(stream, report, "")  # --duration spent: a planned end, not an interruption
             if hard is not None and now >= hard:
                 report.stopped = report.stopped or "the server stopped answering; gave up waiting for it"
                 return
-            if event is done:
-                return
             if isinstance(event, BaseException):
                 report.errors.append(f"internal error: {one_line(event)}")
                 continue
-            if event is not None:
-                started_phase = _collect(event, report, quiet)
-                if started_phase:
-                    pending, pending_from = started_phase, sent()
-            if pending and sent() > pending_from:
+            started_phase = _collect(event, report, quiet) if event is not None and event is not done else None
+            # A phase is named once a request of its own went out. A phase starts before its first request, so
+            # requests counted by an event's time, or before the queue is seen empty, belong to phases already read
+            if pending and (at if event is not None else sent() if events.empty() else 0) > pending_from:
                 phase, pending = pending, ""
+            if started_phase:
+                pending, pending_from = started_phase, at
             if on_progress is not None:
                 on_progress(Progress(phase, sent(), len(report.findings), now - started))
+            if event is done:
+                return
         except KeyboardInterrupt:
             stop(stream, report, "interrupted (Ctrl-C)")
             hard = time.monotonic() + GRACE  # print what we have even if a request is stuck
