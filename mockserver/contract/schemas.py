@@ -392,14 +392,16 @@ class SchemaSet:
                 raise DocumentError(self.file, pointer, f"circular $ref that never reaches a schema: {path}")
             chain.append(following)
 
-    def validator(self, schema: Schema) -> jsonschema_rs.Validator:
-        """A compiled validator of a converted schema (formats checked), one per distinct schema: a contract repeats
-        the same few (`{"$ref": "#/$defs/Error"}` in every operation, `{"type": "string"}` in every path), and
-        each compiled copy costs time and memory."""
+    def validator(self, schema: Schema, formats: bool = True) -> jsonschema_rs.Validator:
+        """A compiled validator of a converted schema (`format` checked unless `formats` is False), one per distinct
+        schema: a contract repeats the same few (`{"$ref": "#/$defs/Error"}` in every operation, `{"type":
+        "string"}` in every path), and each compiled copy costs time and memory."""
         key = _identity(schema)
+        if key is not None and not formats:
+            key = b"formats off:" + key
         found = self._compiled.get(key) if key is not None else None
         if found is None:
-            found = jsonschema_rs.validator_for(self.standalone(schema), validate_formats=True)
+            found = jsonschema_rs.validator_for(self.standalone(schema), validate_formats=formats)
             if key is not None:
                 self._compiled[key] = found
         return found

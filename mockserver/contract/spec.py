@@ -19,6 +19,7 @@ from referencing import Registry, Resource, Specification
 from referencing.exceptions import Unresolvable
 
 from . import documents
+from . import media as mediatypes
 from .documents import DocumentError, pointer
 from .schemas import Schema, SchemaSet, lookup
 from .security import SecurityScheme, parse_schemes
@@ -374,7 +375,9 @@ class _Builder:
                     rb = self.mapping(obj["requestBody"], w + "/requestBody", "a request body")
                     content = self.media(rb.get("content") or {}, w + "/requestBody/content")
                     body_media = list(content)
-                    body = next((m for t, m in content.items() if _is_json(t)), None)
+                    body = next(
+                        (m for t, m in content.items() if mediatypes.is_json(t) or mediatypes.base(t) == "*/*"), None
+                    )
                     body_required = bool(rb.get("required", False))
                 responses = {}
                 raw_responses = self.mapping(obj.get("responses") or {}, w + "/responses", "responses")
@@ -401,11 +404,6 @@ class _Builder:
                               responses, security, content)
                 )  # fmt: skip
         return ops
-
-
-def _is_json(media: str) -> bool:
-    media = media.split(";")[0].strip().lower()
-    return media == "application/json" or media.endswith("+json") or media == "*/*"
 
 
 def _prefix(document: dict[str, Any]) -> str:

@@ -17,10 +17,11 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from ..contract.media import is_json
 from ..contract.schemas import RESPONSE, Schema, SchemaSet, branches
 from ..contract.spec import Operation, Response
 from . import negotiation, problems, realism
-from .encoding import dumps, encode, is_xml
+from .encoding import dumps, encode
 from .generation import POOL, GenerationError, Generator
 from .negotiation import Decision, response_of
 from .validation import ANNOTATIONS, compile_schema
@@ -143,7 +144,7 @@ class Producer:
         if schema is not None and decision.branch is not None:
             schema = branches(schema, self.schemas)[decision.branch]
             key += f"|branch{decision.branch}"
-        json = schema is not None and media is not None and "json" in media.lower() and not is_xml(media)
+        json = schema is not None and media is not None and is_json(media)
         plan = _Plan(self, op.key, key, status, response, schema, json, [None] * POOL if json else [])
         self._plans[(op.key, decision.response, decision.media, decision.branch)] = plan
         return plan

@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from ..contract import media as mediatypes
 from ..contract.documents import pointer as json_pointer
 from ..contract.schemas import Schema
 from ..contract.spec import Operation
@@ -84,8 +85,8 @@ class Checker:
         found = self._headers(op, response.status, response.headers, headers)
         if method == "HEAD" or status in (204, 304) or not response.content:
             return found
-        media = headers.get("content-type", "").split(";")[0].strip().lower()
-        documented_media = next((m for m in response.content if _media_matches(media, m)), None)
+        media = mediatypes.base(headers.get("content-type", ""))
+        documented_media = next((m for m in response.content if mediatypes.matches(media, m)), None)
         if documented_media is None:
             shown = media or "none"
             found.append(Drift(op.key, RESPONSE, "/header/content-type",
@@ -93,7 +94,7 @@ class Checker:
                                f"(documented: {', '.join(response.content)})"))  # fmt: skip
             return found
         schema = self.view(op, response.status, documented_media)
-        if schema is None or body is None or "json" not in documented_media.lower():
+        if schema is None or body is None or not mediatypes.is_json(documented_media):
             return found
         try:
             value = orjson.loads(body)
@@ -136,11 +137,6 @@ def unmatched(method: str, status: int) -> Drift:
     """Traffic the contract does not describe (a redirect, a framework's 404): worth knowing, not a violation. One
     finding per method and status, whatever the path (the tally keeps the first path as its example)."""
     return Drift("", RESPONSE, "/status", f"{method} on a path no operation matches, answered {status}", WARNING)
-
-
-def _media_matches(actual: str, declared: str) -> bool:
-    declared = declared.split(";")[0].strip().lower()
-    return declared in ("*/*", actual) or (declared.endswith("/*") and actual.startswith(declared[:-1]))
 
 
 # --- the tally ------------------------------------------------------------------------------------------------

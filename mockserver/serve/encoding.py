@@ -14,6 +14,8 @@ from xml.sax.saxutils import escape
 
 import orjson
 
+from ..contract.media import is_json, is_xml
+
 _NOT_NAME = re.compile(r"[^A-Za-z0-9_.-]")
 _NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -26,17 +28,12 @@ def dumps(value: Any) -> bytes:
         return json.dumps(value, ensure_ascii=True).encode()
 
 
-def is_xml(media: str) -> bool:
-    base = media.split(";")[0].strip().lower()
-    return base in ("application/xml", "text/xml") or base.endswith("+xml")
-
-
 def encode(value: Any, media: str, root: str = "response") -> bytes:
     """A body for a media type: XML for XML media (`root` names the document element), a string as itself for
     other non-JSON media, JSON otherwise."""
     if is_xml(media):
         return to_xml(value, root)
-    if isinstance(value, str) and "json" not in media.lower():
+    if isinstance(value, str) and not is_json(media):
         return value.encode()
     return dumps(value)
 

@@ -314,6 +314,4 @@ class Mock:
 
 def _valid_but_format(schema: Any, value: Any, spec: Spec) -> bool:
     """Whether a value fails its schema only in a `format` (what Prism still serves)."""
-    import jsonschema_rs
-
-    return bool(jsonschema_rs.validator_for(spec.schemas.standalone(schema), validate_formats=False).is_valid(value))
+    return bool(spec.schemas.validator(schema, formats=False).is_valid(value))

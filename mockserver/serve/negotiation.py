@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, NamedTuple
 
+from ..contract import media as mediatypes
 from ..contract import security
 from ..contract.schemas import SchemaSet, accepts_null, branches
 from ..contract.spec import Operation, Response
@@ -347,9 +348,9 @@ def _choose(offered: tuple[str, ...], accept: str | None) -> str | None:
     if not offered:
         return None
     if accept:
-        for wanted in (a.split(";")[0].strip().lower() for a in accept.split(",")):
-            for media in offered:
-                base = media.split(";")[0].lower()
-                if wanted == base or (wanted.endswith("/*") and base.startswith(wanted[:-1])):
-                    return media
-    return next((m for m in offered if "json" in m.lower()), offered[0])
+        for wanted in map(mediatypes.base, accept.split(",")):
+            if wanted != "*/*":  # anything: the default below, JSON first
+                for media in offered:
+                    if mediatypes.matches(mediatypes.base(media), wanted):
+                        return media
+    return next((m for m in offered if mediatypes.is_json(m)), offered[0])

@@ -30,6 +30,7 @@ import yaml
 from ..config import ConfigError
 from ..contract import documents, security
 from ..contract.documents import DocumentError
+from ..contract.media import is_json
 from ..contract.spec import Operation, Spec
 from .drift import Checker
 from .encoding import encode
@@ -130,7 +131,7 @@ class Recorder:
         if exchange.body is None:
             return "bodies with a content coding the recorder cannot decode"
         media = next((v for k, v in exchange.response_headers if k == "content-type"), "application/json")
-        if "json" not in media.lower():
+        if not is_json(media):
             try:
                 exchange.body.decode()
             except UnicodeDecodeError:
@@ -272,7 +273,7 @@ class Recorder:
         return out
 
     def _body(self, body: bytes, media: str, exchange: Exchange) -> Any:
-        if "json" in media.lower():
+        if is_json(media):
             try:  # the standard library: exact for integers past 64 bits, which orjson reads as floats
                 value = json.loads(body, parse_constant=_not_json)
             except ValueError:  # kept as text; the contract check flags it

@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from ..contract.media import is_json
 from ..contract.schemas import SchemaSet, accepts_null
 from ..contract.spec import Operation, Spec
 from . import negotiation, problems
@@ -53,7 +54,7 @@ def _json_schema(op: Operation, status: str | None) -> Any:
     response = negotiation.response_of(op, status)
     if response is None:
         return None
-    media = next((m for t, m in response.content.items() if "json" in t.lower()), None)
+    media = next((m for t, m in response.content.items() if is_json(t)), None)
     return media.schema if media is not None else None
 
 

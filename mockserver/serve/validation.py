@@ -22,6 +22,7 @@ from xml.parsers import expat
 import jsonschema_rs
 import orjson
 
+from ..contract import media as mediatypes
 from ..contract.schemas import REQUEST, Schema, SchemaSet
 from ..contract.spec import MediaType, Operation, Parameter
 
@@ -108,21 +109,6 @@ class _ParamCheck:
         return _coerce_scalar(values[-1], self.types)
 
 
-def _kind(media: str) -> str:
-    """How a body of this (lower-case, parameter-free) media type is read."""
-    if media == "application/json" or media.endswith("+json") or media.endswith("/json"):
-        return "json"
-    if media == "application/x-www-form-urlencoded":
-        return "form"
-    if media == "multipart/form-data":
-        return "multipart"
-    if media in ("application/xml", "text/xml") or media.endswith("+xml"):
-        return "xml"
-    if media.startswith("text/"):
-        return "text"
-    return "opaque"
-
-
 def _fields(schema: Schema, schemas: SchemaSet) -> dict[str, Schema]:
     """The properties of an object schema, with those of its `allOf` branches (what a form's fields are)."""
     found: dict[str, Schema] = {}
@@ -180,7 +166,7 @@ class RequestValidator:
         bodies = operation.bodies or ({"application/json": operation.body} if operation.body is not None else {})
         self.bodies = {media: _BodyCheck(obj, schemas) for media, obj in bodies.items()}
         self.media = list(operation.body_media or bodies)
-        json_media = next((m for m in bodies if _kind(_base(m)) == "json" or _base(m) == "*/*"), None)
+        json_media = next((m for m in bodies if mediatypes.is_json(m) or mediatypes.base(m) == "*/*"), None)
         self.body = self.bodies[json_media].validator if json_media is not None else None
         self.path_checks = {c.param.name: c for c in self.checks if c.param.location == "path"}
         self.path_any_string = all(c.any_string for c in self.path_checks.values())
@@ -235,8 +221,10 @@ class RequestValidator:
         return found[:MAX_VIOLATIONS]
 
     def _validate_body(self, body: bytes, content_type: str) -> list[Violation]:
-        media = _base(content_type)
-        if not body and (not media or _kind(media) in ("json", "xml")):  # an empty form, text or file is a value
+        media = mediatypes.base(content_type)
+        kind = mediatypes.kind(media)
+        # an empty JSON or XML body is no body; an empty form, text or file is a value
+        if not body and (not media or kind in (mediatypes.JSON, mediatypes.XML)):
             return [Violation(("body",), "Field required", "missing")] if self.operation.body_required else []
         documented = self._documented(media)
         if documented is None:
@@ -245,28 +233,27 @@ class RequestValidator:
             return [Violation(("header", "content-type"), f"Unsupported media type {shown}; expected {allowed}",
                               MEDIA_TYPE)]  # fmt: skip
         check = self.bodies.get(documented)
-        kind = _kind(media)
-        if kind == "xml":
+        if kind == mediatypes.XML:
             return _well_formed_xml(body)
         if check is None or check.validator is None:
             return []
-        if kind == "json":
+        if kind == mediatypes.JSON:
             try:
                 document = orjson.loads(body)
             except orjson.JSONDecodeError as exc:
                 return [Violation(("body",), f"JSON decode error: {exc}", "json_invalid")]
-        elif kind == "form":
+        elif kind == mediatypes.FORM:
             try:
                 text = body.decode()
             except UnicodeDecodeError:
                 return [Violation(("body",), "Form body is not valid UTF-8", "value_error.encoding")]
             document = check.form(parse_qsl(text, keep_blank_values=True))
-        elif kind == "multipart":
+        elif kind == mediatypes.MULTIPART:
             pairs = _multipart(body, content_type) if body else []
             if pairs is None:
                 return [Violation(("body",), "Malformed multipart/form-data body", "value_error.multipart")]
             document = check.form(pairs)
-        elif kind == "text":
+        elif kind == mediatypes.TEXT:
             if not ({"string", "integer", "number", "boolean"} & check.types):
                 return []
             try:
@@ -286,21 +273,8 @@ class RequestValidator:
         """The documented media type a request's one falls under: exact first, then ranges like `text/*`."""
         if not media:
             return None
-        exact = next((m for m in self.media if _base(m) == media), None)
-        return exact or next((m for m in self.media if _media_matches(media, m)), None)
-
-
-def _base(content_type: str) -> str:
-    return content_type.split(";")[0].strip().lower()
-
-
-def _media_matches(actual: str, declared: str) -> bool:
-    declared = _base(declared)
-    if declared in ("*/*", actual):
-        return True
-    if declared.endswith("/*"):
-        return actual.startswith(declared[:-1])
-    return False
+        exact = next((m for m in self.media if mediatypes.base(m) == media), None)
+        return exact or next((m for m in self.media if mediatypes.matches(media, m)), None)
 
 
 def _well_formed_xml(body: bytes) -> list[Violation]:
