@@ -177,6 +177,11 @@ def parser() -> argparse.ArgumentParser:
     replay.add_argument("base_url", nargs="?", metavar="BASE_URL", help="send them here instead (default: where "
                         "they went)")  # fmt: skip
     replay.add_argument("--spec", metavar="SPEC", help="the contract (default: the one the run used)")
+    replay.add_argument(
+        "--allow-unsafe-methods",
+        action="store_true",
+        help="also send recorded POST/PUT/PATCH/DELETE requests (for disposable test servers)",
+    )
     replay.add_argument("--request-timeout", type=_positive_float, default=10.0, metavar="S",
                         help="seconds for one complete answer (default: 10.0)")  # fmt: skip
     report = subparsers.add_parser("report", help="work with check/fuzz reports")
@@ -372,7 +377,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             problem = commands.check_base_url(args.base_url) if args.base_url else ""
             if problem:
                 return _fail(problem)
-            return replay.run(args.cassette, args.base_url, args.spec, args.request_timeout)
+            return replay.run(args.cassette, args.base_url, args.spec, args.request_timeout, args.allow_unsafe_methods)
 
         plan: Plan = _from_args(Plan, args, fuzz=args.command == FUZZ)
         return commands.run(plan, list(argv) if argv is not None else None)

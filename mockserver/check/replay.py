@@ -21,6 +21,7 @@ from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
 from ..contract import security
 from . import engine, throttling
 from .findings import Request, one_line
+from .plan import SAFE_METHODS
 from .reporting import key_problem, redact
 
 ENV_KEY = "MOCKSERVER_API_KEY"
@@ -108,7 +109,8 @@ def without_credentials(request: Request) -> Request:
     return Request(request.method, url, headers, request.body)
 
 
-def run(path: str, base_url: str | None, spec_override: str | None, timeout: float) -> int:
+def run(path: str, base_url: str | None, spec_override: str | None, timeout: float,
+        allow_unsafe_methods: bool = False) -> int:  # fmt: skip
     from ..contract.documents import DocumentError
     from ..contract.spec import load_spec
     from .conformance import prefixed
@@ -134,9 +136,14 @@ def run(path: str, base_url: str | None, spec_override: str | None, timeout: flo
             throttling.Pacer(None),
             engine.adopt_body,
         )
-        still = 0
+        still = skipped = 0
         for number, recorded in enumerate(cassette.failures, 1):
             request = _retarget(recorded.request, cassette.base_url, target)
+            if request.method not in SAFE_METHODS and not allow_unsafe_methods:  # as check and fuzz: read-only
+                skipped += 1
+                print(f"[{number}] {request.method} {_short(redact(request.url, key))} skipped (not GET/HEAD/OPTIONS; "
+                      "--allow-unsafe-methods sends it)")  # fmt: skip
+                continue
             failing, outcome = _replay_one(schema, request, recorded.checks, key, session, timeout)
             still += bool(failing)
             verdict = f"still fails: {', '.join(failing)}" if failing else "passes now"
@@ -146,8 +153,9 @@ def run(path: str, base_url: str | None, spec_override: str | None, timeout: flo
     except ReplayError as exc:
         print(f"mockserver replay: {redact(str(exc), key)}", file=sys.stderr)
         return 2
-    total = len(cassette.failures)
-    print(f"mockserver replay: {still} of {total} failing request(s) still fail against {target}")
+    total = len(cassette.failures) - skipped
+    more = f", {skipped} skipped as unsafe" if skipped else ""
+    print(f"mockserver replay: {still} of {total} failing request(s) still fail against {target}{more}")
     return 1 if still else 0
 
 

@@ -132,3 +132,34 @@ def test_quotes_in_the_command_line_and_the_path_survive_the_cassette(
         again = replay(str(cassette))
     assert again.returncode == 1, again.stdout + again.stderr
     assert "still fails: not_a_server_error" in again.stdout
+
+
+def test_replay_is_read_only_unless_told(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cassette recorded with --allow-unsafe-methods against a test server holds POST/PUT/PATCH/DELETE requests;
+    replayed against another server, they go out only with --allow-unsafe-methods."""
+    monkeypatch.setenv("MOCKSERVER_API_KEY", zoo.KEY)
+    spec = tmp_path / "methods.json"
+    spec.write_text(json.dumps(zoo.METHODS_CONTRACT))
+    cassette = tmp_path / "unsafe.yaml"
+
+    async def broken(scope: dict, receive: object, send: object) -> None:  # every operation a 500
+        if scope["type"] == "http":
+            await PlainTextResponse("boom", status_code=500)(scope, receive, send)  # type: ignore[arg-type]
+
+    with Served(broken) as server:
+        code = cli.main(["check", server.url, "--spec", str(spec), "--seed", "1", "--max-examples", "2",
+                         "--no-progress", "--allow-unsafe-methods", "--cassette", str(cassette)])  # fmt: skip
+    assert code == 1
+    recorded = {r["request"]["method"] for r in yaml.safe_load(cassette.read_text())["http_interactions"]}
+    assert set(zoo.UNSAFE) <= recorded, recorded
+
+    counter = zoo.MethodCounter()
+    with Served(counter) as target:
+        safe = replay(str(cassette), target.url, "--spec", str(spec))
+        assert counter.unsafe() == 0 and counter.methods["GET"] > 0, counter.methods
+        unsafe = replay(str(cassette), target.url, "--spec", str(spec), "--allow-unsafe-methods")
+        assert all(counter.methods[m] > 0 for m in zoo.UNSAFE), counter.methods
+    assert "skipped (not GET/HEAD/OPTIONS; --allow-unsafe-methods sends it)" in safe.stdout, safe.stdout
+    assert "skipped as unsafe" in safe.stdout.splitlines()[-1]
+    assert safe.returncode == 0 and unsafe.returncode == 0, safe.stdout + unsafe.stdout  # they pass there now
+    assert "skipped" not in unsafe.stdout
