@@ -258,3 +258,14 @@ def test_the_contract_suite_refuses_a_short_key() -> None:
     )  # fmt: skip
     assert result.returncode == 4, result.stdout + result.stderr  # pytest's usage error
     assert "use one of at least 8" in result.stderr
+
+
+@pytest.mark.parametrize("key", ['k3y"with-quote', "k3y\\backslash", "clé-123456", "with space-123", "tab\tkey-123"])
+def test_a_key_a_report_would_escape_is_refused(key: str) -> None:
+    # JSON and YAML escape these, so the escaped key would slip past the replacement of its value
+    assert "visible ASCII" in reporting.key_problem(key)
+
+
+@pytest.mark.parametrize("key", ["zoo-key-4f1c9a7e", "Abc.~!#$%&'()*+,/:;<=>?@[]^_`{|}-123"])
+def test_a_key_of_visible_ascii_is_fine(key: str) -> None:
+    assert reporting.key_problem(key) == ""
