@@ -43,9 +43,11 @@ def key_problem(key: str | None) -> str:
         return (f"the API key (--api-key or MOCKSERVER_API_KEY) has {len(key)} character(s); use one of at least "
                 f"{MIN_KEY_LENGTH}: the key is kept out of reports by replacing its value, and a shorter one would "
                 "replace ordinary text too")  # fmt: skip
-    if key is not None and not all("!" <= c <= "~" and c not in "\"\\" for c in key):
-        return ("the API key (--api-key or MOCKSERVER_API_KEY) has a character other than visible ASCII, or a quote "
-                "or backslash: reports escape those, so the escaped key could not be kept out of them")
+    if key is not None and not all("!" <= c <= "~" and c not in '"\\' for c in key):
+        return (
+            "the API key (--api-key or MOCKSERVER_API_KEY) has a character other than visible ASCII, or a quote "
+            "or backslash: reports escape those, so the escaped key could not be kept out of them"
+        )
     return ""
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 
 from ..contract.media import is_json
-from ..contract.schemas import SchemaSet, accepts_null
+from ..contract.schemas import RESPONSE, SchemaSet, accepts_null
 from ..contract.spec import Operation, Spec
 from . import negotiation, problems
 from .fixtures import Fixture
@@ -105,8 +105,7 @@ def infer(spec: Spec) -> list[Collection]:
         if not any(o.get("type") == "object" or "properties" in o for o in objects):
             continue
         properties = {name: sub for o in objects for name, sub in (o.get("properties") or {}).items()}
-        required = {name for o in objects for name in o.get("required") or []}
-        write_only = {n for n, sub in properties.items() if n not in required and spec.schemas.write_only(sub)}
+        write_only = {n for n, sub in properties.items() if spec.schemas.write_only(sub)}  # required or not
         id_param = last[1:-1]
         param = next(p for p in op.parameters if p.location == "path" and p.name == id_param)
         param_schema = spec.schemas.resolve(param.schema)
@@ -134,6 +133,7 @@ class Stateful:
             key: (c, role) for c in self.collections for key, role in c.operations.items()
         }
         self._validators: dict[str, Any] = {}
+        self._views: dict[tuple[str, str | None], Any] = {}
         self.seeds: dict[str, list[tuple[str, dict[str, Any]]]] = {}
         self.seeded: dict[str, frozenset[str]] = {}  # read operation -> names of fixtures that became items
         for c in self.collections:
@@ -207,7 +207,7 @@ class Stateful:
         note = f"created {c.name}/{item_id}"
         accept = headers.get("accept")
         status = facts.default_status
-        schema = _json_schema(facts.operation, status)
+        schema = self._response_schema(facts.operation, status)
         if status is None or schema is None:
             return self._empty(facts, status, note)
         typed = int(item_id) if c.id_integer else item_id
@@ -231,7 +231,7 @@ class Stateful:
     def _list(self, c: Collection, facts: Facts, query: dict[str, list[str]], accept: str | None) -> Decision:
         op = facts.operation
         status = facts.default_status
-        schema = _json_schema(op, status)
+        schema = self._response_schema(op, status)
         if status is None or schema is None:
             return self._empty(facts, status, f"{c.name}: no list schema")
         items = [self.view(c, item) for item in reversed(self.store.items(c.name))]  # newest first
@@ -376,7 +376,7 @@ class Stateful:
         """A successful update or delete: the item when the schema takes it, else `true`, else generated."""
         op = facts.operation
         status = facts.default_status
-        schema = _json_schema(op, status)
+        schema = self._response_schema(op, status)
         if status is None or schema is None:
             return self._empty(facts, status, note)
         for value in (self.view(c, item), True):
@@ -391,7 +391,7 @@ class Stateful:
         if op.response_for(404) is not None and op.response_for(404) is not op.responses.get("default"):
             return negotiation.generated(op, "404", accept, 0, source=negotiation.FROM_STATE)._replace(note=note)
         status = facts.default_status
-        schema = _json_schema(op, status) if status else None
+        schema = self._response_schema(op, status) if status else None
         if status is not None and schema is not None:
             response = negotiation.response_of(op, status)
             media = negotiation.choose_media(response, accept) if response is not None else None
@@ -405,6 +405,16 @@ class Stateful:
                 return self._empty(facts, status, note)
             return negotiation.generated(op, status, accept, 0, source=negotiation.FROM_STATE)._replace(note=note)
         return negotiation.problem(problems.NO_ITEM, note)._replace(source=negotiation.FROM_STATE)
+
+    def _response_schema(self, op: Operation, status: str | None) -> Any:
+        """The response view of a status' JSON schema (no writeOnly property), as every other answer is made and
+        checked; worked out once per operation and status."""
+        key = (op.key, status)
+        if key not in self._views:
+            schema = _json_schema(op, status)
+            where = f"{op.key} {status}"
+            self._views[key] = None if schema is None else self.spec.schemas.view(schema, RESPONSE, where)
+        return self._views[key]
 
     def _valid(self, op: Operation, status: str, schema: Any, value: Any) -> bool:
         return bool(self._validator(f"{op.key}|{status}|state-check", schema).is_valid(value))
