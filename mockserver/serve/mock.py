@@ -30,7 +30,7 @@ from .preferences import Preferences, PreferError, chooses, merge, parse_control
 from .routing import FULL, METHOD, Router
 from .state import MemoryStore, StateError, Store, open_store
 from .stateful import Stateful
-from .validation import RequestValidator, Violation
+from .validation import TOO_MANY_QUERY, RequestValidator
 
 
 @dataclass
@@ -241,7 +241,7 @@ class Mock:
         violations = validator.validate(params, query, request.headers, request.cookies, request.body, content_type,
                                         bad)  # fmt: skip
         if request.too_many_query:
-            violations.insert(0, Violation(("query",), "Too many query parameters", "value_error.too_many"))
+            violations.insert(0, TOO_MANY_QUERY)
         if violations:
             detail = [{"loc": list(v.loc), "msg": v.msg, "type": v.type} for v in violations]
             return negotiation.invalid(op, detail, accept), secrets, None, NO_PREFERENCES

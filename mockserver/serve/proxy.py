@@ -34,7 +34,7 @@ from .mock import Mock, MockRequest, Outcome
 from .preferences import CONTROL
 from .recorder import Exchange, Recorder
 from .routing import FULL
-from .validation import Violation
+from .validation import TOO_MANY_QUERY
 
 FROM_UPSTREAM = "upstream"  # X-Mock-Source of a forwarded answer
 # In hybrid mode (serve --upstream) these answers stay local (fixtures, runtime overrides, --stateful items: each as
@@ -220,7 +220,7 @@ class Forwarder:
             drifts = self.checker.request(op, match.params, match.bad_params, request.query, request.headers,
                                           request.cookies, request.body)  # fmt: skip
             if request.too_many_query:
-                drifts += request_drift(op, [Violation(("query",), "Too many query parameters", "too_many")])
+                drifts += request_drift(op, [TOO_MANY_QUERY])
         received = await self.upstream.send(method, request.raw_path, query_string, raw_headers, request.body)
         key = op.key if op is not None else ""
         if isinstance(received, UpstreamError):

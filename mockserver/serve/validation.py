@@ -40,6 +40,10 @@ class Violation:
     type: str
 
 
+# The mock refuses, and the proxy reports, a request with more query fields than it reads
+TOO_MANY_QUERY = Violation(("query",), "Too many query parameters", "value_error.too_many")
+
+
 def deepest(error: jsonschema_rs.ValidationError) -> jsonschema_rs.ValidationError:
     """For anyOf/oneOf failures, the error inside the branch that got furthest: "status: 'PAUSED' is not one of
     [...]" says more than "not valid under any of the schemas listed"."""
