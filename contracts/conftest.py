@@ -9,7 +9,6 @@ pytest and mockserver (contracts/pytest.ini is its whole configuration).
 
 from __future__ import annotations
 
-import argparse
 import os
 import secrets
 import socket
@@ -21,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from mockserver.check import shards
+from mockserver.check import merge, shards
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -44,18 +43,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--shard",
-        type=_shard,
+        type=shards.argument,
         default=None,
         metavar="I/N",
         help="run only shard I of N (1-based): the same partition of the operations as `mockserver check --shard`",
     )
-
-
-def _shard(text: str) -> shards.Shard:
-    try:
-        return shards.parse(text)
-    except shards.ShardError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -63,10 +55,10 @@ def _suite_properties(pytestconfig: pytest.Config, record_testsuite_property: An
     """What `mockserver report merge` reads from a shard's --junitxml: which shard, and the seed."""
     shard = pytestconfig.getoption("--shard")
     if shard is not None:
-        record_testsuite_property("shard", str(shard))
+        record_testsuite_property(merge.SHARD, str(shard))
     seed = pytestconfig.getoption("--seed")
     if seed is not None:
-        record_testsuite_property("seed", str(seed))
+        record_testsuite_property(merge.SEED, str(seed))
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -21,7 +21,6 @@ from typing import Any
 from . import __version__
 from .check import shards
 from .check.plan import CHECK, FUZZ, FUZZ_DEFAULTS, Plan
-from .check.shards import Shard
 from .config import Config, ConfigError, parse_latency, parse_rate_limit
 from .contract.documents import DocumentError
 
@@ -87,16 +86,9 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def _shard(text: str) -> Shard:
-    try:
-        return shards.parse(text)
-    except shards.ShardError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
 _TYPES: dict[str, Callable[[str], Any]] = {
     "latency": _latency, "rate": _rate, "rate_limit": _rate_limit, "port": _port, "positive_int": _positive_int,
-    "positive_float": _positive_float, "shard": _shard,
+    "positive_float": _positive_float, "shard": shards.argument,
 }  # fmt: skip
 
 

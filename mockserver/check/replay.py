@@ -20,11 +20,11 @@ from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
 
 from ..contract import security
 from . import engine, throttling
+from .commands import ENV_KEY
 from .findings import Request, one_line
 from .plan import SAFE_METHODS
 from .reporting import key_problem, redact
 
-ENV_KEY = "MOCKSERVER_API_KEY"
 PLACEHOLDER = re.compile(r"\$\{MOCKSERVER_API_KEY(:url|:form|:basic)?\}")
 TRANSPORT_CHECKS = ("response_time", "response_size", "connection")
 

@@ -26,7 +26,8 @@ from urllib.parse import quote, quote_plus, urlsplit
 
 from ..contract import security
 from . import engine, merge
-from .findings import ERROR, FAILED, INCONCLUSIVE, PASSED, Finding, Progress, Report, Request
+from .findings import Finding, Progress, Report, Request
+from .plan import SAFE_METHODS
 from .shards import Shard
 
 KEY_VARIABLE = "$MOCKSERVER_API_KEY"
@@ -163,7 +164,7 @@ def render(report: Report, command: str, key: str | None) -> str:
 def summary(report: Report, command: str) -> str:
     operations = len(report.operations)
     checks = {(f.operation, f.check) for f in report.findings}
-    verdict = {PASSED: "PASSED", FAILED: "FAILED", ERROR: "ERROR", INCONCLUSIVE: "INCONCLUSIVE"}[report.exit_code]
+    verdict = merge.VERDICTS[report.exit_code]
     stopped = f", stopped early: {report.stopped}" if report.stopped else ""
     seed = f", seed {report.seed}" if report.seed is not None else ""
     untested = f" ({len(report.untested)} not fully tested)" if report.untested else ""
@@ -178,7 +179,7 @@ def summary(report: Report, command: str) -> str:
 def start_line(report: Report, command: str) -> str:
     """What a run is about to send, for stderr before the first request."""
     methods = ", ".join(report.methods) or "nothing"
-    safe = all(method in ("GET", "HEAD", "OPTIONS") for method in report.methods)
+    safe = all(method in SAFE_METHODS for method in report.methods)
     line = (f"{command}: {len(report.operations)} operation(s) at {report.base_url}; methods sent: {methods}"
             f"{' (read-only)' if safe else ' (--allow-unsafe-methods: this can change the server)'}")  # fmt: skip
     if report.skipped:

@@ -51,6 +51,16 @@ def parse(text: str) -> Shard:
     return Shard(index, total)
 
 
+def argument(text: str) -> Shard:
+    """`parse` as an argparse type (the CLI and the contract suite): a usage error instead of a traceback."""
+    import argparse
+
+    try:
+        return parse(text)
+    except ShardError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def digest(key: str) -> bytes:
     """Where an operation falls in the deal: the same on every machine and Python version."""
     return hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest()
