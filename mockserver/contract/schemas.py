@@ -12,6 +12,7 @@ is not valid JSON Schema raises `DocumentError` with its pointer.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import jsonschema_rs
@@ -65,8 +66,13 @@ class SchemaSet:
         reachable ones: a validator compiled with every definition of a 500-operation contract costs milliseconds."""
         if isinstance(schema, bool):
             return schema
+        reached = self._reach(_refs(schema))
+        return {**schema, "$defs": {k: self.defs[k] for k in sorted(reached)}} if reached else schema
+
+    def _reach(self, keys: Iterable[str]) -> set[str]:
+        """The definitions these keys name and every definition those reach (each one's references read once)."""
         reached: set[str] = set()
-        pending = list(_refs(schema))
+        pending = list(keys)
         while pending:
             key = pending.pop()
             if key in reached or key not in self.defs:
@@ -75,7 +81,7 @@ class SchemaSet:
             if key not in self._deps:
                 self._deps[key] = _refs(self.defs[key])
             pending.extend(self._deps[key])
-        return {**schema, "$defs": {k: self.defs[k] for k in sorted(reached)}} if reached else schema
+        return reached
 
     def view(self, schema: Schema, side: str, where: str = "") -> Schema:
         """The schema as `side` (REQUEST or RESPONSE) sees it; the schema itself when nothing differs. `where` names
@@ -221,17 +227,8 @@ class SchemaSet:
         found = self._differs.get((key, side))
         if found is not None:
             return found
-        reached: set[str] = set()
-        pending = [key]
-        while pending:  # every definition the key reaches; its view differs when one of them holds a marker
-            current = pending.pop()
-            if current in reached or current not in self.defs:
-                continue
-            reached.add(current)
-            if current not in self._deps:
-                self._deps[current] = _refs(self.defs[current])
-            pending.extend(self._deps[current])
-        differs = any(self._direct_marker(k, side) for k in reached)
+        # its view differs when a definition it reaches holds a marker
+        differs = any(self._direct_marker(k, side) for k in self._reach([key]))
         self._differs[(key, side)] = differs
         return differs
 
