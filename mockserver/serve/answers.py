@@ -471,7 +471,7 @@ def _delete(value: Any, path: list[Any]) -> None:
 
 
 def from_fixture(fixture: Any, step: int = 0) -> Answer:
-    answer = fixture.steps[step] if fixture.steps else fixture
+    answer = fixture.steps[step]
     headers = tuple((k, v) for k, v in answer.response_headers.items() if k.lower() != "content-type")
     media = answer.response_headers.get(
         "content-type", answer.response_headers.get("Content-Type", JSON if answer.has_body else None)

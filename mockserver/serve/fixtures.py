@@ -67,19 +67,25 @@ class Fixture:
     path: dict[str, str]
     query: dict[str, str]
     headers: dict[str, str]  # lower-case names
-    status: int
-    response_headers: dict[str, str]
-    delay_ms: int
-    has_body: bool
-    body: Any
-    body_bytes: bytes
-    steps: tuple[Step, ...] = ()  # more than one: a sequence, served in turn per request identity
+    steps: tuple[Step, ...]  # one at least; more than one: a sequence, served in turn per request identity
     then: str = REPEAT_LAST
     flagged: tuple[str, ...] = ()  # why the recorder flagged it, and what the loader found wrong with it
     sequence: bool = field(init=False)  # read on every request a fixture answers: computed once
 
     def __post_init__(self) -> None:
         self.sequence = len(self.steps) > 1
+
+    @property
+    def first(self) -> Step:
+        return self.steps[0]
+
+    @property
+    def status(self) -> int:
+        return self.steps[0].status
+
+    @property
+    def body(self) -> Any:
+        return self.steps[0].body
 
     def position(self, served: int) -> int | None:
         """The step for the request that finds `served` earlier ones; None past the end of a `then: 404` sequence."""
@@ -278,7 +284,6 @@ def _parse(item: Any, file: str, base: str, spec: Spec, default_name: str) -> Fi
             f"{operation.key} documents no 404 (it has: {', '.join(operation.responses)}); "
             "use repeat-last or cycle, or end the sequence with the answer you want",
         )
-    first = steps[0]
     return Fixture(
         file=file,
         name=str(item.get("name", default_name)),
@@ -287,20 +292,15 @@ def _parse(item: Any, file: str, base: str, spec: Spec, default_name: str) -> Fi
         path=path,
         query=_strings(match.get("query"), file, f"{base}/match/query"),
         headers={k.lower(): v for k, v in _strings(match.get("headers"), file, f"{base}/match/headers").items()},
-        status=first.status,
-        response_headers=first.response_headers,
-        delay_ms=first.delay_ms,
-        has_body=first.has_body,
-        body=first.body,
-        body_bytes=first.body_bytes,
         steps=steps,
         then=then,
         flagged=flagged + tuple(mismatches),
     )
 
 
-def _step(raw: Any, operation: Operation, when: str, spec: Spec, file: str, where: str, flagged: tuple[str, ...] = (),
-          mismatches: list[str] | None = None) -> Step:  # fmt: skip
+def _step(raw: Any, operation: Operation | None, when: str, spec: Spec | None, file: str, where: str,
+          flagged: tuple[str, ...] = (), mismatches: list[str] | None = None) -> Step:  # fmt: skip
+    """One answer; its body checked against the operation's schema, unless it has none (an edge fixture)."""
     response = _mapping(raw, file, where, "response")
     unknown = set(response) - _RESPONSE_KEYS
     if unknown:
@@ -316,7 +316,8 @@ def _step(raw: Any, operation: Operation, when: str, spec: Spec, file: str, wher
     has_body = "body" in response
     body = response.get("body")
     try:
-        _check_body(operation, status, has_body, body, when, spec, file, where)
+        if operation is not None and spec is not None:
+            _check_body(operation, status, has_body, body, when, spec, file, where)
     except DocumentError as exc:
         if not flagged or mismatches is None:
             raise
@@ -398,21 +399,7 @@ def _parse_edge(item: dict[str, Any], file: str, base: str, router: Router, defa
         raise DocumentError(file, f"{base}/match/raw_path",
                             f"{method} {raw_path} is {found.operation.key} of the contract: write this fixture with "
                             "`operation:` and `match.path`")  # fmt: skip
-    response = _mapping(item.get("response"), file, f"{base}/response", "response")
-    unknown = set(response) - _RESPONSE_KEYS
-    if unknown:
-        raise DocumentError(file, f"{base}/response/{escape(sorted(unknown)[0])}",
-                            f"unknown key; expected one of {sorted(_RESPONSE_KEYS)}")  # fmt: skip
-    status = response.get("status", 200)
-    if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
-        raise DocumentError(file, f"{base}/response/status", f"must be an HTTP status code, got {status!r}")
-    delay = response.get("delay_ms", 0)
-    if not isinstance(delay, int) or isinstance(delay, bool) or not 0 <= delay <= 600_000:
-        raise DocumentError(file, f"{base}/response/delay_ms", "must be an integer number of milliseconds (0..600000)")
-    headers = _strings(response.get("headers"), file, f"{base}/response/headers")
-    has_body = "body" in response
-    step = Step(status, headers, delay, has_body, response.get("body"),
-                _body_bytes(response.get("body"), headers) if has_body else b"")  # fmt: skip
+    step = _step(item.get("response"), None, "request", None, file, f"{base}/response")  # no operation: no schema
     return Fixture(
         file=file,
         name=str(item.get("name", default_name)),
@@ -421,12 +408,6 @@ def _parse_edge(item: dict[str, Any], file: str, base: str, router: Router, defa
         path={"method": method, "raw_path": raw_path},
         query=_strings(match.get("query"), file, f"{base}/match/query"),
         headers={k.lower(): v for k, v in _strings(match.get("headers"), file, f"{base}/match/headers").items()},
-        status=status,
-        response_headers=headers,
-        delay_ms=delay,
-        has_body=has_body,
-        body=step.body,
-        body_bytes=step.body_bytes,
         steps=(step,),
         flagged=_flagged(item, file, base),
     )

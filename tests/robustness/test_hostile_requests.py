@@ -25,7 +25,7 @@ AUTH = [(KEY_HEADER, KEY)]
 APP = create_app(Config(request_log=False, api_key=KEY))
 MOCK = APP.state.mock
 OP = MOCK.spec.operations[0]
-READY = MOCK.fixtures[OP.key].by_name["ready"].body_bytes
+READY = MOCK.fixtures[OP.key].by_name["ready"].first.body_bytes
 VALID = {
     int(status): jsonschema_rs.validator_for(MOCK.spec.schemas.standalone(r.content["application/json"].schema))
     for status, r in OP.responses.items()

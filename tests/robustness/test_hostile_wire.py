@@ -14,7 +14,7 @@ from mockserver import Config, create_app
 from .support import CONVERSATION, KEY, KEY_HEADER, Server, exchange, report, request_bytes, serve
 
 AUTH = (KEY_HEADER, KEY)
-READY = next(iter(create_app(Config(request_log=False)).state.mock.fixtures.values())).by_name["ready"].body_bytes
+READY = next(iter(create_app(Config(request_log=False)).state.mock.fixtures.values())).by_name["ready"].first.body_bytes
 MiB = 1_048_576
 
 

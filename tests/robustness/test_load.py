@@ -35,9 +35,10 @@ KINDS = ("fixture", "generated", "401", "404", "422")
 _FIXTURES = create_app(Config(request_log=False)).state.mock.fixtures
 _INDEX = next(iter(_FIXTURES.values()))
 FIXTURE_BODIES = {
-    name: _INDEX.by_name[name].body_bytes for name in ("ready", "running", "stopped", "not-found", "unicode-title")
+    name: _INDEX.by_name[name].first.body_bytes
+    for name in ("ready", "running", "stopped", "not-found", "unicode-title")
 }
-UNAUTHORIZED = _INDEX.unauthorized.body_bytes if _INDEX.unauthorized else b""
+UNAUTHORIZED = _INDEX.unauthorized.first.body_bytes if _INDEX.unauthorized else b""
 
 
 def _request(target: str, key: bool = True) -> bytes:

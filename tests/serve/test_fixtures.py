@@ -110,10 +110,10 @@ def test_bodies_are_serialized_once_and_headers_kept(spec, tmp_path):
         "h.yaml": "operation: getUser\nresponse: {headers: {X-Count: 3, X-Flag: false}, body: {admin: false}}\n",
     })  # fmt: skip
     fixture = load_fixtures(folder, spec)[OP].by_name["h"]
-    assert (fixture.body_bytes, fixture.has_body) == (b'{"admin":false}', True)
-    assert fixture.response_headers == {"X-Count": "3", "X-Flag": "false"}
+    assert (fixture.first.body_bytes, fixture.first.has_body) == (b'{"admin":false}', True)
+    assert fixture.first.response_headers == {"X-Count": "3", "X-Flag": "false"}
     empty = load_fixtures(write(tmp_path / "e", {"e.yaml": "operation: getUser\nresponse: {status: 404}\n"}), spec)
-    assert (empty[OP].by_name["e"].body_bytes, empty[OP].by_name["e"].has_body) == (b"", False)
+    assert (empty[OP].by_name["e"].first.body_bytes, empty[OP].by_name["e"].first.has_body) == (b"", False)
 
 
 @pytest.mark.parametrize(

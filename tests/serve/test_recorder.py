@@ -212,7 +212,7 @@ def test_any_answer_reads_back_exactly(cid: str, body: Any, status: int) -> None
     path, text, flagged = rec.document(rec.identity(item), item)
     fixture = parse_fixture(documents.parse(text, str(path)), str(path), MOCK.spec)
     assert fixture.path == {"conversation_id": cid} and fixture.status == status
-    assert json.loads(fixture.body_bytes) == body  # exact: integers past 64 bits, floats, any Unicode
+    assert json.loads(fixture.first.body_bytes) == body  # exact: integers past 64 bits, floats, any Unicode
     assert flagged == bool(fixture.flagged)
 
 
