@@ -19,7 +19,6 @@ from referencing import Registry, Resource, Specification
 from referencing.exceptions import Unresolvable
 
 from . import documents
-from . import media as mediatypes
 from .documents import DocumentError, pointer
 from .schemas import Schema, SchemaSet, lookup
 from .security import SecurityScheme, parse_schemes
@@ -61,9 +60,7 @@ class Operation:
     path: str  # template, without the server prefix
     operation_id: str
     parameters: list[Parameter]
-    body: MediaType | None  # the JSON one, when the request body has one
     body_required: bool
-    body_media: list[str]
     responses: dict[str, Response]
     security: list[list[SecurityScheme]]  # alternatives, each a list that must all be present; [] = none needed
     bodies: dict[str, MediaType] = field(default_factory=dict)  # every documented request media type -> its object
@@ -369,15 +366,11 @@ class _Builder:
                         self.file, w + "/operationId", f"duplicate operationId {op_id!r} (also at {seen_ids[op_id]})"
                     )
                 seen_ids[op_id] = w
-                body, body_required, body_media = None, False, []
+                body_required = False
                 content: dict[str, MediaType] = {}
                 if "requestBody" in obj:
                     rb = self.mapping(obj["requestBody"], w + "/requestBody", "a request body")
                     content = self.media(rb.get("content") or {}, w + "/requestBody/content")
-                    body_media = list(content)
-                    body = next(
-                        (m for t, m in content.items() if mediatypes.is_json(t) or mediatypes.base(t) == "*/*"), None
-                    )
                     body_required = bool(rb.get("required", False))
                 responses = {}
                 raw_responses = self.mapping(obj.get("responses") or {}, w + "/responses", "responses")
@@ -400,8 +393,8 @@ class _Builder:
                     )
                 security = self.security(obj.get("security", global_security), w + "/security")
                 ops.append(
-                    Operation(method.upper(), path, op_id, list(params.values()), body, body_required, body_media,
-                              responses, security, content)
+                    Operation(method.upper(), path, op_id, list(params.values()), body_required, responses, security,
+                              content)
                 )  # fmt: skip
         return ops
 

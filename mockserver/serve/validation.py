@@ -167,14 +167,11 @@ class RequestValidator:
     def __init__(self, operation: Operation, schemas: SchemaSet) -> None:
         self.operation = operation
         self.checks = [_ParamCheck(p, schemas) for p in operation.parameters]
-        bodies = operation.bodies or ({"application/json": operation.body} if operation.body is not None else {})
-        self.bodies = {media: _BodyCheck(obj, schemas) for media, obj in bodies.items()}
-        self.media = list(operation.body_media or bodies)
-        json_media = next((m for m in bodies if mediatypes.is_json(m) or mediatypes.base(m) == "*/*"), None)
-        self.body = self.bodies[json_media].validator if json_media is not None else None
+        self.bodies = {media: _BodyCheck(obj, schemas) for media, obj in operation.bodies.items()}
+        self.media = list(operation.bodies)
         self.path_checks = {c.param.name: c for c in self.checks if c.param.location == "path"}
         self.path_any_string = all(c.any_string for c in self.path_checks.values())
-        self.bare = not bodies and all(c.param.location == "path" and c.any_string for c in self.checks)
+        self.bare = not self.bodies and all(c.param.location == "path" and c.any_string for c in self.checks)
         self.path_strings = all(c.types <= {"string"} and c.types for c in self.path_checks.values())
 
     def coerce_path(self, params: dict[str, str]) -> dict[str, Any]:
@@ -220,7 +217,7 @@ class RequestValidator:
                 loc = (param.location, param.name, *error.instance_path)
                 found.append(Violation(loc, error.message, "value_error"))
                 break
-        if self.operation.body is not None or self.operation.body_media:
+        if self.bodies:
             found.extend(self._validate_body(body, content_type))
         return found[:MAX_VIOLATIONS]
 

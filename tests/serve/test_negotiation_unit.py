@@ -380,7 +380,7 @@ def test_unauthorized_fills_a_401_documented_by_a_range_with_its_challenge(facts
 def undocumented(facts: Facts) -> Facts:
     """The same operation and security, with no response documented."""
     op = facts.operation
-    return replace(facts, operation=Operation(op.method, op.path, "", [], None, False, [], {}, op.security))
+    return replace(facts, operation=Operation(op.method, op.path, "", [], False, {}, op.security))
 
 
 def test_unauthorized_otherwise_is_a_problem_naming_the_credentials_with_a_challenge(facts):
@@ -479,5 +479,5 @@ def test_choose_media_without_content_or_json(facts):
 def test_default_status(facts, statuses, expected):
     op = facts("/strict/{id}").operation
     response = op.responses["201"]
-    made = Operation(op.method, op.path, "", [], None, False, [], {s: response for s in statuses}, [])
+    made = Operation(op.method, op.path, "", [], False, {s: response for s in statuses}, [])
     assert default_status(made) == expected

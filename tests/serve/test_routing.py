@@ -12,7 +12,7 @@ from mockserver.serve.routing import FULL, METHOD, NONE, Router
 
 def op(key: str) -> Operation:
     method, path = key.split(" ", 1)
-    return Operation(method, path, "", [], None, False, [], {}, [])
+    return Operation(method, path, "", [], False, {}, [])
 
 
 KEYS = ["GET /pets/{petId}", "GET /pets/mine", "DELETE /pets/{petId}", "GET /pets", "POST /pets",
