@@ -471,9 +471,6 @@ def _delete(value: Any, path: list[Any]) -> None:
 
 
 def from_fixture(fixture: Any, step: int = 0) -> Answer:
-    answer = fixture.steps[step]
-    headers = tuple((k, v) for k, v in answer.response_headers.items() if k.lower() != "content-type")
-    media = answer.response_headers.get(
-        "content-type", answer.response_headers.get("Content-Type", JSON if answer.has_body else None)
-    )
-    return Answer(answer.status, answer.body_bytes, negotiation.FROM_FIXTURE, media, headers, answer.delay_ms or None)
+    answer = fixture.steps[step]  # media and headers worked out at load
+    return Answer(answer.status, answer.body_bytes, negotiation.FROM_FIXTURE, answer.media, answer.other_headers,
+                  answer.delay_ms or None)  # fmt: skip

@@ -33,6 +33,7 @@ _RESPONSE_KEYS = {"status", "headers", "body", "delay_ms"}
 REPEAT_LAST, CYCLE, NOT_FOUND = "repeat-last", "cycle", "404"  # what a sequence does after its last step
 THEN = (REPEAT_LAST, CYCLE, NOT_FOUND)
 MAX_STEPS = 100
+JSON = "application/json"  # the media type of a fixture body without a Content-Type
 # The index of edge fixtures: keyed like an operation's, with ("method", "raw_path") as its "path parameters"
 EDGES = ""
 EDGE_KEYS = ("method", "raw_path")
@@ -56,6 +57,8 @@ class Step:
     has_body: bool
     body: Any
     body_bytes: bytes
+    media: str | None  # its Content-Type, whatever the header's case (JSON for a body without one)
+    other_headers: tuple[tuple[str, str], ...]  # the headers sent besides Content-Type
 
 
 @dataclass
@@ -323,7 +326,9 @@ def _step(raw: Any, operation: Operation | None, when: str, spec: Spec | None, f
             raise
         mismatches.append(f"{exc.pointer}: {exc.reason}")
     headers = _strings(response.get("headers"), file, f"{where}/headers")
-    return Step(status, headers, delay, has_body, body, _body_bytes(body, headers) if has_body else b"")
+    media = next((v for k, v in headers.items() if k.lower() == "content-type"), JSON if has_body else None)
+    others = tuple((k, v) for k, v in headers.items() if k.lower() != "content-type")
+    return Step(status, headers, delay, has_body, body, encode(body, media or JSON) if has_body else b"", media, others)
 
 
 def _check_body(
@@ -350,11 +355,6 @@ def _check_body(
         else:
             reason = f"does not match the contract's {status} schema: {error.message}"
         raise DocumentError(file, pointer, reason)
-
-
-def _body_bytes(body: Any, headers: dict[str, str]) -> bytes:
-    media = next((v for k, v in headers.items() if k.lower() == "content-type"), "application/json")
-    return encode(body, media)
 
 
 def _flagged(item: dict[str, Any], file: str, base: str) -> tuple[str, ...]:

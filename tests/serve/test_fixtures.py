@@ -287,6 +287,14 @@ def test_a_text_body_is_served_as_text(tmp_path):
     assert _get(mock, b"/json").body == b'"plain string"'
 
 
+def test_a_content_type_header_counts_in_any_case(tmp_path):
+    mock = _mock(tmp_path, text="match: {raw_path: /text}\nresponse: {status: 500, headers: {CONTENT-TYPE: text/plain, "
+                 "X-Extra: 1}, body: Internal Server Error}\n")  # fmt: skip
+    answer = _get(mock, b"/text")
+    assert (answer.body, answer.media) == (b"Internal Server Error", "text/plain")
+    assert answer.headers == (("X-Extra", "1"),)  # sent once, as Content-Type, not twice
+
+
 def test_raw_paths_have_one_spelling():
     assert raw_key(b"/api/conversations/a%2Fb") == "/api/conversations/a%2Fb"
     assert raw_key("/é x#y?".encode()) == "/%C3%A9%20x%23y%3F"
