@@ -23,7 +23,7 @@ import orjson
 from ..contract.media import is_json
 from ..contract.schemas import RESPONSE, SchemaSet, accepts_null
 from ..contract.spec import Operation, Spec
-from . import negotiation, problems
+from . import negotiation, problems, realism
 from .fixtures import Fixture
 from .generation import POOL, GenerationError, Generator
 from .negotiation import Decision, Facts
@@ -31,8 +31,7 @@ from .state import Store
 from .validation import compile_schema
 
 CREATE, READ, LIST, UPDATE, REMOVE = "create", "read", "list", "update", "remove"
-_NEXT = ("next", "cursor", "page")  # nullable wrapper fields that point at more pages: null, the list is whole
-_TOTAL = ("total", "count")
+_NEXT = frozenset({"next", "cursor", "page"})  # words of nullable fields that point at more pages: null, it is whole
 
 
 @dataclass
@@ -235,9 +234,9 @@ class Stateful:
         if status is None or schema is None:
             return self._empty(facts, status, f"{c.name}: no list schema")
         items = [self.view(c, item) for item in reversed(self.store.items(c.name))]  # newest first
-        limit = (query.get("limit") or [""])[-1]
-        if limit.isdigit():
-            items = items[: int(limit)]
+        size = realism.page_size(query)  # limit, per_page, page_size ... as generated lists honour them
+        if size is not None:
+            items = items[:size]
         shape = _without_null(schema, self.spec.schemas)
         note = f"{c.name}: {len(items)} item" + ("" if len(items) == 1 else "s")
         if isinstance(shape, dict) and (shape.get("type") == "array" or "items" in shape):
@@ -265,13 +264,9 @@ class Stateful:
         value = dict(base)
         value[arrays[0]] = self._fit_list(_array_of(properties[arrays[0]], self.spec.schemas), items)
         for name, sub in properties.items():
-            lowered = name.lower()
-            if name == arrays[0]:
-                continue
-            if any(w in lowered for w in _NEXT) and accepts_null(sub, self.spec.schemas):
+            if name != arrays[0] and _NEXT & set(realism.words(name)) and accepts_null(sub, self.spec.schemas):
                 value[name] = None
-            elif any(w in lowered for w in _TOTAL) and isinstance(value.get(name), int):
-                value[name] = len(value[arrays[0]])
+        realism.coherent_counts(value, lambda name, n: True)  # `total`-like fields: the list's length (checked after)
         return value
 
     def _fit_list(self, shape: Any, items: list[dict[str, Any]]) -> list[dict[str, Any]]:

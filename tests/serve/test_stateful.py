@@ -114,6 +114,7 @@ def test_list_honours_limit(stateful):
     for i in range(3):
         stateful.post(BASE, json={"title": f"n{i}"}, headers=KEY)
     assert len(stateful.get(f"{BASE}?limit=2", headers=KEY).json()["results"]) == 2
+    assert len(stateful.get(f"{BASE}?per_page=1", headers=KEY).json()["results"]) == 1  # as generated lists do
 
 
 def test_a_documented_404_after_delete_on_a_richer_contract(client_factory):
