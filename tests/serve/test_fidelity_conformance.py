@@ -14,7 +14,6 @@ from pathlib import Path
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
-from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     positive_data_acceptance,
@@ -22,16 +21,14 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from bench.contracts import FAMILIES, write_rich
-from mockserver.config import Config
 from mockserver.contract.spec import Spec, load_spec
-from mockserver.serve.app import create_app
-from mockserver.serve.mock import Mock
 from tests.support import ROOT
+
+from .conformance import mock_schema
 
 FIDELITY = ROOT / "tests" / "contracts" / "fidelity"
 LARGE = write_rich(ROOT / "bench" / "out" / "contracts", 1000)
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance, positive_data_acceptance]
-KEY = "conformance-key"
 
 
 def sample(every: int) -> list[str]:
@@ -40,16 +37,7 @@ def sample(every: int) -> list[str]:
 
 
 def _schema(path: Path, spec: Spec | None = None, **config: object) -> schemathesis.schemas.BaseSchema:
-    """Schemathesis over the contract at `path`, its app the mock of it (built from `spec` when already loaded)."""
-    spec = spec or load_spec(path)
-    auth = {name: {"bearer": KEY} for name in (spec.document.get("components") or {}).get("securitySchemes") or {}}
-    options: dict[str, object] = {"generation": {"mode": "positive"}}
-    if auth:
-        options["auth"] = {"openapi": auth}
-    schema = schemathesis.openapi.from_dict(spec.document, config=SchemathesisConfig.from_dict(options))
-    settings = Config(spec=str(path), request_log=False, **config)  # type: ignore[arg-type]
-    schema.app = create_app(settings, Mock(spec, {}, settings))
-    return schema
+    return mock_schema(path, spec, positive=True, **config)
 
 
 SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), database=None)

@@ -12,39 +12,17 @@ import base64
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import FailureGroup
 from schemathesis.openapi.checks import UndefinedStatusCode
 
-from mockserver.config import Config
-from mockserver.contract.spec import Spec, load_spec
-from mockserver.serve.app import create_app
 from mockserver.serve.overrides import check
 from tests.support import CONVERSATIONS, CONVERSATIONS_FIXTURES, SHOP
 
-KEY = "conformance-key"
-
-
-def _auth_config(spec: Spec) -> SchemathesisConfig:
-    """Valid credentials for every security scheme, given to Schemathesis' own OpenAPI-aware auth: it sends them
-    on positive cases and leaves them out (or spoils them) where a case is about missing or invalid auth."""
-    schemes = (spec.document.get("components") or {}).get("securitySchemes") or {}
-    auth = {}
-    for name, scheme in schemes.items():
-        if scheme.get("type") == "apiKey":
-            auth[name] = {"api_key": KEY}
-        elif scheme.get("scheme") == "basic":
-            auth[name] = {"username": "user", "password": KEY}
-        else:
-            auth[name] = {"bearer": KEY}
-    return SchemathesisConfig.from_dict({"auth": {"openapi": auth}})
+from .conformance import KEY, mock_schema
 
 
 def _schema(source: str | None, **options: object) -> schemathesis.schemas.BaseSchema:
-    spec = load_spec(source)
-    schema = schemathesis.openapi.from_dict(spec.document, config=_auth_config(spec))
-    schema.app = create_app(Config(spec=source, request_log=False, api_key=KEY, **options))  # type: ignore[arg-type]
-    return schema
+    return mock_schema(source, api_key=KEY, **options)
 
 
 def _steered() -> schemathesis.schemas.BaseSchema:

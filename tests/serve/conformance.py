@@ -1,0 +1,44 @@
+"""Schemathesis over the mock, in process: the harness of test_mock_conformance.py and test_fidelity_conformance.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import schemathesis
+from schemathesis.config import SchemathesisConfig
+
+from mockserver.config import Config
+from mockserver.contract.spec import Spec, load_spec
+from mockserver.serve.app import create_app
+from mockserver.serve.mock import Mock
+
+KEY = "conformance-key"
+
+
+def auth(spec: Spec) -> dict[str, dict[str, str]]:
+    """Valid credentials for every security scheme, for Schemathesis' own OpenAPI-aware auth: it sends them on
+    positive cases and leaves them out (or spoils them) where a case is about missing or invalid auth."""
+    found = {}
+    for name, scheme in spec.security_schemes.items():
+        if scheme.type == "apiKey":
+            found[name] = {"api_key": KEY}
+        elif scheme.scheme == "basic":
+            found[name] = {"username": "user", "password": KEY}
+        else:
+            found[name] = {"bearer": KEY}
+    return found
+
+
+def mock_schema(source: str | Path | None, spec: Spec | None = None, positive: bool = False,
+                **config: object) -> schemathesis.schemas.BaseSchema:  # fmt: skip
+    """Schemathesis over the contract at `source` (None: the built-in one), its app the mock of it built with
+    `config`; from `spec` and without fixtures when the contract is loaded already (a large one, say)."""
+    loaded = spec or load_spec(None if source is None else str(source))
+    credentials = auth(loaded)
+    options: dict[str, object] = {"auth": {"openapi": credentials}} if credentials else {}
+    if positive:
+        options["generation"] = {"mode": "positive"}
+    schema = schemathesis.openapi.from_dict(loaded.document, config=SchemathesisConfig.from_dict(options))
+    settings = Config(spec=None if source is None else str(source), request_log=False, **config)  # type: ignore[arg-type]
+    schema.app = create_app(settings, Mock(loaded, {}, settings) if spec is not None else None)
+    return schema
