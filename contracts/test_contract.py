@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from mockserver.check import conformance, reporting, shards
+from mockserver.check import conformance, reporting
 from mockserver.check.findings import Finding, Report
 from mockserver.check.plan import SAFE_METHODS, Plan
 from mockserver.contract.spec import Spec, load_spec
@@ -37,11 +37,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def shard_of(spec: Spec, config: pytest.Config) -> list[str]:
     """This job's operations with --shard I/N: the tested ones and the ones skipped as unsafe are dealt out
     separately, as `mockserver check --shard` deals them."""
-    shard = config.getoption("--shard")
-    unsafe = allow_unsafe_methods(config)
-    tested = [op for op in spec.operations if unsafe or op.method in SAFE_METHODS]
-    skipped = [op for op in spec.operations if not (unsafe or op.method in SAFE_METHODS)]
-    mine = {op.key for op in [*shards.pick(tested, shard), *shards.pick(skipped, shard)]}
+    tested, skipped = conformance.partition(spec.operations, allow_unsafe_methods(config), config.getoption("--shard"))
+    mine = {op.key for op in [*tested, *skipped]}
     return [op.key for op in spec.operations if op.key in mine]
 
 

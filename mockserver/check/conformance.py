@@ -19,12 +19,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..contract import security
-from ..contract.spec import Spec
+from ..contract.spec import Operation, Spec
 from . import engine, shards, throttling
 from .findings import Progress, Report, one_line
 from .plan import SAFE_METHODS, Plan
 from .reporting import key_problem
 from .rules import Rules
+from .shards import Shard
 
 CHECKS = (
     "not_a_server_error",
@@ -118,12 +119,10 @@ def prepare(spec: Spec, plan: Plan) -> tuple[dict[str, Any], list[Any]]:
         selected = spec.select(plan.include)
     except LookupError as exc:
         raise PlanError(f"--include {exc.args[0]!r} matches no operation of the contract") from None
-    if not plan.allow_unsafe_methods:
-        selected = [op for op in selected if op.method in SAFE_METHODS]
-    if not selected:
+    if not plan.allow_unsafe_methods and all(op.method not in SAFE_METHODS for op in selected):
         raise PlanError("no operation to test: every selected one uses a method other than GET/HEAD/OPTIONS, and "
                         "those are sent only with --allow-unsafe-methods (for disposable test servers)")  # fmt: skip
-    selected = shards.pick(selected, plan.shard)  # may be empty: a shard with nothing to test passes
+    selected, _ = partition(selected, plan.allow_unsafe_methods, plan.shard)  # a shard may have none: it passes
     document = copy.deepcopy(spec.document)
     # Never let the engine fall back on the contract's servers (the built-in contract's first one is production)
     document.pop("servers", None)
@@ -141,13 +140,20 @@ _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 def unsafe_operations(spec: Spec, plan: Plan) -> list[str]:
     """The selected operations this run leaves out because they could change the server's state (a shard lists its
     share of them, so that the shards' reports add up to one run's)."""
-    if plan.allow_unsafe_methods:
-        return []
     try:
-        unsafe = [op for op in spec.select(plan.include) if op.method not in SAFE_METHODS]
+        selected = spec.select(plan.include)
     except LookupError:
         return []
-    return [op.key for op in shards.pick(unsafe, plan.shard)]
+    return [op.key for op in partition(selected, plan.allow_unsafe_methods, plan.shard)[1]]
+
+
+def partition(operations: list[Operation], allow_unsafe_methods: bool,
+              shard: Shard | None) -> tuple[list[Operation], list[Operation]]:  # fmt: skip
+    """This run's (or shard's) operations to send and those it skips as unsafe, each list dealt over the shards on
+    its own: one rule for check, fuzz and the contract suite, so that the shards' reports add up to one run's."""
+    sent = [op for op in operations if allow_unsafe_methods or op.method in SAFE_METHODS]
+    skipped = [op for op in operations if not (allow_unsafe_methods or op.method in SAFE_METHODS)]
+    return shards.pick(sent, shard), shards.pick(skipped, shard)
 
 
 def methods_sent(plan: Plan, selected: list[Any]) -> list[str]:
