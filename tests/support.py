@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -143,6 +143,16 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def wait_until(check: Callable[[], object], seconds: float, what: str = "") -> float:
+    """Polls `check` until it is true and returns how long that took; fails at the deadline (a hang guard)."""
+    began = time.monotonic()
+    while not check():
+        if time.monotonic() - began > seconds:
+            raise AssertionError(f"{what or 'the condition'} not within {seconds} s")
+        time.sleep(0.01)
+    return time.monotonic() - began
 
 
 def listening(port: int) -> bool:

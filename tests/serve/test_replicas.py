@@ -8,7 +8,7 @@ import time
 import httpx
 import pytest
 
-from tests.support import CONVERSATIONS, CONVERSATIONS_FIXTURES, KEY_HEADER, redis_server, serve
+from tests.support import CONVERSATIONS, CONVERSATIONS_FIXTURES, KEY_HEADER, redis_server, serve, wait_until
 
 pytestmark = pytest.mark.e2e
 KEY = {KEY_HEADER: "k"}
@@ -20,10 +20,8 @@ def test_two_workers_with_a_state_url_agree_on_state_overrides_sequences_and_jou
         CONVERSATIONS, "--fixtures", CONVERSATIONS_FIXTURES, "--stateful", "--workers", "2", "--state-url", url,
         "--no-request-log",
     ) as server:  # fmt: skip
-        settle = time.monotonic() + 10  # printed just after the banner the server's start is detected by
-        while "shared in redis://127.0.0.1" not in server.stderr.text():
-            assert time.monotonic() < settle, server.stderr.text()
-            time.sleep(0.02)
+        # printed just after the banner the server's start is detected by
+        wait_until(lambda: "shared in redis://127.0.0.1" in server.stderr.text(), 10, server.stderr.text())
         with httpx.Client(base_url=server.url, timeout=10) as http:
             override = {"operation": f"GET {BASE}", "prefer": "code=422"}
             assert http.post("/__mock/overrides", json=override).status_code == 201

@@ -3,13 +3,10 @@ version serving and prints the same one-line error as start-up, and a fixed edit
 
 from __future__ import annotations
 
-import time
-from pathlib import Path
-
 import httpx
 import pytest
 
-from tests.support import CONVERSATION, KEY_HEADER, run_cli, serve
+from tests.support import CONVERSATION, KEY_HEADER, run_cli, serve, wait_until
 
 pytestmark = pytest.mark.e2e
 KEY = {KEY_HEADER: "k"}
@@ -19,25 +16,11 @@ FIXTURE = (
 )
 
 
-def _wait(check, seconds: float) -> float:
-    """Polls `check` until it is true; returns how long that took (fails at the deadline)."""
-    began = time.monotonic()
-    while not check():
-        if time.monotonic() - began > seconds:
-            raise AssertionError(f"not within {seconds} s")
-        time.sleep(0.01)
-    return time.monotonic() - began
-
-
-def _write(path: Path, text: str) -> None:
-    path.write_text(text)
-
-
 def test_watch_serves_edits_and_keeps_serving_through_a_broken_one(tmp_path):
     folder = tmp_path / "fixtures"
     folder.mkdir()
     watched = folder / "watched.yaml"
-    _write(watched, FIXTURE.format(title="before", status="RUNNING"))
+    watched.write_text(FIXTURE.format(title="before", status="RUNNING"))
     with (
         serve("--fixtures", str(folder), "--watch", "--no-request-log") as server,
         httpx.Client(base_url=server.url, timeout=10) as http,
@@ -47,21 +30,21 @@ def test_watch_serves_edits_and_keeps_serving_through_a_broken_one(tmp_path):
             return http.get(CONVERSATION + "watched", headers=KEY).json()["title"]
 
         assert title() == "before"
-        _wait(lambda: "watching the contract and fixtures" in server.stderr.text(), 10)
-        _write(watched, FIXTURE.format(title="after", status="RUNNING"))
-        edited = _wait(lambda: title() == "after", 10)
+        wait_until(lambda: "watching the contract and fixtures" in server.stderr.text(), 10)
+        watched.write_text(FIXTURE.format(title="after", status="RUNNING"))
+        edited = wait_until(lambda: title() == "after", 10)
 
-        _write(watched, FIXTURE.format(title="broken", status="PAUSED"))
-        _wait(lambda: "mockserver: error:" in server.stderr.text(), 10)
+        watched.write_text(FIXTURE.format(title="broken", status="PAUSED"))
+        wait_until(lambda: "mockserver: error:" in server.stderr.text(), 10)
         assert title() == "after"  # the previous version still serves
         error = next(line for line in server.stderr.lines if line.startswith("mockserver: error:"))
         assert "still serving the previous version" in server.stderr.text()
 
-        _write(watched, FIXTURE.format(title="fixed", status="STOPPED"))
-        fixed = _wait(lambda: title() == "fixed", 10)
+        watched.write_text(FIXTURE.format(title="fixed", status="STOPPED"))
+        fixed = wait_until(lambda: title() == "fixed", 10)
     broken = tmp_path / "broken"
     broken.mkdir()
-    _write(broken / "watched.yaml", FIXTURE.format(title="broken", status="PAUSED"))
+    (broken / "watched.yaml").write_text(FIXTURE.format(title="broken", status="PAUSED"))
     startup, _ = run_cli("serve", "--fixtures", str(broken), "--port", "0", timeout=30)
     assert startup.returncode == 2
     assert error.strip().replace(str(folder), "DIR") == startup.stderr.strip().replace(str(broken), "DIR")
