@@ -182,8 +182,8 @@ def load_for_replay(document: dict[str, Any], base_url: str) -> Any:
 
 
 def recheck(schema: Any, request: Request, names: list[str], response: requests.Response) -> list[str]:
-    """Which of the checks `names` fail on `response` to `request` (one of the contract's operations)."""
-    import re
+    """Which of the checks `names` fail on `response` to `request` (one of the contract's operations). Of the
+    templates the path matches, the most literal one is its operation (`/pets/mine` before `/pets/{id}`)."""
     from urllib.parse import parse_qsl, unquote, urlsplit
 
     from schemathesis.checks import CHECKS, load_all_checks
@@ -202,7 +202,7 @@ def recheck(schema: Any, request: Request, names: list[str], response: requests.
         for index, name in enumerate(names_in_path):
             pattern = pattern.replace(re.escape("{" + name + "}"), f"(?P<p{index}>[^/]*)", 1)
         match = re.fullmatch(pattern, path)
-        if match and (found is None or len(operation.path) > len(found[0].path)):
+        if match and (found is None or _literal(operation.path) > _literal(found[0].path)):
             found = (operation, {name: unquote(match.group(f"p{i}")) for i, name in enumerate(names_in_path)})
     if found is None:
         # Without the operation only a server error can be judged
@@ -219,6 +219,11 @@ def recheck(schema: Any, request: Request, names: list[str], response: requests.
         except (Failure, FailureGroup, AssertionError):
             failing.append(name)
     return failing
+
+
+def _literal(template: str) -> int:
+    """How much of a path template is literal text: OpenAPI matches concrete paths before templated ones."""
+    return len(re.sub(r"{[^}]+}", "", template))
 
 
 def set_max_time(schema: Any, seconds: int) -> None:

@@ -4,8 +4,10 @@ plain data; and Hypothesis' files stay out of the current directory."""
 
 from __future__ import annotations
 
+import datetime
 import importlib
 import inspect
+import json
 import os
 import re
 import subprocess
@@ -17,9 +19,11 @@ from typing import Any
 
 import jsonschema_rs
 import pytest
+import requests
+import urllib3
 
 from mockserver.check import engine
-from mockserver.check.findings import from_failure
+from mockserver.check.findings import Request, from_failure
 from tests.support import cli
 
 from . import zoo
@@ -236,3 +240,34 @@ def test_hypothesis_files_go_to_a_cache_folder(tmp_path: Path) -> None:
             assert result.returncode == 0, result.stdout + result.stderr
     assert sorted(p.name for p in cwd.iterdir()) == [], "nothing written to the current directory"
     assert (home / ".cache" / "mockserver" / "hypothesis").is_dir()
+
+
+def _answer(body: object) -> requests.Response:
+    response = requests.Response()
+    response.status_code = 200
+    response.headers["Content-Type"] = "application/json"
+    response.raw = urllib3.HTTPResponse(body=b"", headers={"Content-Type": "application/json"})
+    response._content = json.dumps(body).encode()
+    response.request = requests.Request("GET", "http://127.0.0.1:9/pets/mine").prepare()
+    response.url = str(response.request.url)
+    response.elapsed = datetime.timedelta(0)
+    return response
+
+
+def test_recheck_judges_a_path_by_its_most_literal_template() -> None:
+    # /pets/mine is matched by both templates; OpenAPI gives it to the concrete one, and so does replay
+    def answers(required: str) -> dict:
+        schema = {"type": "object", "required": [required], "properties": {required: {"type": "string"}}}
+        return {"200": {"description": "ok", "content": {"application/json": {"schema": schema}}}}
+
+    param = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+    document = {"openapi": "3.0.3", "info": {"title": "pets", "version": "1"}, "paths": {
+        "/pets/{id}": {"get": {"parameters": [param], "responses": answers("name")}},
+        "/pets/mine": {"get": {"responses": answers("mine")}},
+    }}  # fmt: skip
+    schema = engine.load_for_replay(document, "http://127.0.0.1:9")
+    request = Request("GET", "http://127.0.0.1:9/pets/mine", {}, b"")
+    assert engine.recheck(schema, request, ["response_schema_conformance"], _answer({"mine": "yes"})) == []
+    assert engine.recheck(schema, request, ["response_schema_conformance"], _answer({"name": "rex"})) == [
+        "response_schema_conformance"
+    ]
