@@ -90,6 +90,22 @@ class SchemaSet:
             return schema
         return self._view(schema, side, where)
 
+    def properties(self, schema: Schema) -> dict[str, Schema]:
+        """The properties of an object schema with those of its `allOf` branches, the first declaration of a name
+        kept (what a form's fields are, what a list wrapper holds)."""
+        found: dict[str, Schema] = {}
+        pending, seen = [schema], 0
+        while pending and seen < 50:
+            seen += 1
+            node = self.resolve(pending.pop())
+            if not isinstance(node, dict):
+                continue
+            properties = node.get("properties")
+            for name, sub in properties.items() if isinstance(properties, dict) else ():
+                found.setdefault(name, sub)
+            pending.extend(node.get("allOf") or [])
+        return found
+
     def resolve(self, schema: Schema) -> Schema:
         """Follows a top-level `#/$defs/` reference (one hop at a time, until a schema with content)."""
         seen = set()

@@ -319,7 +319,7 @@ def main_list(value: Any, schema: Schema, schemas: SchemaSet) -> tuple[tuple[str
     if len(lists) != 1:
         return None
     name = lists[0]
-    prop = _property(resolved, name, schemas)
+    prop = schemas.properties(resolved).get(name)
     prop = _array_or_object(schemas.resolve(prop), schemas) if prop is not None else None
     items = prop.get("items") if isinstance(prop, dict) else None
     return ((name,), items, value[name]) if items is not None else None
@@ -334,20 +334,6 @@ def _array_or_object(schema: Any, schemas: SchemaSet) -> Any:
             if len(real) == 1:
                 return real[0]
     return schema
-
-
-def _property(schema: dict[str, Any], name: str, schemas: SchemaSet) -> Any:
-    pending, steps = [schema], 0
-    while pending and steps < 50:
-        steps += 1
-        node = schemas.resolve(pending.pop())
-        if not isinstance(node, dict):
-            continue
-        properties = node.get("properties")
-        if isinstance(properties, dict) and name in properties:
-            return properties[name]
-        pending.extend(node.get("allOf") or [])
-    return None
 
 
 def replace_at(value: Any, path: tuple[str, ...], new: Any) -> Any:

@@ -195,12 +195,9 @@ end
 redis.call('HSET', KEYS[2], ARGV[1], left)
 return 1
 """
-_PUT = """
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then
-  redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), ARGV[1])
-end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-local extra = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[3])
+# The end of _PUT and _SEED: only the newest `limit` items of a collection stay (KEYS[1] items, KEYS[2] their order)
+_EVICT = """
+local extra = redis.call('ZCARD', KEYS[2]) - limit
 if extra > 0 then
   local old = redis.call('ZRANGE', KEYS[2], 0, extra - 1)
   redis.call('ZREMRANGEBYRANK', KEYS[2], 0, extra - 1)
@@ -208,6 +205,16 @@ if extra > 0 then
 end
 return 1
 """
+_PUT = (
+    """
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then
+  redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), ARGV[1])
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+local limit = tonumber(ARGV[3])
+"""
+    + _EVICT
+)
 _RECORD = """
 redis.call('INCR', KEYS[2])
 if tonumber(ARGV[2]) > 0 then
@@ -224,7 +231,8 @@ if served == 1 and redis.call('HLEN', KEYS[1]) > tonumber(ARGV[2]) then
 end
 return served
 """
-_SEED = """
+_SEED = (
+    """
 if redis.call('SETNX', KEYS[4], 1) == 0 then return 0 end
 local limit = tonumber(ARGV[1])
 for i = 2, #ARGV, 2 do
@@ -233,14 +241,9 @@ for i = 2, #ARGV, 2 do
   end
   redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
 end
-local extra = redis.call('ZCARD', KEYS[2]) - limit
-if extra > 0 then
-  local old = redis.call('ZRANGE', KEYS[2], 0, extra - 1)
-  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, extra - 1)
-  redis.call('HDEL', KEYS[1], unpack(old))
-end
-return 1
 """
+    + _EVICT
+)
 
 
 def _safe(url: str) -> str:

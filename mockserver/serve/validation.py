@@ -113,21 +113,6 @@ class _ParamCheck:
         return _coerce_scalar(values[-1], self.types)
 
 
-def _fields(schema: Schema, schemas: SchemaSet) -> dict[str, Schema]:
-    """The properties of an object schema, with those of its `allOf` branches (what a form's fields are)."""
-    found: dict[str, Schema] = {}
-    pending, seen = [schema], 0
-    while pending and seen < 50:
-        seen += 1
-        node = schemas.resolve(pending.pop())
-        if not isinstance(node, dict):
-            continue
-        for name, sub in (node.get("properties") or {}).items():
-            found.setdefault(name, sub)
-        pending.extend(node.get("allOf") or [])
-    return found
-
-
 class _BodyCheck:
     """One documented request media type: its validator (request view) and, for forms, how fields are typed."""
 
@@ -136,7 +121,7 @@ class _BodyCheck:
         self.validator = compile_schema(schema, schemas) if schema is not None else None
         self.types = _types(schema, schemas) if schema is not None else set()
         self.field_types: dict[str, tuple[set[str], set[str]]] = {}  # name -> (types, item types)
-        for name, sub in (_fields(schema, schemas) if schema is not None else {}).items():
+        for name, sub in (schemas.properties(schema) if schema is not None else {}).items():
             resolved = schemas.resolve(sub)
             items = resolved.get("items", {}) if isinstance(resolved, dict) else {}
             self.field_types[name] = (_types(sub, schemas), _types(items, schemas))
