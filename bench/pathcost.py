@@ -38,9 +38,12 @@ import asyncio, gc, io, json, sys, time
 import mockserver
 from mockserver import Config
 try:
-    from mockserver.serve.mock import MockRequest
-except ImportError:  # the layout before issue 8
-    from mockserver.mock import MockRequest
+    from mockserver.serve.pipeline.core import MockRequest
+except ImportError:
+    try:  # the layout before issue 18
+        from mockserver.serve.mock import MockRequest
+    except ImportError:  # the layout before issue 8
+        from mockserver.mock import MockRequest
 from bench import ceiling
 
 variant, count = json.loads(sys.argv[1]), int(sys.argv[2])
@@ -97,10 +100,13 @@ except TypeError as exc:  # an option this tree does not have
 app = quiet(mockserver.create_app(config))
 if override:
     try:
-        from mockserver.serve.overrides import check
-    except ImportError as exc:  # a tree from before runtime overrides
-        print(json.dumps({"ceiling app": rows["ceiling app"], "skipped": str(exc)}))
-        sys.exit(0)
+        from mockserver.serve.pipeline.overrides import check
+    except ImportError:
+        try:  # the layout before issue 18
+            from mockserver.serve.overrides import check
+        except ImportError as exc:  # a tree from before runtime overrides
+            print(json.dumps({"ceiling app": rows["ceiling app"], "skipped": str(exc)}))
+            sys.exit(0)
     app.mock.store.add_override(check(override, app.mock.spec, 10000))
 rows["new id"] = asgi(app, new)
 rows["repeated"] = asgi(app, repeated)

@@ -74,10 +74,10 @@ def _per_request_us(app: Callable[..., Awaitable[None]], paths: Callable[[int], 
 
 def layers(count: int) -> list[tuple[str, float]]:
     os.environ.setdefault("BENCH_CEILING_BODY", "")
-    from mockserver.config import Config
     from mockserver.serve.app import MockApp, create_app
+    from mockserver.serve.config import Config
     from mockserver.serve.journal import RequestLog
-    from mockserver.serve.mock import MockRequest
+    from mockserver.serve.pipeline.core import MockRequest
 
     from . import ceiling
 

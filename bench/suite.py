@@ -265,8 +265,8 @@ def generation(settings: Settings) -> dict[str, Any]:
 
 
 def _generation_in_process(count: int) -> dict[str, Any]:
-    from mockserver.config import Config
-    from mockserver.serve.mock import MockRequest, build_mock
+    from mockserver.serve.config import Config
+    from mockserver.serve.pipeline.core import MockRequest, build_mock
 
     began = time.perf_counter()
     mock = build_mock(Config(request_log=False))

@@ -91,8 +91,8 @@ def contract_target(pytestconfig: pytest.Config) -> Iterator[Target]:
     # No server given: our own mock, in process, with a throwaway key so auth is enforced and checked
     import uvicorn
 
-    from mockserver.config import Config
     from mockserver.serve.app import create_app
+    from mockserver.serve.config import Config
 
     key = secrets.token_hex(16)
     app = create_app(Config(spec=spec, api_key=key, request_log=False))

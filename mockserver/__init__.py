@@ -4,9 +4,9 @@ Packages: `contract` (reading a contract: documents, spec, schemas, security), `
 (the conformance checker and fuzzer); `cli` and `config` wire them to the command line.
 """
 
-from .config import Config
 from .contract.documents import DocumentError
 from .contract.spec import Spec, load_spec
+from .serve.config import Config
 
 __all__ = ["Config", "DocumentError", "Spec", "__version__", "create_app", "load_spec"]
 __version__ = "0.1.0"

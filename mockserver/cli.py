@@ -2,8 +2,11 @@
 `check`'s and `fuzz`'s are `Plan`'s: each parser is built from the dataclass, with the field name as the argparse
 destination. With an upstream, the exit prints the drift summary (and writes JUnit XML), exit 1 on violations.
 
-Rules: a user's mistake (bad contract, bad fixture, bad option, busy port) prints one line naming file, location and
-reason and exits 2, with no traceback and no socket left listening. Heavy imports stay inside the commands.
+Rules: a user's mistake (bad contract, bad fixture, bad option, busy port) prints one line,
+`mockserver COMMAND: error: ...`, naming file, location and reason, and exits 2, with no traceback and no socket left
+listening. The contract is the first positional argument of every command that reads one (check and fuzz take the
+server as --url); an old spelling keeps working for one release with one `mockserver COMMAND: note: ...` line saying
+how to write it now (docs/reference/cli.md). Heavy imports stay inside the commands.
 """
 
 from __future__ import annotations
@@ -18,120 +21,51 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from . import __version__
-from .check import shards
+from . import __version__, spellings
+from .check.commands import EXIT_CODES as RUN_EXIT_CODES
+from .check.commands import HELP
+from .check.merge import EXIT_CODES as MERGE_EXIT_CODES
 from .check.plan import CHECK, FUZZ, FUZZ_DEFAULTS, Plan
-from .config import Config, ConfigError, parse_latency, parse_rate_limit
 from .contract.documents import DocumentError
+from .contract.words import count
+from .diff import command as diff
+from .options import add_options, from_args, hints, positive_float
+from .serve.config import Config, ConfigError
 
 USAGE_ERROR = 2
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
+_count = count
 
 
-def _fail(message: str) -> int:
-    print(f"mockserver: error: {message}", file=sys.stderr)
+def _fail(name: str, message: str) -> int:
+    print(f"mockserver {name}: error: {message}", file=sys.stderr)
     return USAGE_ERROR
 
 
-def _latency(raw: str) -> tuple[int, int]:
-    try:
-        return parse_latency(raw)
-    except ConfigError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _rate_limit(raw: str) -> int:
-    try:
-        return parse_rate_limit(raw)
-    except ConfigError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _rate(raw: str) -> float:
-    try:
-        value = float(raw)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number between 0 and 1, got {raw!r}") from None
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {raw!r}")
-    return value
-
-
-def _port(raw: str) -> int:
-    if not raw.isdigit() or int(raw) > 65535:
-        raise argparse.ArgumentTypeError(f"must be a port number 0..65535, got {raw!r}")
-    return int(raw)
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {text}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text}")
-    return value
-
-
-_TYPES: dict[str, Callable[[str], Any]] = {
-    "latency": _latency, "rate": _rate, "rate_limit": _rate_limit, "port": _port, "positive_int": _positive_int,
-    "positive_float": _positive_float, "shard": shards.argument,
-}  # fmt: skip
-
-
-def add_options(parser: argparse.ArgumentParser, cls: type, command: str | None = None,
-                defaults: dict[str, Any] | None = None) -> None:  # fmt: skip
-    """One argument per field of `cls` that has `cli` metadata (and takes `command`), destination = field name."""
-    for f in dataclasses.fields(cls):
-        spec = dict(f.metadata.get("cli") or {})
-        if not spec or (command is not None and command not in spec.pop("commands", (command,))):
-            continue
-        flags = spec.pop("flags")
-        if isinstance(spec.get("type"), str):
-            spec["type"] = _TYPES[spec["type"]]
-        if f.default is not dataclasses.MISSING:
-            default = f.default
-        elif f.default_factory is not dataclasses.MISSING:
-            default = f.default_factory()
-        else:
-            default = None
-        default = (defaults or {}).get(f.name, default)
-        if "help" in spec and default not in (None, False, True, [], "") and "default:" not in spec["help"]:
-            spec["help"] += f" (default: {default})"
-        if flags:
-            parser.add_argument(*flags, dest=f.name, default=default, **spec)
-        elif spec.get("nargs") == "?":
-            parser.add_argument(f.name, default=default, **spec)
-        else:
-            parser.add_argument(f.name, **spec)
-
-
-def _from_args(cls: type, args: argparse.Namespace, **extra: Any) -> Any:
-    names = {f.name for f in dataclasses.fields(cls)}
-    return cls(**{k: v for k, v in vars(args).items() if k in names}, **extra)
+def _name(args: argparse.Namespace) -> str:
+    """The command as typed: `serve`, `fixtures check`, `report merge`."""
+    sub = getattr(args, f"{args.command}_command", None)
+    return f"{args.command} {sub}" if sub else str(args.command)
 
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="mockserver", description="Mock servers and contract checks from OpenAPI 3.x.")
     root.add_argument("--version", action="version", version=f"mockserver {__version__}")
-    subparsers = root.add_subparsers(dest="command", required=True)
+    subparsers = root.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, command in COMMANDS.items():
+        command.add(subparsers, name)
+    return root
+
+
+def _add_serve(subparsers: Any, name: str) -> None:
     serve = subparsers.add_parser(
         "serve", help="serve a contract as a mock server", description="Serve an OpenAPI 3.x contract."
     )
     add_options(serve, Config, "serve")
+
+
+def _add_proxy(subparsers: Any, name: str) -> None:
     proxy = subparsers.add_parser(
         "proxy",
         help="forward every request to a real server, checking both directions against the contract",
@@ -140,24 +74,28 @@ def parser() -> argparse.ArgumentParser:
         "exit (exit 1 if any); --record DIR writes the answers as fixtures for `serve --fixtures DIR`.",
     )
     add_options(proxy, Config, "proxy")
+
+
+def _add_fixtures(subparsers: Any, name: str) -> None:
     fixtures = subparsers.add_parser("fixtures", help="work with fixture files")
-    sub = fixtures.add_subparsers(dest="fixtures_command", required=True)
+    sub = fixtures.add_subparsers(dest="fixtures_command", metavar="COMMAND", required=True)
     check = sub.add_parser("check", help="validate fixtures against the contract without serving")
-    check.add_argument("spec", nargs="?", help="YAML/JSON file or URL (default: the built-in contract)")
-    check.add_argument("--fixtures", metavar="DIR", help="fixtures folder (default: the built-in fixtures)")
+    check.add_argument("spec", nargs="?", metavar="SPEC",
+                       help="the contract: YAML/JSON file or http(s) URL (default: the built-in contract)")  # fmt: skip
+    check.add_argument("--fixtures", metavar="DIR", action="append",
+                       help="fixtures folder, repeatable (default: the built-in fixtures)")  # fmt: skip
     check.add_argument("--verbose", "-v", action="store_true", help="list every contract example not served")
-    for command, title, description in (
-        (CHECK, "check that a running server honours the contract",
-         "Send valid requests (examples, boundary and generated cases) to BASE_URL and check every answer against the "
-         "contract. Read-only unless --allow-unsafe-methods: only GET/HEAD/OPTIONS operations are sent, the others are "
-         "listed as skipped. A 429 (or 503 with Retry-After) is waited out and sent again, never a failure."),
-        (FUZZ, "everything check does, plus invalid requests and stateful sequences, bounded in time",
-         "Like check, plus negative data (wrong types, missing parameters, junk headers) that must get a 4xx and never "
-         "a 5xx, and stateful sequences where the contract has links. Read-only unless --allow-unsafe-methods."),
-    ):  # fmt: skip
-        p = subparsers.add_parser(command, help=title, description=description, epilog=EXIT_CODES,
-                                  formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-        add_options(p, Plan, command, FUZZ_DEFAULTS if command == FUZZ else None)
+
+
+def _add_run(subparsers: Any, name: str) -> None:
+    title, description = HELP[name]
+    p = subparsers.add_parser(name, help=title, description=description, epilog=RUN_EXIT_CODES,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    add_options(p, Plan, name, FUZZ_DEFAULTS if name == FUZZ else None)
+    p.add_argument("--spec", dest="old_spec", help=argparse.SUPPRESS)  # before 0.2: `check BASE_URL --spec SPEC`
+
+
+def _add_replay(subparsers: Any, name: str) -> None:
     replay = subparsers.add_parser(
         "replay", help="send the failing requests of a check/fuzz cassette again",
         description="Send the failing requests saved by check or fuzz (--cassette) again and say which still fail. "
@@ -166,47 +104,37 @@ def parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
     replay.add_argument("cassette", metavar="CASSETTE", help="the cassette check or fuzz wrote")
-    replay.add_argument("base_url", nargs="?", metavar="BASE_URL", help="send them here instead (default: where "
-                        "they went)")  # fmt: skip
-    replay.add_argument("--spec", metavar="SPEC", help="the contract (default: the one the run used)")
+    replay.add_argument("old_base_url", nargs="?", help=argparse.SUPPRESS)  # before 0.2: `replay CASSETTE BASE_URL`
+    replay.add_argument("-u", "--url", dest="base_url", metavar="BASE_URL",
+                        help="send them to this server instead (default: where they went)")  # fmt: skip
+    replay.add_argument("--spec", metavar="SPEC", help="the contract, if it has moved (default: the one the run used)")
     replay.add_argument(
         "--allow-unsafe-methods",
         action="store_true",
         help="also send recorded POST/PUT/PATCH/DELETE requests (for disposable test servers)",
     )
-    replay.add_argument("--request-timeout", type=_positive_float, default=10.0, metavar="S",
+    replay.add_argument("--request-timeout", type=positive_float, default=10.0, metavar="S",
                         help="seconds for one complete answer (default: 10.0)")  # fmt: skip
+
+
+def _add_report(subparsers: Any, name: str) -> None:
     report = subparsers.add_parser("report", help="work with check/fuzz reports")
-    sub = report.add_subparsers(dest="report_command", required=True)
+    sub = report.add_subparsers(dest="report_command", metavar="COMMAND", required=True)
     merge = sub.add_parser(
         "merge",
         help="merge the JUnit files of a sharded run (--shard I/N) into one",
         description="Join the shards' JUnit files into OUT (test cases kept, totals recounted) and print the merged "
         "verdict.",
+        usage="mockserver report merge [-h] -o OUT.xml IN.xml [IN.xml ...]",
         epilog=MERGE_EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    merge.add_argument("out", metavar="OUT.xml", help="the merged JUnit file to write")
+    merge.add_argument("-o", "--output", dest="out", metavar="OUT.xml", help="the merged JUnit file to write")
     merge.add_argument("inputs", metavar="IN.xml", nargs="+", help="the shards' JUnit files (--junit-xml)")
-    return root
-
-
-EXIT_CODES = """exit codes:
-  0  conforming: every operation tested, no failure
-  1  failures found (each listed once, with a curl that reproduces it)
-  2  usage error, unreachable server, broken contract or unusable API key
-  3  inconclusive: some operation could not be tested (the server kept answering 429 or 503 with Retry-After)"""
-
-
-MERGE_EXIT_CODES = """exit codes:
-  0  every shard passed
-  1  violations in any shard
-  2  else: a shard exited 2, a shard is missing or repeated, or an input cannot be read
-  3  else: a shard was inconclusive (some operation could not be tested)"""
 
 
 def _config(args: argparse.Namespace, **extra: Any) -> Config:
-    config: Config = _from_args(Config, args, **extra)
+    config: Config = from_args(Config, args, **extra)
     if config.api_key is None:
         config.api_key = os.environ.get("MOCKSERVER_API_KEY") or None
     return config
@@ -234,12 +162,12 @@ def serve(config: Config) -> int:
     import uvicorn
 
     from .serve.app import create_app
-    from .serve.mock import build_mock
+    from .serve.pipeline.core import build_mock
 
     mock = build_mock(config)  # every contract or fixture mistake stops here, before a socket is opened
     forwarder = None
     if config.upstream:
-        from .serve.proxy import Forwarder
+        from .serve.forward.proxy import Forwarder
 
         forwarder = Forwarder(config, mock)  # and an unwritable --record folder
     sock = _bind(config.host, config.port)
@@ -247,6 +175,8 @@ def serve(config: Config) -> int:
     shown = f"[{host}]" if ":" in host else host
     fixtures = sum(len(index.by_name) for index in mock.fixtures.values())
     counts = f"{_count(len(mock.spec.operations), 'operation')}, {_count(fixtures, 'fixture')}"
+    if mock.streams.streams:  # socket.io stream fixtures (serve/events/)
+        counts += f", {_count(len(mock.streams.streams), 'event stream')} at {mock.streams.path}"
     if config.proxy:
         counts = f"{_count(len(mock.spec.operations), 'operation')}, proxy to {config.upstream}"
     elif config.upstream:
@@ -259,11 +189,19 @@ def serve(config: Config) -> int:
         file=sys.stderr,
         flush=True,
     )
+    guarded = sum(1 for op in mock.spec.operations if op.requires_auth)
+    if not config.proxy and guarded:
+        mode = ("off: no operation asks for credentials (--auth off)" if config.auth == "off" else
+                f"enforced as the contract declares: {_count(guarded, 'operation')} answer 401 without credentials "
+                "(--auth off serves them without)")  # fmt: skip
+        print(f"mockserver: auth {mode}", file=sys.stderr)
     if config.stateful and mock.stateful is not None:
         names = ", ".join(c.name for c in mock.stateful.collections) or "none found in the contract"
-        print(f"mockserver: stateful collections: {names}", file=sys.stderr)
+        singles = ", ".join(sorted({s.name for s in mock.stateful.singletons.values()}))
+        print(f"mockserver: stateful collections: {names}" + (f"; singletons: {singles}" if singles else ""),
+              file=sys.stderr)  # fmt: skip
     if config.state_url:
-        from .serve.state import _safe
+        from .serve.store import _safe
 
         print(f"mockserver: state, overrides and journal shared in {_safe(config.state_url)}", file=sys.stderr)
     elif config.workers > 1:
@@ -313,8 +251,13 @@ def _report(mock: Any, verbose: bool) -> None:
     """Start-up warnings before the serving line: each problem of the contract, then one line counting the examples
     that are not served (each of them with --verbose), so the line a user looks for stays in sight."""
     skipped = mock.invalid_examples
-    for warning in mock.warnings if verbose else [w for w in mock.warnings if w not in set(skipped)]:
+    mistakes = getattr(mock, "mistakes", [])
+    counted = set(skipped) | set(mistakes)
+    for warning in mock.warnings if verbose else [w for w in mock.warnings if w not in counted]:
         print(f"mockserver: warning: {warning}", file=sys.stderr)
+    if mistakes and not verbose:
+        print(f"mockserver: warning: {_count(len(mistakes), 'contract mistake')} worked around (--verbose lists "
+              "them, --strict refuses them)", file=sys.stderr)  # fmt: skip
     if skipped and not verbose:
         print(f"mockserver: warning: {_count(len(skipped), 'contract example')} not served (invalid against the "
               "schema; --verbose lists them)", file=sys.stderr)  # fmt: skip
@@ -324,17 +267,17 @@ def _report(mock: Any, verbose: bool) -> None:
 
 
 def fixtures_check(args: argparse.Namespace) -> int:
-    from .serve.mock import build_mock
+    from .serve.pipeline.core import build_mock
 
     mock = build_mock(Config(spec=args.spec, fixtures=args.fixtures))
-    count = sum(len(index.by_name) for index in mock.fixtures.values())
+    loaded = sum(len(index.by_name) for index in mock.fixtures.values())
     flagged = sum(1 for index in mock.fixtures.values() for f in index.by_name.values() if f.flagged)
     if flagged:
-        print(f"mockserver: {count} fixtures loaded against {mock.spec.source}: {count - flagged} valid, "
+        print(f"mockserver: {count(loaded, 'fixture')} loaded against {mock.spec.source}: {loaded - flagged} valid, "
               f"{flagged} flagged (recorded from a server that broke the contract; served as recorded, see the "
               "warnings)")  # fmt: skip
     else:
-        print(f"mockserver: {count} fixtures valid against {mock.spec.source}")
+        print(f"mockserver: {count(loaded, 'fixture')} valid against {mock.spec.source}")
     _report(mock, args.verbose)
     return 0
 
@@ -345,38 +288,88 @@ def report_merge(out: str, inputs: list[str]) -> int:
     try:
         code, text = merge.main(out, inputs)
     except merge.MergeError as exc:  # nothing written
-        return _fail(str(exc))
+        return _fail("report merge", str(exc))
     sys.stdout.write(text)
     return code
 
 
+def _run_serve(args: argparse.Namespace, argv: list[str] | None) -> int:
+    return serve(_config(args))
+
+
+def _run_proxy(args: argparse.Namespace, argv: list[str] | None) -> int:
+    return serve(_config(args, proxy=True, fixtures=""))
+
+
+def _run_fixtures(args: argparse.Namespace, argv: list[str] | None) -> int:
+    return fixtures_check(args)
+
+
+def _run_report(args: argparse.Namespace, argv: list[str] | None) -> int:
+    out, inputs = spellings.merge(args)
+    _print_hints(args)
+    return report_merge(out, inputs)
+
+
+def _run_replay(args: argparse.Namespace, argv: list[str] | None) -> int:
+    from .check import commands, replay
+
+    spellings.replay(args)
+    _print_hints(args)
+    problem = commands.check_base_url(args.base_url) if args.base_url else ""
+    if problem:
+        raise spellings.UsageError(problem)
+    return replay.run(args.cassette, args.base_url, args.spec, args.request_timeout, args.allow_unsafe_methods)
+
+
+def _run_check(args: argparse.Namespace, argv: list[str] | None) -> int:
+    from .check import commands
+
+    spellings.check(args)
+    _print_hints(args)
+    plan: Plan = from_args(Plan, args, fuzz=args.command == FUZZ)
+    return commands.run(plan, argv)
+
+
+@dataclasses.dataclass(frozen=True)
+class Command:
+    """One subcommand: `add` builds its parser, `run` carries it out (parsed arguments, argv) -> exit code."""
+
+    add: Callable[[Any, str], None]
+    run: Callable[[argparse.Namespace, list[str] | None], int]
+
+
+# A new command is one entry here, in the order `mockserver --help` lists them
+COMMANDS: dict[str, Command] = {
+    "serve": Command(_add_serve, _run_serve),
+    "proxy": Command(_add_proxy, _run_proxy),
+    "fixtures": Command(_add_fixtures, _run_fixtures),
+    CHECK: Command(_add_run, _run_check),
+    FUZZ: Command(_add_run, _run_check),
+    "replay": Command(_add_replay, _run_replay),
+    "report": Command(_add_report, _run_report),
+    "diff": Command(diff.add, diff.run_command),
+}
+
+
+def _print_hints(args: argparse.Namespace) -> None:
+    """One line per old spelling read (printed once, before the command's own output)."""
+    for hint in hints(args):
+        print(f"mockserver {_name(args)}: note: {hint} (the old spelling goes in a later release)", file=sys.stderr)
+    hints(args).clear()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    _print_hints(args)  # those of the options' old spellings (--rate-limit 10)
     try:
-        if args.command == "serve":
-            return serve(_config(args))
-        if args.command == "proxy":
-            return serve(_config(args, proxy=True, fixtures=""))
-        if args.command == "fixtures":
-            return fixtures_check(args)
-        if args.command == "report":
-            return report_merge(args.out, args.inputs)
-        from .check import commands
-
-        if args.command == "replay":
-            from .check import replay
-
-            problem = commands.check_base_url(args.base_url) if args.base_url else ""
-            if problem:
-                return _fail(problem)
-            return replay.run(args.cassette, args.base_url, args.spec, args.request_timeout, args.allow_unsafe_methods)
-
-        plan: Plan = _from_args(Plan, args, fuzz=args.command == FUZZ)
-        return commands.run(plan, list(argv) if argv is not None else None)
-    except (DocumentError, ConfigError) as exc:
-        return _fail(str(exc))
+        code = COMMANDS[args.command].run(args, list(argv) if argv is not None else None)
+    except (DocumentError, ConfigError, spellings.UsageError) as exc:
+        code = _fail(_name(args), str(exc))
     except KeyboardInterrupt:
-        return 130
+        code = 130
+    _print_hints(args)
+    return code
 
 
 if __name__ == "__main__":

@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from mockserver.config import Config
 from mockserver.serve.app import create_app
+from mockserver.serve.config import Config
 
 
 @pytest.fixture

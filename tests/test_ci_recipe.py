@@ -1,6 +1,6 @@
-"""The README's CI job, as written, in a clean virtual environment: `pip install ./mockserver pytest` (nothing from
+"""The CI job of docs/ci.md, as written, in a clean virtual environment: `pip install ./mockserver pytest` (nothing from
 this project's test extras), then the contract suite and the bounded fuzz against a server on a free loopback port
-(the built-in mock, started from that environment). The commands are read from the README, so the job documented is
+(the built-in mock, started from that environment). The commands are read from docs/ci.md, so the job documented is
 the job tested; only the server start and the fuzz duration differ (a mock instead of your server; seconds instead
 of a minute)."""
 
@@ -33,8 +33,8 @@ SHIPPED = (
 
 
 def readme_job() -> dict[str, Any]:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text.split("### In CI (GitHub Actions)", 1)[1]
+    text = (ROOT / "docs" / "ci.md").read_text(encoding="utf-8")
+    section = text.split("## In CI (GitHub Actions)", 1)[1]
     block = re.search(r"```yaml\n(.*?)```", section, re.DOTALL)
     assert block, "the README's CI section has a yaml block"
     job: dict[str, Any] = yaml.safe_load(block.group(1))["jobs"]["contract"]

@@ -13,44 +13,44 @@ for the engine.
 from __future__ import annotations
 
 import copy
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
 from ..contract import security
 from ..contract.spec import Operation, Spec
+from ..contract.verdicts import key_problem
+from ..contract.words import count
 from . import engine, shards, throttling
+from .engine import events
 from .findings import Progress, Report, one_line
-from .plan import SAFE_METHODS, Plan
-from .reporting import key_problem
-from .rules import Rules
+from .plan import CHECK, FUZZ, SAFE_METHODS, Plan
+from .rules import CATALOGUE, Rules
 from .shards import Shard
 
-CHECKS = (
-    "not_a_server_error",
-    "status_code_conformance",
-    "content_type_conformance",
-    "response_schema_conformance",
-    "response_headers_conformance",
-    "ignored_auth",
-)
-FUZZ_CHECKS = (*CHECKS, "negative_data_rejection", "missing_required_header", "unsupported_method")
+CHECKS = tuple(check.name for check in CATALOGUE.values() if check.sent == CHECK)
+FUZZ_CHECKS = tuple(check.name for check in CATALOGUE.values() if check.sent in (CHECK, FUZZ))
 
 
 class PlanError(Exception):
     """A usage problem found before any request: the CLI exits 2 with `str(exc)`."""
 
 
+Handler = Callable[[events.Event], None]  # an output: sees every event after the report took it in
+
+
 def run(
     plan: Plan,
     spec: Spec,
-    on_progress: Callable[[Progress], None] | None = None,
+    handlers: Sequence[Handler] = (),
     on_start: Callable[[Report], None] | None = None,
     clock: throttling.Clock = throttling.REAL_CLOCK,
 ) -> Report:
     """Check the server at `plan.base_url` against `spec`; `on_start` sees the report (what will be sent, what is
-    skipped) before the first request."""
+    skipped) before the first request; each of `handlers` (progress, cassette) sees every event of the run."""
     started = time.monotonic()
     base_url = prefixed(plan.base_url, spec)
     report = Report(base_url=base_url, seed=plan.seed)
@@ -64,8 +64,18 @@ def run(
     report.skipped = unsafe_operations(spec, plan)
     report.methods = methods_sent(plan, selected)
     report.credentials = credential_names(spec)
+    lock = threading.Lock()
+
+    def emit(event: events.Event) -> None:  # from the engine's threads too: one writer, one at a time
+        with lock:
+            record(report, event)
+            if isinstance(event, Progress):
+                event = replace(event, findings=len(report.findings))
+            for handler in handlers:
+                handler(event)
+
     schemes = [s for s in spec.security_schemes.values() if s.fillable]
-    rules = Rules(report, plan.api_key, schemes)
+    rules = Rules(emit, plan.api_key, schemes)
     counters = throttling.Counters()
     deadline = started + plan.duration if plan.duration is not None else None
     limits = throttling.Limits(rate=plan.rate_limit, timeout=plan.request_timeout, max_requests=plan.max_requests,
@@ -78,12 +88,14 @@ def run(
         return throttling.make_session(limits, counters, pacer, engine.adopt_body, base=base)
 
     def finish() -> Report:
+        if limits.stop.reason:
+            emit(events.Stopped(limits.stop.reason))
         report.requests = counters.sent
         report.rate_limited = counters.rate_limited
         report.seconds = time.monotonic() - started
         report.consolidate()
         if report.rate_limited:
-            report.warn(f"server answered {report.rate_limited} request(s) with 429 (or 503 and Retry-After); "
+            report.warn(f"server answered {count(report.rate_limited, 'request')} with 429 (or 503 and Retry-After); "
                         f"waited {counters.waited:g} s in all, as it asked, and sent them again")  # fmt: skip
         return report
 
@@ -105,12 +117,27 @@ def run(
         probe(schema, spec, base_url, session(), plan.request_timeout)
     if deadline is not None:
         engine.set_max_time(schema, max(1, int(deadline - time.monotonic())))
-    stream = engine.start(schema, session)
-    limits.stopped = lambda: engine.is_stopped(stream)
-    limits.on_budget_spent = lambda: engine.stop(stream, report, f"--max-requests {plan.max_requests} reached")
-    engine.pump(stream, report, lambda: counters.sent, started, plan.duration, plan.request_timeout, on_progress,
-                quiet=(throttling.BudgetSpent,))  # fmt: skip
+    stream = engine.start(schema, session, limits.stop)
+    engine.pump(stream, emit, limits.stop, lambda: counters.sent, started, plan.duration, plan.request_timeout,
+                report.credentials, quiet=(throttling.BudgetSpent,))  # fmt: skip
     return finish()
+
+
+def record(report: Report, event: events.Event) -> None:
+    """What an event adds to the report: the only place a run's findings, warnings, errors and stops are written."""
+    if isinstance(event, events.Failed):
+        for finding in event.findings:
+            report.add(finding)
+    elif isinstance(event, events.Found):
+        report.add(event.finding)
+    elif isinstance(event, events.Untested):
+        report.untest(event.operation, event.reason)
+    elif isinstance(event, events.Warned):
+        report.warn(event.text)
+    elif isinstance(event, events.Errored):
+        report.errors.append(event.text)
+    elif isinstance(event, events.Stopped):
+        report.stopped = report.stopped or event.reason
 
 
 def prepare(spec: Spec, plan: Plan) -> tuple[dict[str, Any], list[Any]]:

@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, unquote_to_bytes, urlsplit
 
 import jsonschema_rs
 
+from ..contract.words import count
 from . import throttling
 
 
@@ -93,7 +94,6 @@ class Report:
     seconds: float = 0.0
     stopped: str = ""  # why the run ended early, "" when it completed
     seed: int | None = None
-    recorders: list[Any] = field(default_factory=list, repr=False)  # failing scenarios, for cassettes
     credentials: set[str] = field(default_factory=set, repr=False)  # lower-case names that carry the key
 
     @property
@@ -348,9 +348,9 @@ def _preview(value: Any) -> str:
     if len(text) <= 60:
         return text
     if isinstance(value, list):
-        return f"an array of {len(value)} item(s)"
+        return f"an array of {count(len(value), 'item')}"
     if isinstance(value, dict):
-        return f"an object with {len(value)} propert{'y' if len(value) == 1 else 'ies'}"
+        return f"an object with {count(len(value), 'property')}"
     return text[:57] + "…"
 
 

@@ -10,12 +10,14 @@ Nothing is written when an input cannot be read.
 
 from __future__ import annotations
 
-import copy
 import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..contract import verdicts
+from ..contract.verdicts import EXIT_CODE
+from ..contract.words import count
 from .findings import ERROR, FAILED, INCONCLUSIVE, PASSED
 from .shards import Shard, ShardError, parse
 
@@ -25,7 +27,14 @@ _RANK = (FAILED, ERROR, INCONCLUSIVE, PASSED)
 
 SHOWN = 50  # failures and errors listed in the text summary; the merged file has them all
 # <property> names `reporting.write_junit` writes on its <testsuite>
-SHARD, SEED, EXIT_CODE, OPERATIONS, UNTESTED = "shard", "seed", "exit-code", "operations", "inconclusive"
+SHARD, SEED, OPERATIONS, UNTESTED = "shard", "seed", "operations", "inconclusive"
+
+
+EXIT_CODES = """exit codes:
+  0  every shard passed
+  1  violations in any shard
+  2  else: a shard exited 2, a shard is missing or repeated, or an input cannot be read
+  3  else: a shard was inconclusive (some operation could not be tested)"""
 
 
 class MergeError(Exception):
@@ -140,8 +149,9 @@ def merge(parts: list[Part]) -> Merged:
         warnings.append(f"the shards ran with different seeds ({listed}): pass the same --seed to every job")
     root, duplicated = _join(parts)
     if duplicated:
-        warnings.append(f"{duplicated} test case(s) appear in more than one file: were the shards run with the same "
-                        "contract and options?")  # fmt: skip
+        verb = "appears" if duplicated == 1 else "appear"
+        warnings.append(f"{count(duplicated, 'test case')} {verb} in more than one file: were the shards run with "
+                        "the same contract and options?")  # fmt: skip
     codes = [p.exit_code for p in parts] + ([ERROR] if problems else [])
     exit_code = _worst(codes)
     for suite in root.iter("testsuite"):
@@ -150,46 +160,12 @@ def merge(parts: list[Part]) -> Merged:
 
 
 def _join(parts: list[Part]) -> tuple[ET.Element, int]:
-    """One <testsuite> per suite name holding every case of that name, totals recounted; and how many cases repeat."""
-    root = ET.Element("testsuites")
-    by_name: dict[str, ET.Element] = {}
-    seen: set[tuple[str, str, str]] = set()
-    duplicated = 0
-    for part in parts:
-        for suite in part.suites:
-            name = suite.get("name", "")
-            target = by_name.get(name)
-            if target is None:
-                target = by_name[name] = ET.SubElement(root, "testsuite", name=name)
-                ET.SubElement(target, "properties")
-            target.set("time", f"{float(target.get('time', 0)) + _seconds(suite):.3f}")
-            for case in suite.iter("testcase"):
-                case = copy.deepcopy(case)
-                if case.get("classname") == "run" and part.shard is not None:
-                    case.set("name", f"run (shard {part.shard})")  # a run-level error: one per shard, told apart
-                key = (name, case.get("classname", ""), case.get("name", ""))
-                duplicated += key in seen
-                seen.add(key)
-                target.append(case)
-    for suite in [root, *by_name.values()]:
-        cases = list(suite.iter("testcase"))
-        suite.set("tests", str(len(cases)))
-        suite.set("failures", str(sum(len(c.findall("failure")) for c in cases)))
-        suite.set("errors", str(sum(len(c.findall("error")) for c in cases)))
-        suite.set("skipped", str(sum(len(c.findall("skipped")) for c in cases)))
-    root.set("time", f"{sum(float(s.get('time', 0)) for s in by_name.values()):.3f}")
-    return root, duplicated
+    """One <testsuite> per suite name (`verdicts.join`); a run-level error is one per shard, told apart by it."""
+    return verdicts.join([(part.suites, f"shard {part.shard}" if part.shard is not None else "") for part in parts])
 
 
 def _order(part: Part) -> tuple[int, str]:
     return (part.shard.index if part.shard else 0, part.path)
-
-
-def _seconds(suite: ET.Element) -> float:
-    try:
-        return float(suite.get("time", 0))
-    except ValueError:
-        return 0.0
 
 
 def _set_properties(suite: ET.Element, parts: list[Part], exit_code: int, seeds: set[str | None]) -> None:
@@ -212,11 +188,12 @@ def _set_properties(suite: ET.Element, parts: list[Part], exit_code: int, seeds:
 def render(merged: Merged, out: str) -> str:
     lines = []
     for part in merged.parts:
-        operations = f"{part.operations} operation(s), " if part.operations is not None else ""
+        operations = f"{count(part.operations, 'operation')}, " if part.operations is not None else ""
         seed = f", seed {part.seed}" if part.seed else ""
         lines.append(
-            f"{part.label}: {VERDICTS.get(part.exit_code, f'exit {part.exit_code}')}, {operations}{part.cases} test "
-            f"case(s), {part.failures} failure(s), {part.errors} error(s){seed} ({part.path})"
+            f"{part.label}: {VERDICTS.get(part.exit_code, f'exit {part.exit_code}')}, {operations}"
+            f"{count(part.cases, 'test case')}, {count(part.failures, 'failure')}, {count(part.errors, 'error')}{seed} "
+            f"({part.path})"
         )
     failed = [
         (case, problem)
@@ -232,18 +209,19 @@ def render(merged: Merged, out: str) -> str:
         lines.append(f"... and {len(failed) - SHOWN} more failures and errors: every one is in {out}")
     untested = [op for part in merged.parts for op in part.untested]
     if untested:
-        lines.append(f"inconclusive: {len(untested)} operation(s) left untested: {', '.join(untested)}")
+        lines.append(f"inconclusive: {count(len(untested), 'operation')} left untested: {', '.join(untested)}")
     lines.extend(f"warning: {warning}" for warning in merged.warnings)
     lines.extend(f"error: {problem}" for problem in merged.problems)
     cases = sum(p.cases for p in merged.parts)
     failures = sum(p.failures for p in merged.parts)
     shards = {p.shard.total for p in merged.parts if p.shard}
-    where = f"{len(merged.parts)} of {shards.pop()} shard(s)" if len(shards) == 1 else f"{len(merged.parts)} file(s)"
+    total = shards.pop() if len(shards) == 1 else None
+    where = f"{len(merged.parts)} of {count(total, 'shard')}" if total else count(len(merged.parts), "file")
     seeds = {p.seed for p in merged.parts}
     seed = f", seed {seeds.pop()}" if len(seeds) == 1 and None not in seeds else ""
     lines.append(
-        f"mockserver report merge {VERDICTS.get(merged.exit_code, 'ERROR')}: {failures} failure(s) in {cases} test "
-        f"case(s) from {where}{seed}; wrote {out} (exit {merged.exit_code})"
+        f"mockserver report merge {VERDICTS.get(merged.exit_code, 'ERROR')}: {count(failures, 'failure')} in "
+        f"{count(cases, 'test case')} from {where}{seed}; wrote {out} (exit {merged.exit_code})"
     )
     return "\n".join(lines) + "\n"
 

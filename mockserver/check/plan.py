@@ -23,12 +23,17 @@ def option(*flags: str, commands: tuple[str, ...] = (CHECK, FUZZ), **argparse: A
 
 @dataclass
 class Plan:
+    # `base_url` has no default (a Plan names its server); on the command line it is --url, checked by the command
     base_url: str = field(
-        metadata=option(metavar="BASE_URL", help="the server to test; the only host that gets requests")
+        metadata=option("--url", "-u", metavar="BASE_URL", help="the server to test; the only host that gets requests")
     )
     spec: str | None = field(
         default=None,
-        metadata=option("--spec", metavar="SPEC", help="OpenAPI file or URL (default: the built-in contract)"),
+        metadata=option(
+            nargs="?",
+            metavar="SPEC",
+            help="the contract: YAML/JSON file or http(s) URL (default: the built-in contract)",
+        ),
     )
     api_key: str | None = field(
         default=None,
@@ -49,7 +54,11 @@ class Plan:
     seed: int | None = field(
         default=None,
         metadata=option(
-            "--seed", type=int, metavar="N", help="seed, to repeat a run exactly (the summary prints the one used)"
+            "--seed",
+            type=int,
+            metavar="N",
+            shown="random",
+            help="seed, to repeat a run exactly (the summary prints the one used)",
         ),
     )
     include: list[str] = field(
@@ -83,7 +92,11 @@ class Plan:
     rate_limit: float | None = field(
         default=None,
         metadata=option(
-            "--rate-limit", type="positive_float", metavar="PER_SECOND", help="at most this many requests per second"
+            "--rate-limit",
+            type="per_second",
+            metavar="N/s",
+            shown="none",
+            help="at most N requests per second (0.5/s: one every two seconds)",
         ),
     )
     max_requests: int | None = field(
@@ -112,13 +125,22 @@ class Plan:
     junit_xml: str | None = field(
         default=None, metadata=option("--junit-xml", metavar="PATH", help="write a JUnit XML report for CI")
     )
+    compare_contract: str | None = field(
+        default=None,
+        metadata=option(
+            "--compare-contract",
+            metavar="PATH_OR_URL",
+            help="first, diff the contract against the server's own published one (its /openapi.json, on BASE_URL's "
+            "host, or a file): a breaking change (mockserver diff's ERR) fails the run",
+        ),
+    )
     cassette: str | None = field(
         default=None,
         metadata=option(
             "--cassette",
             metavar="PATH",
-            help=f"save failing requests as a VCR cassette (key left out) for `mockserver replay` (fuzz default: "
-            f"{FUZZ_CASSETTE})",
+            help="save failing requests as a VCR cassette (key left out) for `mockserver replay`; '' for none",
+            shown="none",
         ),
     )
     progress: bool = field(

@@ -2,11 +2,12 @@
 which still fail.
 
 Rules: a cassette never holds the key: placeholders (`${MOCKSERVER_API_KEY}`, `...:url}`, `...:basic}`, see
-reporting.placeholders) are filled from MOCKSERVER_API_KEY at send time, and nothing printed holds it. Requests go
+cassette.placeholders) are filled from MOCKSERVER_API_KEY at send time, and nothing printed holds it. Requests go
 to the recorded base URL, or to BASE_URL in its place, through the same bounded session as check (429s waited out,
 no other host). A failure still fails when the same check fails on the new answer: contract checks run again on it
-(engine.recheck); `ignored_auth` is sent again without the credentials and fails on a 2xx. Exit 0 when none still
-fails, 1 when one does, 2 when the cassette cannot be read or replayed.
+(engine.recheck); `ignored_auth` is sent again without the credentials and fails on a 2xx; each check is judged as
+its entry in `rules.CATALOGUE` says, and a check replay does not know is an error (exit 2), never a silent pass. Exit
+0 when none still fails, 1 when one does, 2 when the cassette cannot be read or replayed.
 """
 
 from __future__ import annotations
@@ -14,19 +15,22 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
 
 from ..contract import security
+from ..contract.verdicts import key_problem
+from ..contract.words import count, plural
 from . import engine, throttling
 from .commands import ENV_KEY
 from .findings import Request, one_line
 from .plan import SAFE_METHODS
-from .reporting import key_problem, redact
+from .reporting import redact
+from .rules import CATALOGUE, RECHECK, TRANSPORT, WITHOUT_CREDENTIALS
 
 PLACEHOLDER = re.compile(r"\$\{MOCKSERVER_API_KEY(:url|:form|:basic)?\}")
-TRANSPORT_CHECKS = ("response_time", "response_size", "connection")
 
 
 class ReplayError(Exception):
@@ -117,7 +121,7 @@ def run(path: str, base_url: str | None, spec_override: str | None, timeout: flo
 
     key = os.environ.get(ENV_KEY) or None
     if key_problem(key):
-        print(f"mockserver replay: {key_problem(key)}", file=sys.stderr)
+        print(f"mockserver replay: error: {key_problem(key)}", file=sys.stderr)
         return 2
     try:
         cassette = load(path)
@@ -129,7 +133,12 @@ def run(path: str, base_url: str | None, spec_override: str | None, timeout: flo
         if not cassette.failures:
             print(f"mockserver replay: {path} holds no failing request")
             return 0
-        schema = engine.load_for_replay(spec.document, target)
+        unknown = unknown_checks(cassette)
+        if unknown:
+            raise ReplayError(
+                f"{path}: names {plural('check', len(unknown))} replay does not know: {', '.join(unknown)}"
+            )
+        replayed = engine.load_for_replay(spec, target)
         session = throttling.make_session(
             throttling.Limits(timeout=timeout, origin=throttling.origin(target)),
             throttling.Counters(),
@@ -144,18 +153,18 @@ def run(path: str, base_url: str | None, spec_override: str | None, timeout: flo
                 print(f"[{number}] {request.method} {_short(redact(request.url, key))} skipped (not GET/HEAD/OPTIONS; "
                       "--allow-unsafe-methods sends it)")  # fmt: skip
                 continue
-            failing, outcome = _replay_one(schema, request, recorded.checks, key, session, timeout)
+            failing, outcome = _replay_one(replayed, request, recorded.checks, key, session, timeout)
             still += bool(failing)
             verdict = f"still fails: {', '.join(failing)}" if failing else "passes now"
             recorded_as = f"{recorded.status or 'no answer'}, {', '.join(recorded.checks)}"
             print(redact(f"[{number}] {request.method} {_short(request.url)} (recorded: {recorded_as})\n"
                          f"    now: {outcome} -> {verdict}", key))  # fmt: skip
     except ReplayError as exc:
-        print(f"mockserver replay: {redact(str(exc), key)}", file=sys.stderr)
+        print(f"mockserver replay: error: {redact(str(exc), key)}", file=sys.stderr)
         return 2
     total = len(cassette.failures) - skipped
     more = f", {skipped} skipped as unsafe" if skipped else ""
-    print(f"mockserver replay: {still} of {total} failing request(s) still fail against {target}{more}")
+    print(f"mockserver replay: {still} of {count(total, 'failing request')} still fail against {target}{more}")
     return 1 if still else 0
 
 
@@ -170,20 +179,19 @@ def _retarget(request: Request, recorded_base: str, target: str) -> Request:
     return Request(request.method, url, request.headers, request.body)
 
 
-def _replay_one(schema: Any, request: Request, checks: list[str], key: str | None, session: Any,
+def _replay_one(target: engine.Target, request: Request, checks: list[str], key: str | None, session: Any,
                 timeout: float) -> tuple[list[str], str]:  # fmt: skip
-    """The checks that still fail, and what came back."""
+    """The checks that still fail, and what came back: each check is judged as its `rules.CATALOGUE` entry says,
+    one request per way of sending it again."""
     import requests
 
+    by_send: dict[str, list[str]] = {}
+    for name in checks:
+        by_send.setdefault(SENDS[CATALOGUE[name].replay], []).append(name)
     failing: list[str] = []
-    contract = [name for name in checks if name not in TRANSPORT_CHECKS and name != "ignored_auth"]
-    sends = []
-    if contract or any(name in TRANSPORT_CHECKS or name == "(error)" for name in checks):
-        sends.append((request, [n for n in checks if n != "ignored_auth"]))
-    if "ignored_auth" in checks:
-        sends.append((without_credentials(request), ["ignored_auth"]))
     outcome = ""
-    for sent, names in sends:
+    for way, names in sorted(by_send.items(), key=lambda item: item[0] != "as recorded"):
+        sent = without_credentials(request) if way == "without credentials" else request
         try:
             response = session.request(
                 sent.method, fill(sent.url, key), headers={k: fill(v, key) for k, v in sent.headers.items()},
@@ -195,15 +203,37 @@ def _replay_one(schema: Any, request: Request, checks: list[str], key: str | Non
             continue
         except requests.RequestException as exc:
             outcome = f"transport error: {throttling.why_unreachable(exc)}"
-            failing += [n for n in names if n in TRANSPORT_CHECKS or n == "(error)"]
+            failing += [n for n in names if CATALOGUE[n].replay == TRANSPORT]
             continue
         outcome = f"{response.status_code} {response.headers.get('content-type', '(no content type)')}"
-        if names == ["ignored_auth"]:
-            if 200 <= response.status_code < 300:
-                failing.append("ignored_auth")
-            continue
-        failing += engine.recheck(schema, sent, [n for n in names if n not in TRANSPORT_CHECKS], response)
+        for kind in dict.fromkeys(CATALOGUE[n].replay for n in names):
+            failing += REPLAYS[kind](target, sent, [n for n in names if CATALOGUE[n].replay == kind], response)
     return failing, outcome
+
+
+def _recheck(target: engine.Target, sent: Request, names: list[str], response: Any) -> list[str]:
+    return engine.recheck(target, sent, names, response)
+
+
+def _without_credentials(target: engine.Target, sent: Request, names: list[str], response: Any) -> list[str]:
+    return names if 200 <= response.status_code < 300 else []  # data without credentials: still ignored
+
+
+def _transport(target: engine.Target, sent: Request, names: list[str], response: Any) -> list[str]:
+    return []  # an answer came: no transport failure
+
+
+# How a check is judged again (`rules.Check.replay`), and which request it needs: a new kind is one entry in each
+REPLAYS: dict[str, Callable[[engine.Target, Request, list[str], Any], list[str]]] = {
+    RECHECK: _recheck, WITHOUT_CREDENTIALS: _without_credentials, TRANSPORT: _transport,
+}  # fmt: skip
+SENDS = {RECHECK: "as recorded", TRANSPORT: "as recorded", WITHOUT_CREDENTIALS: "without credentials"}
+
+
+def unknown_checks(cassette: Cassette) -> list[str]:
+    """Checks a cassette names that replay cannot judge (a newer or another tool's cassette): an error, never a pass."""
+    names = {name for recorded in cassette.failures for name in recorded.checks}
+    return sorted(name for name in names if name not in CATALOGUE or CATALOGUE[name].replay not in REPLAYS)
 
 
 def _short(url: str) -> str:

@@ -1,59 +1,44 @@
-"""What a `Report` becomes for people and for CI: the text report, curl lines, JUnit XML, a VCR cassette, progress.
+"""What a `Report` becomes for people and for CI: the text report, curl lines, JUnit XML, progress.
 
 Rules: everything written goes through `redact`, which replaces the API key, in every form it takes on the wire
-(`security.wire_forms`: as is, URL-encoded, the base64 of a Basic header), with `$MOCKSERVER_API_KEY` wherever it
+(`verdicts.searchable`: as is, URL-encoded, the base64 of a Basic header), with `$MOCKSERVER_API_KEY` wherever it
 appears (a server may echo it back in a body). Replacing by value is only safe for a key that cannot be mistaken for
-ordinary text, so a key shorter than `MIN_KEY_LENGTH` is refused (`key_problem`). Curl lines put that variable in
+ordinary text, so a key shorter than `verdicts.MIN_SECRET` is refused (`key_problem`). Curl lines put that variable in
 double quotes so the shell expands it, and use curl's own spelling of a credential where it has one (`-u`); on the
 terminal a long run of one repeated piece is written as a `printf` the shell expands, anything else long is cut
-(the JUnit report and the cassette keep every byte), and a request already shown is not printed again. A cassette
-holds a placeholder per wire form (`${MOCKSERVER_API_KEY}`, `...:url}`, `...:basic}`) so `replay` can put the key
-back. Report text goes to stdout, progress to stderr; a report's folder is created when missing.
+(the JUnit report and the cassette keep every byte), and a request already shown is not printed again. JUnit is
+written by `verdicts.write_junit`; the progress display is a handler of the run's events. Report text goes to
+stdout, progress to stderr.
 """
 
 from __future__ import annotations
 
-import io
-import json
 import re
 import shlex
 import sys
 import time
-import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import quote, quote_plus, urlsplit
+from urllib.parse import urlsplit
 
-from ..contract import security
-from . import engine, merge
+from ..contract import security, verdicts
+from ..contract.verdicts import key_problem as key_problem  # the contract suite reads it here
+from ..contract.words import count
+from . import merge
+from .engine.events import Event
 from .findings import Finding, Progress, Report, Request
 from .plan import SAFE_METHODS
 from .shards import Shard
 
 KEY_VARIABLE = "$MOCKSERVER_API_KEY"
-MIN_KEY_LENGTH = 8
 # Headers requests adds on its own; a reproduction does not need them
 _NOISE = {"user-agent", "accept-encoding", "connection", "content-length", "x-schemathesis-testcaseid"}
 CUT = 120  # characters of one value shown in a terminal curl, beyond a repetition written as printf
 _REPEATED = re.compile(r"(.{1,40}?)\1{7,}", re.DOTALL)  # a piece repeated 8+ times
 
 
-def key_problem(key: str | None) -> str:
-    """Why this key cannot be used ("" when it can): one this short would be "redacted" out of ordinary text."""
-    if key is not None and len(key) < MIN_KEY_LENGTH:
-        return (f"the API key (--api-key or MOCKSERVER_API_KEY) has {len(key)} character(s); use one of at least "
-                f"{MIN_KEY_LENGTH}: the key is kept out of reports by replacing its value, and a shorter one would "
-                "replace ordinary text too")  # fmt: skip
-    if key is not None and not all("!" <= c <= "~" and c not in '"\\' for c in key):
-        return (
-            "the API key (--api-key or MOCKSERVER_API_KEY) has a character other than visible ASCII, or a quote "
-            "or backslash: reports escape those, so the escaped key could not be kept out of them"
-        )
-    return ""
-
-
 def redact(text: str, key: str | None) -> str:
-    return _secrets(key).sub(lambda _: KEY_VARIABLE, text) if key else text
+    return verdicts.redact(text, [key], KEY_VARIABLE)
 
 
 def curl(request: Request, key: str | None, short: bool = False) -> str:
@@ -116,7 +101,7 @@ def _shortened(text: str) -> list[tuple[str, str]]:
 
 
 def _secrets(key: str) -> re.Pattern[str]:
-    return re.compile("|".join(re.escape(secret) for secret in security.wire_forms(key)))
+    return re.compile("|".join(re.escape(secret) for secret in verdicts.searchable([key])))
 
 
 def render(report: Report, command: str, key: str | None) -> str:
@@ -170,9 +155,9 @@ def summary(report: Report, command: str) -> str:
     untested = f" ({len(report.untested)} not fully tested)" if report.untested else ""
     skipped = f", {len(report.skipped)} skipped as unsafe" if report.skipped else ""
     return (
-        f"{command} {verdict}: {len(report.findings)} distinct failure(s) in {len(checks)} check(s), "
-        f"{operations} operation(s){untested}{skipped}, {report.requests} request(s) to {report.base_url} "
-        f"in {report.seconds:.1f} s{seed}{stopped}"
+        f"{command} {verdict}: {count(len(report.findings), 'distinct failure')} in {count(len(checks), 'check')}, "
+        f"{count(operations, 'operation')}{untested}{skipped}, {count(report.requests, 'request')} to "
+        f"{report.base_url} in {report.seconds:.1f} s{seed}{stopped}"
     )
 
 
@@ -180,7 +165,7 @@ def start_line(report: Report, command: str) -> str:
     """What a run is about to send, for stderr before the first request."""
     methods = ", ".join(report.methods) or "nothing"
     safe = all(method in SAFE_METHODS for method in report.methods)
-    line = (f"{command}: {len(report.operations)} operation(s) at {report.base_url}; methods sent: {methods}"
+    line = (f"{command}: {count(len(report.operations), 'operation')} at {report.base_url}; methods sent: {methods}"
             f"{' (read-only)' if safe else ' (--allow-unsafe-methods: this can change the server)'}")  # fmt: skip
     if report.skipped:
         line += f"; skipped as unsafe: {', '.join(report.skipped)}"
@@ -191,88 +176,32 @@ def write_junit(
     report: Report, path: str | Path, command: str, key: str | None, checks: tuple[str, ...], shard: Shard | None = None
 ) -> None:
     """One testcase per operation and check; each distinct failure is one <failure> in it. The suite's properties
-    carry what `report merge` needs from a shard: which one it was, the seed, how many operations, the exit code."""
-    suite = ET.Element("testsuite", name=f"mockserver {command}", time=f"{report.seconds:.3f}")
-    properties = ET.SubElement(suite, "properties")
-    for name, value in (
-        (merge.SHARD, shard),
-        (merge.SEED, report.seed),
-        (merge.OPERATIONS, len(report.operations)),
-        (merge.EXIT_CODE, report.exit_code),
-    ):
-        if value is not None:
-            ET.SubElement(properties, "property", name=name, value=str(value))
-    for operation in report.untested:
-        ET.SubElement(properties, "property", name=merge.UNTESTED, value=operation)
-    cases = failures = 0
+    carry what `report merge` needs from a shard: which one it was, the seed, how many operations, the exit code
+    (`verdicts.write_junit` writes it)."""
+    properties = [(name, str(value)) for name, value in ((merge.SHARD, shard), (merge.SEED, report.seed),
+                  (merge.OPERATIONS, len(report.operations))) if value is not None]  # fmt: skip
+    properties += [(merge.UNTESTED, operation) for operation in report.untested]
+    suite = verdicts.Suite(f"mockserver {command}", report.exit_code, properties=properties, seconds=report.seconds)
     names = list(dict.fromkeys([*checks, *(f.check for f in report.findings)]))
     for operation in report.operations or sorted({f.operation for f in report.findings}):
         for check in names:
-            found = [f for f in report.findings if f.operation == operation and f.check == check]
-            case = ET.SubElement(suite, "testcase", classname=operation, name=check)
-            cases += 1
-            for finding in found:
-                failures += 1
+            case = verdicts.Case(operation, check)
+            for finding in (f for f in report.findings if f.operation == operation and f.check == check):
                 text = [finding.message]
                 if finding.received:
                     text.append(f"Received: {finding.received}")
                 if finding.request is not None:
                     text.append(f"Reproduce: {curl(finding.request, key)}")
-                failure = ET.SubElement(case, "failure", message=redact(finding.title, key), type=check)
-                failure.text = redact("\n".join(text), key)
+                case.failures.append(verdicts.Failure(redact(finding.title, key), check, redact("\n".join(text), key)))
+            suite.cases.append(case)
     for operation, reason in report.untested.items():
-        case = ET.SubElement(suite, "testcase", classname=operation, name="untested")
-        ET.SubElement(case, "error", message=redact(f"not fully tested: {reason}", key))
-        cases += 1
+        suite.cases.append(verdicts.Case(operation, "untested", error=redact(f"not fully tested: {reason}", key)))
     for operation in report.skipped:
-        case = ET.SubElement(suite, "testcase", classname=operation, name="read-only")
-        ET.SubElement(case, "skipped", message="not GET/HEAD/OPTIONS; sent only with --allow-unsafe-methods")
-        cases += 1
+        message = "not GET/HEAD/OPTIONS; sent only with --allow-unsafe-methods"
+        suite.cases.append(verdicts.Case(operation, "read-only", skipped=message))
     for error in report.errors:
-        case = ET.SubElement(suite, "testcase", classname="run", name="run")
-        ET.SubElement(case, "error", message=redact(error, key))
-        cases += 1
-    suite.set("tests", str(cases))
-    suite.set("failures", str(failures))
-    suite.set("errors", str(len(report.errors) + len(report.untested)))
-    suite.set("skipped", str(len(report.skipped)))
-    root = ET.Element("testsuites")
-    root.append(suite)
-    data = ET.tostring(root, encoding="unicode")
-    _write(path, redact('<?xml version="1.0" encoding="utf-8"?>\n' + data, key) + "\n")
-
-
-def write_cassette(report: Report, path: str | Path, command: str, key: str | None, spec: str | None,
-                   credentials: set[str]) -> int:  # fmt: skip
-    """The failing scenarios as a VCR cassette for `mockserver replay`; returns how many. `credentials` are the
-    header, query and cookie names that carry the key: they are kept, with the key as a placeholder."""
-    buffer = io.StringIO()
-    buffer.write(f"mockserver:\n  base_url: {json.dumps(report.base_url)}\n  spec: {json.dumps(spec)}\n")
-    engine.write_vcr(report.recorders, buffer, report.seed, command, credentials)
-    text = buffer.getvalue()
-    if key:
-        for form, placeholder in placeholders(key):
-            text = text.replace(form, placeholder)
-    # Whatever else looks like the key (an echoed body, an odd encoding) goes too
-    _write(path, redact(text, key))
-    return len(report.recorders)
-
-
-def placeholders(key: str) -> list[tuple[str, str]]:
-    """(wire form of the key, its cassette placeholder), longest form first."""
-    names: dict[str, str] = {}
-    # The raw key last: when an encoding changes nothing, the placeholder says "as is"
-    for form, name in ((security.basic_token(key), ":basic"), (quote_plus(key, safe=""), ":form"),
-                       (quote(key, safe=""), ":url"), (key, "")):  # fmt: skip
-        names[form] = name
-    ordered = sorted(names.items(), key=lambda item: len(item[0]), reverse=True)
-    return [(form, "${MOCKSERVER_API_KEY" + name + "}") for form, name in ordered if form]
-
-
-def _write(path: str | Path, text: str) -> None:
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
+        suite.cases.append(verdicts.Case(verdicts.RUN, "run", error=redact(error, key)))
+    verdicts.write_junit(path, suite, lambda text: redact(text, key))
 
 
 class ProgressDisplay:
@@ -284,7 +213,9 @@ class ProgressDisplay:
         self.phase = ""
         self.last = 0.0
 
-    def __call__(self, progress: Progress) -> None:
+    def __call__(self, progress: Event) -> None:
+        if not isinstance(progress, Progress):
+            return
         text = (
             f"{progress.phase or 'done'}: {progress.requests} requests, {progress.findings} failures, "
             f"{progress.seconds:.0f} s"

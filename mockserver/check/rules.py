@@ -2,7 +2,8 @@
 sends, and the probe that every protected operation turns away a request without credentials.
 
 Rules: a 429 is never a finding (throttling waits it out; an operation that never gets past it is untested), and
-neither is a 401/403 the contract omits, when the request lacked valid credentials (one contract warning instead);
+neither is what `verdicts.never_held` excuses (a 401/403 the contract omits, to a request without valid
+credentials: one contract warning instead); each check in `CATALOGUE` says how `replay` judges it again;
 boundary strings go only where a string parameter sets no bound of its own, and never into a credential: at most
 `len(PATH_VALUES)` extra requests per path parameter, `len(QUERY_VALUES)` per query and `len(HEADER_VALUES)` per
 header parameter; the auth probe sends one valid request per protected operation with every credential stripped, and
@@ -12,17 +13,19 @@ that looks inside them.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 from ..contract import security
 from ..contract.security import SecurityScheme
 from ..contract.spec import Spec
+from ..contract.verdicts import never_held
 from . import engine, throttling
-from .findings import Finding, Report, as_request, from_transport_error, received
-from .plan import Plan
+from .engine.events import Event, Found, Untested, Warned
+from .findings import Finding, as_request, from_transport_error, received
+from .plan import CHECK, FUZZ, Plan
 
 
 def utf8_of(size: int) -> str:
@@ -54,15 +57,46 @@ QUERY_VALUES = ("", "a\x00b", "a\x01b\tc\nd\re\x1bf\x7f", *("x" * n for n in LEN
 HEADER_VALUES = ("", "x" * 256, "x" * 5000)  # headers carry ASCII only; the rest is negative data, for fuzz
 
 
-class Rules:
-    """The checker's hooks, and the report they write to from the engine's threads."""
+RECHECK, WITHOUT_CREDENTIALS, TRANSPORT = "recheck", "without credentials", "transport"
 
-    def __init__(self, report: Report, key: str | None, schemes: list[SecurityScheme]) -> None:
-        self.report = report
+
+@dataclass(frozen=True)
+class Check:
+    """A check a run can report, and how `mockserver replay` judges it again: `RECHECK` (the checker's check on the
+    new answer), `WITHOUT_CREDENTIALS` (sent again without them: a 2xx fails), `TRANSPORT` (fails on a transport
+    error). `sent`: which command enables it in the checker (`check` runs in fuzz too), "" for our own verdicts."""
+
+    name: str
+    replay: str
+    sent: str = ""
+
+
+# Every check a cassette can name: a new rule is one entry here (and its replay, if new, one in replay.REPLAYS)
+CATALOGUE = {check.name: check for check in (
+    Check("not_a_server_error", RECHECK, CHECK),
+    Check("status_code_conformance", RECHECK, CHECK),
+    Check("content_type_conformance", RECHECK, CHECK),
+    Check("response_schema_conformance", RECHECK, CHECK),
+    Check("response_headers_conformance", RECHECK, CHECK),
+    Check("ignored_auth", WITHOUT_CREDENTIALS, CHECK),
+    Check("negative_data_rejection", RECHECK, FUZZ),
+    Check("missing_required_header", RECHECK, FUZZ),
+    Check("unsupported_method", RECHECK, FUZZ),
+    Check("response_time", TRANSPORT),
+    Check("response_size", TRANSPORT),
+    Check("connection", TRANSPORT),
+    Check("(error)", TRANSPORT),  # a request that got no answer at all
+)}  # fmt: skip
+
+
+class Rules:
+    """The checker's hooks and our probes; what they find is handed to `emit` (the run writes the report)."""
+
+    def __init__(self, emit: Callable[[Event], None], key: str | None, schemes: list[SecurityScheme]) -> None:
+        self.emit = emit
         self.key = key
         self.schemes = schemes
         self.credential_names = security.secret_names(schemes)
-        self.lock = threading.Lock()
 
     def hooks(self, plan: Plan) -> dict[str, Callable[..., Any]]:
         """Our hooks, by the checker's hook name; a new rule that filters or adds cases is one more entry."""
@@ -89,9 +123,8 @@ class Rules:
         if status < 500 and TRAILING_SLASH in engine.path_values(case):
             # "/things/abc/" is another path: a 404 or a redirect is a fair answer; only a crash is a finding
             return False
-        if status in (401, 403) and engine.is_undefined_status(failure) and self.lacks_credentials(response.request):
-            with self.lock:
-                self.report.warn(undocumented_rejection(engine.case_operation_label(case), status))
+        if engine.is_undefined_status(failure) and never_held(status, not self.lacks_credentials(response.request)):
+            self.emit(Warned(undocumented_rejection(engine.case_operation_label(case), status)))
             return False
         return True
 
@@ -142,7 +175,7 @@ def undocumented_rejection(label: str, status: int) -> str:
 def probe_auth(schema: Any, spec: Spec, rules: Rules, base_url: str, session: Any, timeout: float) -> None:
     import requests
 
-    report = rules.report
+    emit = rules.emit
     protected = {op.key for op in spec.operations if op.requires_auth}
     names = rules.credential_names
     for operation in engine.operations(schema):
@@ -162,20 +195,20 @@ def probe_auth(schema: Any, spec: Spec, rules: Rules, base_url: str, session: An
         except throttling.BudgetSpent:
             return
         except throttling.RateLimited as exc:
-            report.untest(label, f"the request without credentials: {exc}")
+            emit(Untested(label, f"the request without credentials: {exc}"))
             continue
         except requests.RequestException as exc:
-            report.add(from_transport_error(label, exc))
+            emit(Found(from_transport_error(label, exc)))
             continue
         status = response.status_code
         sent = as_request(response.request)
         if 200 <= status < 300:
-            report.add(Finding(label, "ignored_auth", "API accepts requests without authentication",
+            emit(Found(Finding(label, "ignored_auth", "API accepts requests without authentication",
                                f"Expected 401 or 403, got {status} for a request without credentials",
-                               distinct="IgnoredAuth", received=received(response), request=sent))  # fmt: skip
-        elif status in (401, 403) and not engine.documents_status(operation, status):
-            report.warn(undocumented_rejection(label, status))
+                               distinct="IgnoredAuth", received=received(response), request=sent)))  # fmt: skip
+        elif status in (401, 403) and never_held(status, False) and not engine.documents_status(operation, status):
+            emit(Warned(undocumented_rejection(label, status)))
         elif status >= 500:
-            report.add(Finding(label, "not_a_server_error", "Server error",
+            emit(Found(Finding(label, "not_a_server_error", "Server error",
                                f"Received {status} for a request without credentials", received=received(response),
-                               request=sent))  # fmt: skip
+                               request=sent)))  # fmt: skip

@@ -98,6 +98,25 @@ class Pacer:
         self.clock.sleep(slot - now, stopped)
 
 
+class Stop:
+    """One run's stop signal, shared by the session (nothing new is sent, no wait starts) and the engine (no new
+    case): set once, with the first reason given kept ("" for a planned end, such as --duration spent)."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.reason = ""
+        self.lock = threading.Lock()
+
+    def set(self, reason: str = "") -> None:
+        with self.lock:
+            if reason and not self.reason:
+                self.reason = reason
+        self.event.set()
+
+    def is_set(self) -> bool:
+        return self.event.is_set()
+
+
 @dataclass
 class Limits:
     rate: float | None = None  # requests per second; None = as fast as the server answers
@@ -108,8 +127,7 @@ class Limits:
     max_wait: float = MAX_WAIT
     clock: Clock = REAL_CLOCK
     origin: str | None = None  # scheme://host:port every request must go to; None = anywhere
-    stopped: Callable[[], bool] = lambda: False
-    on_budget_spent: Callable[[], None] = lambda: None
+    stop: Stop = field(default_factory=Stop)  # set when `max_requests` is spent, with that as its reason
 
 
 Adopt = Callable[[requests.Response, bytes], None]  # hands a body read here to `requests` (engine.adopt_body)
@@ -146,7 +164,7 @@ class GuardedAdapter(HTTPAdapter):
                     request=request,
                     response=response,
                 )
-            limits.clock.sleep(delay, limits.stopped)
+            limits.clock.sleep(delay, limits.stop.is_set)
             waited += delay
             with self.counters.lock:
                 self.counters.waited += delay
@@ -157,7 +175,7 @@ class GuardedAdapter(HTTPAdapter):
         if limits.origin is not None and origin(str(request.url)) != limits.origin:
             raise OffTarget(f"not sent to {origin(str(request.url))}: only {limits.origin} gets requests",
                             request=request)  # fmt: skip
-        if limits.stopped() or (limits.deadline is not None and time.monotonic() >= limits.deadline):
+        if limits.stop.is_set() or (limits.deadline is not None and time.monotonic() >= limits.deadline):
             raise BudgetSpent(RuntimeError("the run is over; request not sent"), request=request)
         with self.counters.lock:
             if limits.max_requests is not None and self.counters.sent >= limits.max_requests:
@@ -166,13 +184,13 @@ class GuardedAdapter(HTTPAdapter):
                 spent = False
                 self.counters.sent += 1
         if spent:
-            limits.on_budget_spent()
+            limits.stop.set(f"--max-requests {limits.max_requests} reached")
             raise BudgetSpent(RuntimeError(f"--max-requests {limits.max_requests} reached; not sent"), request=request)
-        self.pacer.wait(limits.stopped)
+        self.pacer.wait(limits.stop.is_set)
 
     def can_wait(self, delay: float) -> bool:
         limits = self.limits
-        if limits.stopped():
+        if limits.stop.is_set():
             return False
         return limits.deadline is None or time.monotonic() + delay < limits.deadline
 

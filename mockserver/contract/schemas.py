@@ -6,13 +6,17 @@ each referenced schema is converted once, so recursive schemas stay finite. A di
 property on each `oneOf`/`anyOf` branch, so the branch is picked by the value. Each side of an exchange has its
 view: `view(schema, RESPONSE)` forbids writeOnly properties (warning once for a required one), `view(schema,
 REQUEST)` makes readOnly properties optional (and, in a 3.1 document, honours a leftover `nullable: true`). A view
-is built lazily, per definition, and only where it differs: other definitions are shared, not copied. A schema that
-is not valid JSON Schema raises `DocumentError` with its pointer.
+is built lazily, per definition, and only where it differs: other definitions are shared, not copied.
+Leniency (docs/leniency.md): a mistake that leaves the schema usable is a warning (file, pointer, reason, what is
+done instead): duplicate `required` entries are dropped, a 3.0-style boolean `exclusiveMinimum` in a 3.1 document is
+read as 3.0 reads it, a keyword with an invalid value (a `pattern` that is not a regex, `$recursiveAnchor: true`)
+is ignored, a `$ref` that leads nowhere accepts anything. With `strict`, each raises `DocumentError` with its pointer.
+Keywords are read by position: a property named `default` or `enum` is a property.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import jsonschema_rs
@@ -39,10 +43,11 @@ _SCHEMA_VALUES = (
 class SchemaSet:
     """Converts the schemas of one bundled document, sharing a single `$defs` table."""
 
-    def __init__(self, document: dict[str, Any], file: str, *, openapi30: bool) -> None:
+    def __init__(self, document: dict[str, Any], file: str, *, openapi30: bool, strict: bool = False) -> None:
         self.document = document
         self.file = file
         self.openapi30 = openapi30
+        self.strict = strict  # refuse every mistake instead of warning and working around it
         self.defs: dict[str, Schema] = {}
         self._keys: dict[str, str] = {}  # JSON pointer -> $defs key
         self._pointers: dict[str, str] = {}  # $defs key -> JSON pointer
@@ -51,15 +56,16 @@ class SchemaSet:
         self._differs: dict[tuple[str, str], bool] = {}  # ($defs key, side) -> whether its view differs
         self._direct: dict[tuple[str, str], bool] = {}  # ($defs key, side) -> a marker in its own tree
         self._warned: set[tuple[str, str]] = set()
+        self._said: set[str] = set()  # warnings given already (a definition is converted once, a view many times)
         self.warnings: list[str] = []  # problems of the contract found while building views (said at start-up)
+        self.mistakes: list[str] = []  # contract mistakes worked around (counted at start-up, listed with --verbose)
         self._compiled: dict[bytes, jsonschema_rs.Validator] = {}  # a schema's JSON -> its validator
         self._checked: set[bytes] = set()  # schemas found valid, by their JSON
 
     def convert(self, schema: Any, pointer: str) -> Schema:
         """The converted schema found at `pointer`, checked against the JSON Schema meta-schema."""
         converted = self._walk(schema, pointer)
-        self._check(converted, pointer)
-        return converted
+        return self._check(converted, pointer)
 
     def standalone(self, schema: Schema) -> Schema:
         """A schema with the definitions it reaches attached, ready for a validator or a generator. Only the
@@ -121,12 +127,20 @@ class SchemaSet:
         if isinstance(node, bool):
             return node
         if not isinstance(node, dict):
-            raise DocumentError(self.file, pointer, f"schema must be an object or a boolean, got {_kind(node)}")
+            self._mistake(pointer, f"schema must be an object or a boolean, got {_kind(node)}", "any value accepted")
+            return True
         if "$ref" in node:
             ref = node["$ref"]
             if not isinstance(ref, str):
-                raise DocumentError(self.file, pointer + "/$ref", "$ref must be a string")
-            target = {"$ref": "#/$defs/" + self._key(ref, pointer + "/$ref")}
+                self._mistake(pointer + "/$ref", "$ref must be a string", "$ref ignored")
+                return self._walk({k: v for k, v in node.items() if k != "$ref"}, pointer)
+            try:
+                target: Schema = {"$ref": "#/$defs/" + self._key(ref, pointer + "/$ref")}
+            except DocumentError as exc:
+                if self.strict:
+                    raise
+                self._warn(exc.pointer, f"{exc.reason}; any value accepted there")
+                target = True
             siblings = {k: v for k, v in node.items() if k != "$ref"}
             if self.openapi30:
                 # 3.0 ignores $ref siblings; `nullable` beside a $ref is common enough to honour.
@@ -142,11 +156,13 @@ class SchemaSet:
                 out[key] = value
             elif key in ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas"):
                 if not isinstance(value, dict):
-                    raise DocumentError(self.file, child, f"'{key}' must be an object, got {_kind(value)}")
+                    self._mistake(child, f"'{key}' must be an object, got {_kind(value)}", f"'{key}' ignored")
+                    continue
                 out[key] = {name: self._walk(sub, f"{child}/{escape(name)}") for name, sub in value.items()}
             elif key in ("allOf", "anyOf", "oneOf", "prefixItems") or (key == "items" and isinstance(value, list)):
                 if not isinstance(value, list):
-                    raise DocumentError(self.file, child, f"'{key}' must be an array, got {_kind(value)}")
+                    self._mistake(child, f"'{key}' must be an array, got {_kind(value)}", f"'{key}' ignored")
+                    continue
                 out[key] = [self._walk(sub, f"{child}/{i}") for i, sub in enumerate(value)]
             elif key in (
                 "items", "additionalProperties", "not", "if", "then", "else", "contains",
@@ -155,6 +171,8 @@ class SchemaSet:
                 out[key] = self._walk(value, child) if isinstance(value, (dict, bool)) else value
             else:
                 out[key] = value
+        if not self.strict:
+            self._tidy(out, pointer)
         if "discriminator" in out:
             self._discriminate(node, out)
         if self.openapi30:
@@ -169,6 +187,39 @@ class SchemaSet:
             if not isinstance(out.get("maximum"), (int, float)) or out["maximum"] > high:
                 out["maximum"] = high
         return out
+
+    def _tidy(self, out: dict[str, Any], pointer: str) -> None:
+        """The contract mistakes whose meaning is plain, read as meant (each said once): duplicate `required`
+        entries, and 3.0's boolean `exclusiveMinimum`/`exclusiveMaximum` left in a 3.1 document."""
+        required = out.get("required")
+        if isinstance(required, list) and len(required) != len({_identity(r) for r in required}):
+            unique = [r for i, r in enumerate(required) if r not in required[:i]]
+            out["required"] = unique
+            self._warn(f"{pointer}/required", "duplicate entries in 'required'; each is required once")
+        if not self.openapi30:
+            for bound in ("Minimum", "Maximum"):
+                flag = out.get("exclusive" + bound)
+                if isinstance(flag, bool):
+                    self._warn(
+                        f"{pointer}/exclusive{bound}",
+                        f"'exclusive{bound}: {str(flag).lower()}' is OpenAPI 3.0's form in a 3.1 document; read as 3.0 "
+                        "reads it",
+                    )
+                    del out["exclusive" + bound]
+                    if flag and bound.lower() in out:
+                        out["exclusive" + bound] = out.pop(bound.lower())
+
+    def _mistake(self, pointer: str, reason: str, instead: str) -> None:
+        """A contract mistake the schema can do without: refused with `strict`, else a warning saying what is done."""
+        if self.strict:
+            raise DocumentError(self.file, pointer, reason)
+        self._warn(pointer, f"{reason}; {instead}")
+
+    def _warn(self, pointer: str, text: str) -> None:
+        line = f"{self.file}#{pointer}: {text}" if pointer.startswith("/") else f"{self.file}: {text}"
+        if line not in self._said:
+            self._said.add(line)
+            self.mistakes.append(line)
 
     def _discriminate(self, raw: dict[str, Any], out: dict[str, Any]) -> None:
         """Pins the discriminator's property on each `oneOf`/`anyOf` branch that is a `$ref`: to the `mapping` keys
@@ -294,7 +345,12 @@ class SchemaSet:
             if side == RESPONSE:  # never sent: forbidden (as the checker reads it), so nothing can add it back
                 own = out.get("properties")
                 if isinstance(own, dict):
-                    out["properties"] = {k: (False if k in marked else v) for k, v in own.items()}
+                    # a nullable one (FastAPI's `SecretStr | None`) may still be answered null: that is no leak
+                    out["properties"] = {
+                        k: (({"type": "null"} if accepts_null(node["properties"][k], self) else False) if k in marked
+                            else v)
+                        for k, v in own.items()
+                    }  # fmt: skip
             required = out.get("required")
             if isinstance(required, list):
                 dropped = [name for name in required if name in marked]
@@ -402,7 +458,9 @@ class SchemaSet:
             if following == key:
                 pointers = {k: p for p, k in self._keys.items()}
                 path = " -> ".join(pointers.get(k, k) for k in [*chain, key])
-                raise DocumentError(self.file, pointer, f"circular $ref that never reaches a schema: {path}")
+                self._mistake(pointer, f"circular $ref that never reaches a schema: {path}", "any value accepted")
+                self.defs[key] = True
+                return
             chain.append(following)
 
     def validator(self, schema: Schema, formats: bool = True) -> jsonschema_rs.Validator:
@@ -419,24 +477,77 @@ class SchemaSet:
                 self._compiled[key] = found
         return found
 
-    def _check(self, schema: Schema, pointer: str) -> None:
-        key = _identity(schema)
-        if key is not None and key in self._checked:  # the same schema checked already (4,200 -> 213 in bench/)
-            return
-        try:
-            # compiled to be checked, then dropped: validators the requests need are compiled when they need them
-            jsonschema_rs.validator_for(self.standalone(schema), validate_formats=True)
-        except jsonschema_rs.ValidationError as exc:
-            path = list(exc.instance_path)
-            if len(path) >= 2 and path[0] == "$defs" and path[1] in self._pointers:  # the error is in a definition
-                pointer, path = self._pointers[path[1]], path[2:]
-            where = pointer + "".join("/" + escape(str(p)) for p in path)
-            raise DocumentError(self.file, where, "not a valid JSON Schema: " + exc.message) from None
-        # jsonschema-rs 0.58 (the release Python 3.10 installs) stubs this without its Exception base
-        except (ValueError, jsonschema_rs.ReferencingError) as exc:  # type: ignore[misc]
-            raise DocumentError(self.file, pointer, f"not a valid JSON Schema: {exc}") from None
-        if key is not None:
-            self._checked.add(key)
+    def _check(self, schema: Schema, pointer: str) -> Schema:
+        """The schema, checked against the meta-schema. A keyword with an invalid value is refused with `strict`,
+        else ignored with a warning (and the check repeated); a schema past repair accepts anything."""
+        for _ in range(_REPAIRS):
+            key = _identity(schema)
+            if key is not None and key in self._checked:  # the same schema checked already (4,200 -> 213 in bench/)
+                return schema
+            try:
+                # compiled to be checked, then dropped: validators the requests need are compiled when they need them
+                jsonschema_rs.validator_for(self.standalone(schema), validate_formats=True)
+            except jsonschema_rs.ValidationError as exc:
+                path, where = self._located(list(exc.instance_path), pointer)
+                reason = "not a valid JSON Schema: " + exc.message
+                if self.strict:
+                    raise DocumentError(self.file, where, reason) from None
+                dropped = self._drop(schema, path)
+                if dropped is None:
+                    self._warn(where, f"{reason}; any value accepted")
+                    return True
+                self._warn(where, f"{reason}; {dropped} ignored")
+                continue
+            # jsonschema-rs 0.58 (the release Python 3.10 installs) stubs this without its Exception base
+            except (ValueError, jsonschema_rs.ReferencingError) as exc:  # type: ignore[misc]
+                if self.strict:
+                    raise DocumentError(self.file, pointer, f"not a valid JSON Schema: {exc}") from None
+                self._warn(pointer, f"not a valid JSON Schema: {exc}; any value accepted")
+                return True
+            if key is not None:
+                self._checked.add(key)
+            return schema
+        self._warn(pointer, "not a valid JSON Schema (too many mistakes); any value accepted")
+        return True
+
+    def _located(self, path: list[Any], pointer: str) -> tuple[list[Any], str]:
+        """A meta-schema error's path and the contract pointer it names (a definition's own, when it is in one)."""
+        where, rest = pointer, path
+        if len(path) >= 2 and path[0] == "$defs" and path[1] in self._pointers:  # the error is in a definition
+            where, rest = self._pointers[path[1]], path[2:]
+        return path, where + "".join("/" + escape(str(p)) for p in rest)
+
+    def _drop(self, schema: Schema, path: list[Any]) -> str | None:
+        """Removes what a meta-schema error's path points at: the keyword of the innermost schema on the path
+        (a schema on the path that is not an object becomes `true`). What was dropped, or None."""
+        node: Any = schema
+        parent: Any = None
+        slot: Any = None
+        i = 0
+        if len(path) >= 2 and path[0] == "$defs" and path[1] in self.defs:
+            parent, slot, node, i = self.defs, path[1], self.defs[path[1]], 2
+        while i < len(path) and isinstance(node, dict):
+            token = path[i]
+            value = node.get(token)
+            if i + 1 < len(path) and token in _SCHEMA_MAPS and isinstance(value, dict) and path[i + 1] in value:
+                parent, slot, node, i = value, path[i + 1], value[path[i + 1]], i + 2
+            elif i + 1 < len(path) and token in _SCHEMA_LISTS and isinstance(value, list):
+                index = int(path[i + 1])
+                parent, slot, node, i = value, index, value[index], i + 2
+            elif i + 1 < len(path) and token in _SCHEMA_VALUES and isinstance(value, dict):
+                parent, slot, node, i = node, token, value, i + 1
+            elif token in node:
+                del node[token]
+                return f"'{token}'"
+            else:
+                break
+        if parent is not None and i == len(path):
+            parent[slot] = True
+            return "the schema"
+        return None
+
+
+_REPAIRS = 100  # keywords dropped from one schema before it is given up as accepting anything
 
 
 def _identity(schema: Schema) -> bytes | None:
@@ -446,6 +557,20 @@ def _identity(schema: Schema) -> bytes | None:
         return orjson.dumps(schema, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
     except TypeError:
         return None
+
+
+def _subschemas(node: dict[str, Any]) -> Iterator[Any]:
+    """The schemas directly inside a converted schema, by keyword position: a property named `default` or `enum`
+    is a schema, the value of the keyword `default` is data."""
+    for key, value in node.items():
+        if key in _SCHEMA_MAPS:
+            if isinstance(value, dict) and key != "$defs":
+                yield from value.values()
+        elif key in _SCHEMA_LISTS:
+            if isinstance(value, list):
+                yield from value
+        elif key in _SCHEMA_VALUES:
+            yield value
 
 
 def _refs(node: Any) -> set[str]:
@@ -458,9 +583,7 @@ def _refs(node: Any) -> set[str]:
             ref = item.get("$ref")
             if isinstance(ref, str) and ref.startswith("#/$defs/"):
                 found.add(ref[len("#/$defs/") :])
-            stack.extend(v for k, v in item.items() if k not in _DATA_KEYWORDS and k != "$defs")
-        elif isinstance(item, list):
-            stack.extend(item)
+            stack.extend(_subschemas(item))
     return found
 
 
@@ -472,9 +595,7 @@ def _has_marker(node: Any, keys: tuple[str, ...]) -> bool:
         if isinstance(item, dict):
             if any(item.get(k) is True for k in keys):
                 return True
-            stack.extend(v for k, v in item.items() if k not in _DATA_KEYWORDS and k != "$defs")
-        elif isinstance(item, list):
-            stack.extend(item)
+            stack.extend(_subschemas(item))
     return False
 
 
@@ -504,6 +625,8 @@ def _literals(schema: Any) -> set[str] | None:
 def _from_openapi30(schema: dict[str, Any]) -> dict[str, Any]:
     nullable = schema.get("nullable") is True
     out = {k: v for k, v in schema.items() if k not in _DROPPED_30}
+    if "example" in schema and "examples" not in out:  # 2020-12 spells the annotation as a list (realism reads it)
+        out["examples"] = [schema["example"]]
     for bound in ("Minimum", "Maximum"):
         flag = out.get("exclusive" + bound)
         if isinstance(flag, bool):

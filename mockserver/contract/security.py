@@ -4,16 +4,17 @@ Rules: the only reader of `securitySchemes`. Each scheme knows where its credent
 accepts it (constant time), the challenge a 401 carries, what a configured key looks like on the wire (for sending
 and for redaction) and how a reproducing curl writes it. An apiKey scheme carries the key as is; HTTP bearer, oauth2
 and openIdConnect `Authorization: Bearer KEY`; HTTP basic reads the key as `user:password` when it holds a colon,
-else as the password of an empty user. A new kind of scheme is added here and nowhere else.
+else as the password of an empty user. A new kind of scheme is one class here and one entry in `KINDS`, nowhere
+else.
 """
 
 from __future__ import annotations
 
 import base64
 import hmac
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote, quote_plus
 
 from .documents import DocumentError, pointer
@@ -24,70 +25,41 @@ ALWAYS_SECRET = frozenset({"authorization", "proxy-authorization", "cookie", "se
 
 @dataclass(frozen=True)
 class SecurityScheme:
+    """What every scheme answers; each kind below is one class, chosen by `parse_schemes` from `KINDS`."""
+
     name: str  # its key in components.securitySchemes
     type: str  # apiKey | http | oauth2 | openIdConnect | mutualTLS
     location: str = "header"  # header | query | cookie
     parameter: str = "Authorization"  # the header, query parameter or cookie that carries the credential
     scheme: str = ""  # lower case; http: bearer | basic | digest | ...; "bearer" for oauth2 and openIdConnect
 
-    @property
-    def fillable(self) -> bool:
-        """Whether a configured key can be sent for this scheme (digest and mutual TLS cannot)."""
-        return self.type == "apiKey" or self.scheme in ("bearer", "basic")
+    fillable: ClassVar[bool] = False  # whether a configured key can be sent for it (digest and mutual TLS cannot)
 
     # --- the mock's side --------------------------------------------------------------------------------------
 
     def credential(
         self, headers: Mapping[str, str], query: Mapping[str, list[str]], cookies: Mapping[str, str]
     ) -> str | None:
-        """The credential a request carries for this scheme (headers with lower-case names), or None."""
-        if self.type == "apiKey":
-            if self.location == "header":
-                value = headers.get(self.parameter.lower())
-            elif self.location == "query":
-                found = query.get(self.parameter)
-                value = found[-1] if found else None
-            else:
-                value = cookies.get(self.parameter)
-            return value or None
-        if self.type == "mutualTLS":
-            return "mutual-tls"  # the TLS layer checks it, not HTTP
+        """The credential a request carries for this scheme (headers with lower-case names), or None: the token of
+        `Authorization: <scheme> <token>` unless a kind says otherwise."""
         kind, _, token = headers.get("authorization", "").partition(" ")
         return (token.strip() or None) if kind.lower() == (self.scheme or "bearer") else None
 
     def accepts(self, value: str, api_key: str) -> bool:
-        """Whether `value` (from `credential`) is the configured key. Constant time; for HTTP basic the key is
-        `user:password`, or the password when it has no colon, and the base64 token itself also passes."""
-        wanted = _bytes(api_key)
-        if self.scheme == "basic":
-            try:
-                pair = base64.b64decode(value, validate=True).decode()
-            except (ValueError, UnicodeDecodeError):
-                pair = ""
-            candidate = pair if ":" in api_key else pair.partition(":")[2]
-            if hmac.compare_digest(_bytes(candidate), wanted):
-                return True
-        return hmac.compare_digest(_bytes(value), wanted)
+        """Whether `value` (from `credential`) is the configured key, in constant time."""
+        return hmac.compare_digest(_bytes(value), _bytes(api_key))
 
     def challenge(self) -> str | None:
         """The `WWW-Authenticate` value of a 401 for this scheme (HTTP schemes only)."""
-        if self.type != "http":
-            return None
-        return f'{(self.scheme or "bearer").capitalize()} realm="mockserver"'
+        return None
 
     def describe(self) -> str:
-        if self.type == "apiKey":
-            return f"{self.location} {self.parameter}"
         return f"Authorization: {(self.scheme or 'bearer').capitalize()} …"
 
     # --- the checker's side -----------------------------------------------------------------------------------
 
     def wire_value(self, key: str) -> str:
         """The value this scheme's header, query parameter or cookie carries for a configured key."""
-        if self.type == "apiKey":
-            return key
-        if self.scheme == "basic":
-            return basic_authorization(key)
         return f"Bearer {key}"
 
     def carries(self, headers: Mapping[str, str], url: str, key: str) -> bool:
@@ -100,24 +72,128 @@ class SecurityScheme:
 
     def curl_option(self, name: str, value: str, key: str, variable: str) -> list[str] | None:
         """curl arguments that send header `name: value` with the key read from the shell variable `variable`,
-        when curl has a better spelling than `-H` (HTTP basic: `-u`); None otherwise."""
-        if self.scheme != "basic" or name.lower() != "authorization" or value != basic_authorization(key):
-            return None
-        return ["-u", f'"{variable}"' if ":" in key else f'":{variable}"']
+        when curl has a better spelling than `-H`; None otherwise."""
+        return None
 
     def auth_entry(self, key: str) -> tuple[str, dict[str, str]] | None:
         """How the checker's configuration sends the key: ("header", {name: value}) for a header sent on every
         request, ("auth", {...}) for contract-aware authentication sent only where an operation needs it."""
-        if self.type == "apiKey":
-            if self.location == "header":
-                return "header", {self.parameter: key}
-            return "auth", {"api_key": key}
-        if self.scheme == "basic":
-            user, password = basic_user(key)
-            return "auth", {"username": user, "password": password}
-        if self.scheme == "bearer":
-            return "auth", {"bearer": key}
         return None
+
+
+@dataclass(frozen=True)
+class ApiKey(SecurityScheme):
+    """`type: apiKey`: the key as is, in the header, query parameter or cookie the contract names."""
+
+    fillable: ClassVar[bool] = True
+
+    def credential(
+        self, headers: Mapping[str, str], query: Mapping[str, list[str]], cookies: Mapping[str, str]
+    ) -> str | None:
+        if self.location == "header":
+            value = headers.get(self.parameter.lower())
+        elif self.location == "query":
+            found = query.get(self.parameter)
+            value = found[-1] if found else None
+        else:
+            value = cookies.get(self.parameter)
+        return value or None
+
+    def describe(self) -> str:
+        return f"{self.location} {self.parameter}"
+
+    def wire_value(self, key: str) -> str:
+        return key
+
+    def auth_entry(self, key: str) -> tuple[str, dict[str, str]] | None:
+        return ("header", {self.parameter: key}) if self.location == "header" else ("auth", {"api_key": key})
+
+
+@dataclass(frozen=True)
+class Http(SecurityScheme):
+    """`type: http` with a scheme a key cannot fill (digest, ...): the mock still reads `Authorization`."""
+
+    def challenge(self) -> str | None:
+        return f'{(self.scheme or "bearer").capitalize()} realm="mockserver"'
+
+
+@dataclass(frozen=True)
+class Bearer(Http):
+    """HTTP bearer, and oauth2 and openIdConnect as the mock and the checker see them: `Authorization: Bearer KEY`."""
+
+    fillable: ClassVar[bool] = True
+
+    def challenge(self) -> str | None:
+        return super().challenge() if self.type == "http" else None
+
+    def auth_entry(self, key: str) -> tuple[str, dict[str, str]] | None:
+        return "auth", {"bearer": key}
+
+
+@dataclass(frozen=True)
+class Basic(Http):
+    """HTTP basic: the key is `user:password` when it holds a colon, else the password of an empty user."""
+
+    fillable: ClassVar[bool] = True
+
+    def accepts(self, value: str, api_key: str) -> bool:
+        """The base64 token of the key passes, and so does the token itself."""
+        try:
+            pair = base64.b64decode(value, validate=True).decode()
+        except (ValueError, UnicodeDecodeError):
+            pair = ""
+        candidate = pair if ":" in api_key else pair.partition(":")[2]
+        if hmac.compare_digest(_bytes(candidate), _bytes(api_key)):
+            return True
+        return super().accepts(value, api_key)
+
+    def wire_value(self, key: str) -> str:
+        return basic_authorization(key)
+
+    def curl_option(self, name: str, value: str, key: str, variable: str) -> list[str] | None:
+        if name.lower() != "authorization" or value != basic_authorization(key):
+            return None
+        return ["-u", f'"{variable}"' if ":" in key else f'":{variable}"']
+
+    def auth_entry(self, key: str) -> tuple[str, dict[str, str]] | None:
+        user, password = basic_user(key)
+        return "auth", {"username": user, "password": password}
+
+
+@dataclass(frozen=True)
+class MutualTLS(SecurityScheme):
+    """`type: mutualTLS`: the TLS layer checks it, not HTTP; nothing to send or find."""
+
+    def credential(
+        self, headers: Mapping[str, str], query: Mapping[str, list[str]], cookies: Mapping[str, str]
+    ) -> str | None:
+        return "mutual-tls"
+
+
+def _api_key(name: str, obj: Mapping[str, Any], file: str, where: str) -> SecurityScheme:
+    if not isinstance(obj.get("name"), str) or obj.get("in") not in ("header", "query", "cookie"):
+        raise DocumentError(file, where, "an apiKey scheme needs a string 'name' and 'in' of header, query, cookie")
+    return ApiKey(name, "apiKey", obj["in"], obj["name"])
+
+
+def _http(name: str, obj: Mapping[str, Any], file: str, where: str) -> SecurityScheme:
+    scheme = str(obj.get("scheme", "")).lower() or "bearer"
+    return HTTP_SCHEMES.get(scheme, Http)(name, "http", scheme=scheme)
+
+
+def _token(name: str, obj: Mapping[str, Any], file: str, where: str) -> SecurityScheme:
+    return Bearer(name, str(obj["type"]), scheme="bearer")
+
+
+def _mutual_tls(name: str, obj: Mapping[str, Any], file: str, where: str) -> SecurityScheme:
+    return MutualTLS(name, "mutualTLS", scheme="")
+
+
+# One entry per `type` of the OpenAPI specification: a new kind of scheme is a class above and one line here
+KINDS: dict[str, Callable[[str, Mapping[str, Any], str, str], SecurityScheme]] = {
+    "apiKey": _api_key, "http": _http, "oauth2": _token, "openIdConnect": _token, "mutualTLS": _mutual_tls,
+}  # fmt: skip
+HTTP_SCHEMES: dict[str, type[Http]] = {"bearer": Bearer, "basic": Basic}  # the HTTP schemes a key can fill
 
 
 def parse_schemes(document: Mapping[str, Any], file: str) -> dict[str, SecurityScheme]:
@@ -132,20 +208,10 @@ def parse_schemes(document: Mapping[str, Any], file: str) -> dict[str, SecurityS
             obj = _follow(document, obj["$ref"], file, where)
         if not isinstance(obj, dict):
             raise DocumentError(file, where, "a security scheme must be a mapping")
-        kind = str(obj.get("type", ""))
-        if kind not in ("apiKey", "http", "oauth2", "openIdConnect", "mutualTLS"):
-            raise DocumentError(file, where + "/type", f"unknown security scheme type {kind!r}")
-        if kind == "apiKey":
-            if not isinstance(obj.get("name"), str) or obj.get("in") not in ("header", "query", "cookie"):
-                raise DocumentError(
-                    file, where, "an apiKey scheme needs a string 'name' and 'in' of header, query, cookie"
-                )
-            found[name] = SecurityScheme(name, kind, obj["in"], obj["name"])
-        else:
-            scheme = str(obj.get("scheme", "")).lower() if kind == "http" else "bearer" if kind != "mutualTLS" else ""
-            found[name] = SecurityScheme(
-                name, kind, "header", "Authorization", scheme or ("bearer" if kind == "http" else "")
-            )
+        kind = KINDS.get(str(obj.get("type", "")))
+        if kind is None:
+            raise DocumentError(file, where + "/type", f"unknown security scheme type {str(obj.get('type', ''))!r}")
+        found[name] = kind(name, obj, file, where)
     return found
 
 
@@ -200,7 +266,7 @@ def challenges(security: list[list[SecurityScheme]]) -> str | None:
 
 def secret_names(schemes: Iterable[SecurityScheme]) -> set[str]:
     """Header, query and cookie names (lower case) whose values are credentials: redacted by name."""
-    return set(ALWAYS_SECRET) | {s.parameter.lower() for s in schemes if s.type == "apiKey"}
+    return set(ALWAYS_SECRET) | {s.parameter.lower() for s in schemes if isinstance(s, ApiKey)}
 
 
 def checker_auth(schemes: Iterable[SecurityScheme], key: str) -> dict[str, Any]:
@@ -228,7 +294,7 @@ def checker_auth(schemes: Iterable[SecurityScheme], key: str) -> dict[str, Any]:
 
 def curl_option(name: str, value: str, key: str, variable: str) -> list[str] | None:
     """curl's own spelling of a credential header, where it has one (HTTP basic: `-u "$VARIABLE"`), else None."""
-    for kind in _KINDS:
+    for kind in _CURL_KINDS:
         found = kind.curl_option(name, value, key, variable)
         if found is not None:
             return found
@@ -252,7 +318,7 @@ def basic_authorization(key: str) -> str:
     return f"Basic {_basic_token(key)}"
 
 
-_KINDS = (SecurityScheme("basic", "http", scheme="basic"),)  # the kinds with a curl spelling of their own
+_CURL_KINDS = (Basic("basic", "http", scheme="basic"),)  # the kinds with a curl spelling of their own
 
 
 def basic_token(key: str) -> str:

@@ -3,8 +3,11 @@
 Rules: external `$ref`s (relative files, URLs) are bundled into the document's `components` first, so everything
 after works on one self-contained document (the same one `check` hands to its engine). Non-schema `$ref`s
 (parameters, responses, ...) are inlined; schema `$ref`s become `$defs` (see schemas.py); security schemes are read
-by security.py. Every user mistake raises `DocumentError` naming the file, the JSON pointer and the reason. Both
-products take the `Spec`, never the raw document, for anything the model answers (operations, prefix, security).
+by security.py. A user mistake is a `DocumentError` naming the file, the JSON pointer and the reason; by default
+(docs/leniency.md) one that leaves an operation servable is a warning instead, and an operation that cannot be built
+is kept with the reason (`Operation.unservable`) so the mock answers it with a problem and serves the others;
+`strict` refuses them all. `x-` extensions are data: nothing inside them is bundled. Both products take the `Spec`,
+never the raw document, for anything the model answers (operations, prefix, security).
 """
 
 from __future__ import annotations
@@ -39,6 +42,12 @@ class Parameter:
     schema: Schema
     style: str
     explode: bool
+    allow_empty: bool = False  # a query parameter sent with an empty value (`?flag=`) is valid, whatever its schema
+
+
+# OpenAPI 3.0.3 and 3.1.1, Parameter Object: a header parameter with one of these names "SHALL be ignored" (the
+# media type and the security scheme say what they carry)
+IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})
 
 
 @dataclass
@@ -54,7 +63,7 @@ class Response:
     headers: dict[str, tuple[bool, Schema]]  # name -> (required, schema)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Operation:
     method: str  # upper case
     path: str  # template, without the server prefix
@@ -64,13 +73,11 @@ class Operation:
     responses: dict[str, Response]
     security: list[list[SecurityScheme]]  # alternatives, each a list that must all be present; [] = none needed
     bodies: dict[str, MediaType] = field(default_factory=dict)  # every documented request media type -> its object
+    unservable: tuple[str, ...] = ()  # why the operation cannot be served: (file, JSON pointer, reason); () if it can
     key: str = field(init=False)  # "METHOD /path", read several times per request: computed once
-    # What users of an operation work out once and read per request (a media type per Accept value, say): theirs
-    # to fill and to bound. Not part of the operation's value.
-    memo: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        self.key = f"{self.method} {self.path}"
+        object.__setattr__(self, "key", f"{self.method} {self.path}")
 
     @property
     def requires_auth(self) -> bool:
@@ -126,7 +133,9 @@ def builtin() -> tuple[str, str]:
     return str((BUILTIN.parent / manifest["spec"]).resolve()), str((BUILTIN.parent / manifest["fixtures"]).resolve())
 
 
-def load_spec(source: str | Path | None = None) -> Spec:
+def load_spec(source: str | Path | None = None, *, strict: bool = False) -> Spec:
+    """The contract at `source`. `strict`: every mistake refuses it (else those the mock can work around are
+    warnings in `Spec.warnings`)."""
     source = builtin()[0] if source is None else str(source)
     data = documents.load(source)
     if not isinstance(data, dict):
@@ -136,8 +145,11 @@ def load_spec(source: str | Path | None = None) -> Spec:
         raise DocumentError(source, "/swagger", "Swagger/OpenAPI 2.0 is not supported; convert it to OpenAPI 3")
     if not isinstance(version, str) or not re.fullmatch(r"3\.[01]\.\d+(-.+)?", version):
         raise DocumentError(source, "/openapi", f"expected an OpenAPI version 3.0.x or 3.1.x, got {version!r}")
-    document = _bundle(data, source)
-    return _build(document, source, version)
+    warnings: list[str] = []
+    document = _bundle(data, source, None if strict else warnings)
+    spec = _build(document, source, version, strict)
+    spec.warnings[:0] = warnings
+    return spec
 
 
 # --- bundling -----------------------------------------------------------------------------------------------------
@@ -160,26 +172,51 @@ class _Unretrievable(Exception):
         self.error = error
 
 
-def _bundle(root: dict[str, Any], source: str) -> dict[str, Any]:
+# Keys whose values are maps of names (a property, a path, a media type ...), not of keywords: an entry named
+# `default` or `x-rate-limit` there is a name
+_NAME_MAPS = frozenset({
+    "properties", "patternProperties", "$defs", "definitions", "dependentSchemas", "paths", "webhooks", "schemas",
+    "responses", "parameters", "examples", "requestBodies", "headers", "securitySchemes", "links", "callbacks",
+    "content", "encoding", "variables", "mapping", "pathItems",
+})  # fmt: skip
+
+
+def _bundle(root: dict[str, Any], source: str, warnings: list[str] | None = None) -> dict[str, Any]:
+    """The document with every external `$ref` copied into `components`. With `warnings` (not strict), a `$ref`
+    that cannot be fetched is left as it is, with a warning (what it points at then accepts anything)."""
     root_uri = _uri(source)
     registry: Registry[Any] = Registry(retrieve=_retrieve).with_resource(root_uri, _OPAQUE.create_resource(root))  # type: ignore[call-arg]
     bundled: dict[str, dict[str, Any]] = {}  # components section -> name -> content
     keys: dict[str, str] = {}  # absolute target URI -> "section/name"
 
-    def walk(node: Any, base: str, file: str, where: str) -> Any:
+    def walk(node: Any, base: str, file: str, where: str, names: bool = False) -> Any:
         if isinstance(node, list):
             return [walk(item, base, file, f"{where}/{i}") for i, item in enumerate(node)]
         if not isinstance(node, dict):
             return node
         out = {}
         for key, value in node.items():
-            if key == "$ref" and isinstance(value, str):
-                out[key] = ref(value, base, file, f"{where}/$ref")
+            if names:
+                out[key] = walk(value, base, file, f"{where}/{documents.escape(str(key))}")
+            elif key == "$ref" and isinstance(value, str):
+                out[key] = lenient(value, base, file, f"{where}/$ref")
             elif key in ("example", "default", "const", "enum") or (key == "examples" and isinstance(value, list)):
                 out[key] = value
+            elif isinstance(key, str) and key.startswith("x-"):
+                out[key] = value  # an extension is data: nothing inside it is fetched (nor needed to serve)
             else:
-                out[key] = walk(value, base, file, f"{where}/{documents.escape(str(key))}")
+                out[key] = walk(value, base, file, f"{where}/{documents.escape(str(key))}", key in _NAME_MAPS)
         return out
+
+    def lenient(value: str, base: str, file: str, where: str) -> str:
+        try:
+            return ref(value, base, file, where)
+        except DocumentError as exc:
+            if warnings is None:
+                raise
+            if urldefrag(urljoin(base, value))[0] != root_uri:  # inside the document: said where it is read
+                warnings.append(f"{exc}; left unresolved")
+            return value
 
     def ref(value: str, base: str, file: str, where: str) -> str:
         target = urljoin(base, value)
@@ -245,12 +282,19 @@ def _section(where: str) -> str:
 
 
 class _Builder:
-    def __init__(self, document: dict[str, Any], source: str, version: str) -> None:
+    def __init__(self, document: dict[str, Any], source: str, version: str, strict: bool = False) -> None:
         self.document = document
         self.file = source
-        self.schemas = SchemaSet(document, source, openapi30=version.startswith("3.0"))
+        self.strict = strict
+        self.schemas = SchemaSet(document, source, openapi30=version.startswith("3.0"), strict=strict)
         self.security_schemes = parse_schemes(document, source)
         self.warnings: list[str] = []
+
+    def mistake(self, error: DocumentError, instead: str) -> None:
+        """A mistake the mock can work around: refused when strict, else a warning saying what is done instead."""
+        if self.strict:
+            raise error
+        self.warnings.append(f"{error}; {instead}")
 
     def deref(self, node: Any, where: str) -> tuple[Any, str]:
         """Follows non-schema `$ref`s; returns the object and the pointer it came from."""
@@ -302,9 +346,11 @@ class _Builder:
             schemes = []
             for name in requirement:
                 if name not in self.security_schemes:
-                    raise DocumentError(
+                    error = DocumentError(
                         self.file, f"{where}/{i}/{documents.escape(name)}", f"unknown security scheme {name!r}"
                     )
+                    self.mistake(error, "not required")
+                    continue
                 schemes.append(self.security_schemes[name])
             if not schemes:
                 return []  # an empty requirement {} makes the operation public
@@ -332,10 +378,12 @@ class _Builder:
                 schema = next(iter(media.values())).schema if media else {}
             else:
                 schema = {}
+            if location == "header" and name.lower() in IGNORED_HEADERS:
+                continue
             style = obj.get("style") or ("form" if location in ("query", "cookie") else "simple")
             out[(location, name.lower() if location == "header" else name)] = Parameter(
                 name, location, bool(obj.get("required", location == "path")), schema, style,
-                bool(obj.get("explode", style == "form")),
+                bool(obj.get("explode", style == "form")), location == "query" and obj.get("allowEmptyValue") is True,
             )  # fmt: skip
         return out
 
@@ -347,56 +395,79 @@ class _Builder:
         for path, item in paths.items():
             wp = pointer("paths", path)
             if not isinstance(path, str) or not path.startswith("/"):
-                raise DocumentError(self.file, wp, "a path must start with '/'")
-            item = self.mapping(item, wp, "a path item")
-            shared = self.parameters(item.get("parameters"), wp + "/parameters")
+                self.mistake(DocumentError(self.file, wp, "a path must start with '/'"), "not served")
+                continue
+            try:
+                item = self.mapping(item, wp, "a path item")
+                shared = self.parameters(item.get("parameters"), wp + "/parameters")
+            except DocumentError as exc:
+                if self.strict:
+                    raise
+                item, shared, broken = item if isinstance(item, dict) else {}, {}, exc
+            else:
+                broken = None
             for method in METHODS:
                 if method not in item:
                     continue
                 w = f"{wp}/{method}"
-                obj = self.mapping(item[method], w, "an operation")
-                params = {**shared, **self.parameters(obj.get("parameters"), w + "/parameters")}
-                for name in re.findall(r"{([^}]+)}", path):
-                    params.setdefault(
-                        ("path", name), Parameter(name, "path", True, {"type": "string"}, "simple", False)
-                    )
-                op_id = obj.get("operationId") or f"{method.upper()} {path}"
+                op_id = (item[method].get("operationId") if isinstance(item[method], dict) else None) or ""
+                if not isinstance(op_id, str) or not op_id:
+                    op_id = f"{method.upper()} {path}"
                 if op_id in seen_ids:
-                    raise DocumentError(
+                    error = DocumentError(
                         self.file, w + "/operationId", f"duplicate operationId {op_id!r} (also at {seen_ids[op_id]})"
                     )
+                    self.mistake(error, f"named {method.upper()} {path}")
+                    op_id = f"{method.upper()} {path}"
                 seen_ids[op_id] = w
-                body_required = False
-                content: dict[str, MediaType] = {}
-                if "requestBody" in obj:
-                    rb = self.mapping(obj["requestBody"], w + "/requestBody", "a request body")
-                    content = self.media(rb.get("content") or {}, w + "/requestBody/content")
-                    body_required = bool(rb.get("required", False))
-                responses = {}
-                raw_responses = self.mapping(obj.get("responses") or {}, w + "/responses", "responses")
-                for status, resp in raw_responses.items():
-                    wr = f"{w}/responses/{status}"
-                    status = str(status)
-                    if not re.fullmatch(r"[1-5](\d\d|XX)|default", status):
-                        raise DocumentError(
-                            self.file, wr, f"{status!r} is not a status code, a range like 4XX, or default"
-                        )
-                    resp = self.mapping(resp, wr, "a response")
-                    headers = {}
-                    for hname, header in (resp.get("headers") or {}).items():
-                        wh = f"{wr}/headers/{documents.escape(hname)}"
-                        header = self.mapping(header, wh, "a header")
-                        hschema = self.schema(header["schema"], wh + "/schema") if "schema" in header else {}
-                        headers[hname] = (bool(header.get("required", False)), hschema)
-                    responses[status] = Response(
-                        status, self.media(resp.get("content") or {}, wr + "/content"), headers
-                    )
-                security = self.security(obj.get("security", global_security), w + "/security")
-                ops.append(
-                    Operation(method.upper(), path, op_id, list(params.values()), body_required, responses, security,
-                              content)
-                )  # fmt: skip
+                try:
+                    if broken is not None:
+                        raise broken
+                    ops.append(self.operation(path, method, item[method], shared, op_id, global_security))
+                except DocumentError as exc:
+                    if self.strict:
+                        raise
+                    self.warnings.append(f"{exc}; {method.upper()} {path} answers a problem, the others are served")
+                    ops.append(Operation(method.upper(), path, op_id, [], False, {}, [],
+                                         unservable=(exc.file, exc.pointer, exc.reason)))  # fmt: skip
         return ops
+
+    def operation(self, path: str, method: str, raw: Any, shared: dict[tuple[str, str], Parameter], op_id: str,
+                  global_security: Any) -> Operation:  # fmt: skip
+        wp = pointer("paths", path)
+        w = f"{wp}/{method}"
+        obj = self.mapping(raw, w, "an operation")
+        params = {**shared, **self.parameters(obj.get("parameters"), w + "/parameters")}
+        for name in re.findall(r"{([^}]+)}", re.split(r"[#?]", path, maxsplit=1)[0]):  # `#...`: not a path
+            name = name.lstrip("+#./;?&").rstrip("*")  # RFC 6570 operators (`{+name}`)
+            params.setdefault(("path", name), Parameter(name, "path", True, {"type": "string"}, "simple", False))
+        body_required = False
+        content: dict[str, MediaType] = {}
+        if "requestBody" in obj:
+            rb = self.mapping(obj["requestBody"], w + "/requestBody", "a request body")
+            content = self.media(rb.get("content") or {}, w + "/requestBody/content")
+            body_required = bool(rb.get("required", False))
+        responses = {}
+        raw_responses = self.mapping(obj.get("responses") or {}, w + "/responses", "responses")
+        for status, resp in raw_responses.items():
+            wr = f"{w}/responses/{documents.escape(str(status))}"
+            status = str(status).upper()
+            if not re.fullmatch(r"[1-5](\d\d|XX)|DEFAULT", status):
+                reason = f"{status!r} is not a status code, a range like 4XX, or default"
+                self.mistake(DocumentError(self.file, wr, reason), "response ignored")
+                continue
+            status = status.lower() if status == "DEFAULT" else status
+            resp = self.mapping(resp, wr, "a response")
+            headers = {}
+            for hname, header in (resp.get("headers") or {}).items():
+                wh = f"{wr}/headers/{documents.escape(hname)}"
+                header = self.mapping(header, wh, "a header")
+                hschema = self.schema(header["schema"], wh + "/schema") if "schema" in header else {}
+                headers[hname] = (bool(header.get("required", False)), hschema)
+            responses[status] = Response(status, self.media(resp.get("content") or {}, wr + "/content"), headers)
+        security = self.security(obj.get("security", global_security), w + "/security")
+        return Operation(method.upper(), path, op_id, list(params.values()), body_required, responses, security,
+                         content)  # fmt: skip
 
 
 def _prefix(document: dict[str, Any]) -> str:
@@ -409,8 +480,8 @@ def _prefix(document: dict[str, Any]) -> str:
     return urlparse(url).path.rstrip("/")
 
 
-def _build(document: dict[str, Any], source: str, version: str) -> Spec:
-    builder = _Builder(document, source, version)
+def _build(document: dict[str, Any], source: str, version: str, strict: bool = False) -> Spec:
+    builder = _Builder(document, source, version, strict)
     operations = builder.operations()
     return Spec(
         source,

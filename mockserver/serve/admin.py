@@ -15,13 +15,14 @@ from typing import Any
 
 import orjson
 
-from . import problems
-from .answers import Answer, problem_answer
-from .encoding import dumps
+from .data.encoding import dumps
+from .events import FaultError, check_fault, is_fault
 from .journal import Journal
-from .mock import Mock
-from .overrides import MAX_OVERRIDES, OverrideError, check
-from .state import StateError
+from .pipeline import problems
+from .pipeline.answer import Answer, problem_answer
+from .pipeline.core import Mock
+from .pipeline.overrides import MAX_OVERRIDES, OverrideError, check
+from .store import StateError
 
 Handler = Callable[[str, str, dict[str, list[str]], bytes], Answer]
 HTML = "text/html; charset=utf-8"
@@ -85,7 +86,8 @@ class Admin:
                 f"GET {p}/operations": "operations with their fixtures, sequences and collections",
                 f"GET {p}/fixtures?operation=OP&name=NAME": "one fixture as loaded",
                 f"GET|DELETE {p}/requests?limit=N": "the request journal (newest last) / clear it",
-                f"GET|POST|DELETE {p}/overrides": "runtime overrides: list / add / remove all",
+                f"GET|POST|DELETE {p}/overrides": "runtime overrides: list / add / remove all "
+                "(a socket.io stream fault: {stream, fault, params, after, message, times})",
                 f"GET|DELETE {p}/overrides/ID": "one override / remove it",
                 f"POST {p}/reset": "forget items, overrides, sequence positions and the journal",
                 f"GET {p}/state": "the --stateful collections and their items",
@@ -176,8 +178,11 @@ class Admin:
         except orjson.JSONDecodeError as exc:
             return problem_answer(problems.BAD_ADMIN, f"the body is not JSON: {exc}")
         try:
-            item = check(data, self.mock.spec, self.mock.config.max_delay_ms)
-        except OverrideError as exc:
+            if is_fault(data):  # a socket.io stream fault (serve/events/faults.py)
+                item = check_fault(data, self.mock.streams)
+            else:
+                item = check(data, self.mock.spec, self.mock.config.max_delay_ms)
+        except (OverrideError, FaultError) as exc:
             return problem_answer(problems.BAD_ADMIN, str(exc), field=exc.field)
         if len(store.overrides()[1]) >= MAX_OVERRIDES:
             return problem_answer(problems.BAD_ADMIN, f"at most {MAX_OVERRIDES} overrides; remove some first")

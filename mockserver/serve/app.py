@@ -7,7 +7,7 @@ CORS, HEAD) and recorded (journal, log line); a CORS preflight is answered and r
 remembered only while no override is active and when it does not depend on state. `create_app()` with no argument
 reads `MOCKSERVER_*` variables, so `uvicorn --factory mockserver.serve.app:create_app` works; `--watch` swaps in a
 new core (`MockApp.reload`) when the contract or fixtures change. With an upstream (`Config.upstream`), a `Forwarder`
-(proxy.py) answers every request (`mockserver proxy`) or those the mock answers with neither a fixture nor an
+(forward/proxy.py) answers every request (`mockserver proxy`) or those the mock answers with neither a fixture nor an
 override (hybrid); this module only hands it the request.
 """
 
@@ -20,63 +20,33 @@ import sys
 import time
 import traceback
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, NamedTuple
-from urllib.parse import parse_qsl
+from typing import TYPE_CHECKING
 
 from starlette.requests import cookie_parser
 from starlette.types import Receive, Scope, Send
 
-from ..config import Config
 from ..contract import security
-from . import problems
 from .admin import Admin
-from .answers import Answer, problem_answer
+from .config import Config
 from .cors import Cors
 from .journal import Journal, Redactor, RequestLog
-from .mock import Mock, MockRequest, Outcome, build_mock
-from .state import StateError
+from .pipeline import problems
+from .pipeline.answer import Answer, problem_answer
+from .pipeline.core import Mock, MockRequest, Outcome, build_mock
+from .pipeline.negotiation import NEVER
+from .store import StateError
+from .wire import Read, Reader, query_of
 
 if TYPE_CHECKING:  # imported when there is an upstream: httpx costs a plain `serve` 50-250 ms of start-up
-    from .proxy import Forwarder
+    from .events.mount import Mount
+    from .forward.proxy import Forwarder
 
-MAX_QUERY_FIELDS = 1000
-MAX_HEADERS = 100  # browsers send about 15; more is an attack or a bug, and every header costs per request
-MAX_HEADER_BYTES = 65_536
 # Answers remembered for repeated requests. Few: a frontend polls a handful of URLs, and a flood of new ids must not
 # grow the heap the garbage collector walks (4096 entries cost 25 MB and 2x the p99 on generated answers, bench/).
 MEMO_ENTRIES = 256
 MEMO_BODY_BYTES = 16_384
-HEADS_ENTRIES = 256  # sets of request headers decoded and kept: a client sends the same ones on every request
 _sleep = asyncio.sleep  # one seam for tests, without patching asyncio for everyone
 _clock = time.perf_counter
-
-
-class _Read(NamedTuple):
-    """A request as read off the wire, bounded, before the core sees it."""
-
-    method: str
-    raw_path: bytes
-    query_string: bytes
-    raw_headers: list[tuple[bytes, bytes]]
-    pairs: tuple[tuple[str, str], ...]  # decoded header pairs, for the journal
-    headers: dict[str, str]  # lower-case names, repeated headers joined with ", "
-    query_pairs: list[tuple[str, str]]
-    too_many_query: bool
-    body: bytes
-    refused: Answer | None  # 413 / 431 before the core is asked
-    cookies: dict[str, str]
-    heads: tuple[tuple[bytes, bytes], ...] | None  # the raw headers as a key (None: not hashable)
-
-
-class _Heads(NamedTuple):
-    """What a request's raw headers decode to. A client sends the same headers on every request, so this is
-    worked out once per set of headers and shared (read only) by the requests that carry them."""
-
-    pairs: tuple[tuple[str, str], ...]  # a tuple: the journal redacts them once for every request that sends them
-    headers: dict[str, str]
-    cookies: dict[str, str]
-    too_large: bool
-    key: tuple[tuple[bytes, bytes], ...] | None  # the raw headers, the first time they came (None: not hashable)
 
 
 class MockApp:
@@ -99,7 +69,9 @@ class MockApp:
         # one resource) is answered from memory. Not with --error-rate, whose faults are drawn per request.
         self.answers: dict[tuple[object, ...], Outcome] | None = {} if config.error_rate == 0 else None
         self.watcher: object | None = None
-        self._heads: dict[tuple[tuple[bytes, bytes], ...], _Heads] = {}
+        self.sockets: Mount | None = None  # socket.io at --socketio-path: streams, or the relay with `proxy`
+        reader = Reader(config.max_body_bytes, cookie_parser)  # its bound methods: no extra lookup per request
+        self._read, self._read_body = reader.read, reader.read_body
         self._fixed: dict[tuple[str, str | None], list[tuple[bytes, bytes]]] = {}
         self._store_failing = False
 
@@ -113,6 +85,8 @@ class MockApp:
             self.forwarder.use(mock)
         if self.answers is not None:
             self.answers = {}  # a new dict, not clear(): the event loop may be reading the old one
+        if self.sockets is not None:
+            self.sockets.use(mock.streams)
 
     def close(self) -> None:
         stop = getattr(self.watcher, "stop", None)
@@ -124,7 +98,10 @@ class MockApp:
         if scope["type"] == "lifespan":
             await _lifespan(receive, send, self.forwarder)
             return
-        if scope["type"] != "http":
+        sockets = self.sockets
+        if scope["type"] != "http" or sockets is not None and sockets.takes(scope):
+            if sockets is not None and scope["type"] in ("http", "websocket"):
+                await sockets(scope, receive, send)  # socket.io (serve/events/); a WebSocket elsewhere: 403
             return
         start = _clock()
         request = self._read(scope)
@@ -170,56 +147,12 @@ class MockApp:
         await self._deliver(send, outcome.answer, request.method == "HEAD", origin, delay=True)
         self._record(request, outcome, (_clock() - start) * 1000)
 
-    def _read(self, scope: Scope) -> _Read:
-        """The request line and headers (the body, when there is one, is `_read_body`'s)."""
-        method: str = scope["method"]
-        raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
-        if b"?" in raw_path:
-            raw_path = raw_path.split(b"?", 1)[0]
-        raw_headers: list[tuple[bytes, bytes]] = scope["headers"]
-        oversized = len(raw_headers) > MAX_HEADERS
-        if oversized:
-            raw_headers = raw_headers[:MAX_HEADERS]
-        key = tuple(raw_headers)
-        try:
-            heads = self._heads.get(key)
-        except TypeError:  # an ASGI server that sends lists: decoded every time
-            heads = _decode_headers(raw_headers, None)
-        else:
-            if heads is None:
-                heads = _decode_headers(raw_headers, key)
-                if len(self._heads) >= HEADS_ENTRIES:
-                    del self._heads[next(iter(self._heads))]
-                self._heads[key] = heads
-        headers = heads.headers
-        refused = None
-        if oversized or heads.too_large:
-            refused = problem_answer(
-                problems.HEADERS_TOO_LARGE, f"at most {MAX_HEADERS} headers and {MAX_HEADER_BYTES} bytes of them"
-            )
-        query_string: bytes = scope["query_string"]
-        if query_string:
-            query_pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True, errors="replace")
-            too_many = len(query_pairs) > MAX_QUERY_FIELDS  # the server's URL limit bounds the count; a 422 says it
-            query_pairs = query_pairs[:MAX_QUERY_FIELDS]
-        else:
-            query_pairs, too_many = [], False
-        return _Read(method, raw_path, query_string, raw_headers, heads.pairs, headers, query_pairs, too_many, b"",
-                     refused, heads.cookies, heads.key)  # fmt: skip
-
-    async def _read_body(self, request: _Read, receive: Receive) -> _Read:
-        body, too_large = await self._body(receive)
-        refused = request.refused
-        if too_large and refused is None:
-            refused = problem_answer(problems.TOO_LARGE, f"request body over {self.config.max_body_bytes} bytes")
-        return request._replace(body=body, refused=refused)
-
     def _admin_path(self, raw_path: bytes) -> bool:
         prefix = self._admin_bytes
         # /__mockery is a path of the contract's, not an admin route
         return self.admin is not None and (raw_path == prefix or raw_path.startswith(prefix + b"/"))
 
-    def _admin(self, request: _Read) -> Answer | None:
+    def _admin(self, request: Read) -> Answer | None:
         if self.admin is None or not self._admin_path(request.raw_path):
             return None
         sub = request.raw_path[len(self.admin_prefix) :].decode("latin-1")
@@ -228,7 +161,7 @@ class MockApp:
         origin = request.headers.get("origin")
         if origin is not None and not self._trusted(origin, request.headers.get("host", "")):
             return problem_answer(problems.ADMIN_CROSS_ORIGIN, f"{origin[:200]} may not use the admin endpoints")
-        return self.admin.handle(request.method, sub, _query(request.query_pairs), request.body, request.headers)
+        return self.admin.handle(request.method, sub, query_of(request.query_pairs), request.body, request.headers)
 
     def _trusted(self, origin: str, host: str) -> bool:
         """Whether a page from `origin` may steer the mock: its own pages (the dashboard) and --cors-origin ones.
@@ -252,9 +185,9 @@ class MockApp:
             f"more than {self.config.rate_limit} requests per second (--rate-limit); retry after {retry} s",
             headers=(("Retry-After", str(retry)),),
         )
-        return Outcome(answer, note=f"rate limit {self.config.rate_limit}/s", volatile=True)
+        return Outcome(answer, note=f"rate limit {self.config.rate_limit}/s", reuse=NEVER)
 
-    def _answer(self, request: _Read) -> Outcome:
+    def _answer(self, request: Read) -> Outcome:
         if request.refused is not None:
             return Outcome(
                 request.refused,
@@ -282,7 +215,7 @@ class MockApp:
             outcome = Outcome(
                 problem_answer(problems.INTERNAL, "internal error in the mock server (a bug: please report it)")
             )
-        if outcome.volatile:
+        if outcome.reuse == NEVER:
             return outcome
         if memo is not None and answers is not None and len(outcome.answer.body) <= MEMO_BODY_BYTES:
             if len(answers) >= MEMO_ENTRIES:  # the oldest goes: O(1), no pause when the memory is full
@@ -290,10 +223,11 @@ class MockApp:
             answers[memo] = outcome
         return outcome
 
-    def _core(self, request: _Read) -> MockRequest:
+    def _core(self, request: Read) -> MockRequest:
         shape = (request.method, request.query_string, request.heads) if request.heads and not request.body else None
-        return MockRequest(request.method, request.raw_path, _query(request.query_pairs) if request.query_pairs else {},
-                           request.headers, request.cookies, request.body, request.too_many_query, shape)  # fmt: skip
+        query = query_of(request.query_pairs) if request.query_pairs else {}
+        return MockRequest(request.method, request.raw_path, query, request.headers, request.cookies, request.body,
+                           request.too_many_query, shape)  # fmt: skip
 
     def _store_error(self, exc: StateError) -> None:
         """One line when the shared store fails, one when it is back; never a traceback per request."""
@@ -330,7 +264,7 @@ class MockApp:
             headers.append((b"content-type", answer.media.encode("latin-1", "replace")))
         return headers
 
-    def _record(self, request: _Read, outcome: Outcome, ms: float) -> None:
+    def _record(self, request: Read, outcome: Outcome, ms: float) -> None:
         answer = outcome.answer
         secrets = outcome.secrets
         redactor = self.redactor
@@ -350,42 +284,6 @@ class MockApp:
         if self._store_failing:
             self._store_failing = False
             print("mockserver: the state store answers again", file=sys.stderr, flush=True)
-
-    async def _body(self, receive: Receive) -> tuple[bytes, bool]:
-        chunks, size, too_large = [], 0, False
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.config.max_body_bytes:
-                too_large = True
-            elif chunk:
-                chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        return (b"" if too_large else b"".join(chunks)), too_large
-
-
-def _decode_headers(raw_headers: list[tuple[bytes, bytes]], key: tuple[tuple[bytes, bytes], ...] | None) -> _Heads:
-    pairs: list[tuple[str, str]] = []
-    headers: dict[str, str] = {}
-    size = 0
-    for raw_name, raw_value in raw_headers:
-        size += len(raw_name) + len(raw_value)
-        name, value = raw_name.decode("latin-1"), raw_value[:MAX_HEADER_BYTES].decode("latin-1")  # ASGI: lower-case
-        pairs.append((name, value))
-        headers[name] = f"{headers[name]}, {value}" if name in headers else value
-    cookies = cookie_parser(headers["cookie"]) if "cookie" in headers else {}
-    return _Heads(tuple(pairs), headers, cookies, size > MAX_HEADER_BYTES, key)
-
-
-def _query(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
-    query: dict[str, list[str]] = {}
-    for k, v in pairs:
-        query.setdefault(k, []).append(v)
-    return query
 
 
 async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
@@ -409,7 +307,7 @@ def create_app(config: Config | None = None, mock: Mock | None = None, forwarder
     config = config or Config.from_env()
     mock = mock or build_mock(config)
     if forwarder is None and config.upstream is not None:
-        from .proxy import Forwarder
+        from .forward.proxy import Forwarder
 
         forwarder = Forwarder(config, mock)
     journal = Journal(
@@ -429,6 +327,9 @@ def create_app(config: Config | None = None, mock: Mock | None = None, forwarder
         cors = Cors(config.cors_origins, exposed)
     admin = Admin(mock, journal, config.admin_prefix) if config.admin else None
     app = MockApp(mock, config, journal, RequestLog() if config.request_log else None, cors, admin, forwarder)
+    from .events.mount import mount
+
+    app.sockets = mount(config, mock.streams, mock.store, journal, app.log, forwarder is not None, lambda: app.mock)
     if config.watch:
         from .watch import Watcher
 

@@ -1,6 +1,6 @@
 """What the mock remembers and prints about requests: a bounded journal and one log line each, secrets redacted.
 
-Rules: the journal's entries live in the store (state.py: a bounded deque in memory, a trimmed list in Redis shared
+Rules: the journal's entries live in the store (store.py: a bounded deque in memory, a trimmed list in Redis shared
 by every worker), each entry clipped, whatever comes in. A credential is redacted by name (the contract's security
 parameters, Authorization, Cookie, anything named like a key or token, in headers, query and JSON bodies) and by
 value (every credential the request carried, wherever else it shows up). What only a reader needs (the ISO-8601
@@ -22,12 +22,10 @@ from datetime import datetime, timezone
 from typing import Any, TextIO
 from urllib.parse import quote, unquote
 
-from .state import MemoryStore, Store
+from ..contract.verdicts import MIN_SECRET, REDACTED, secret_name
+from .store import MemoryStore, Store
 
-REDACTED = "[redacted]"
-_SECRET_NAME = re.compile(r"auth|key|token|secret|passw|session|cookie|credential", re.I)
 _MAX_FIELD = 2048
-MIN_SECRET = 4  # shorter values are redacted by name only: "k" would otherwise eat every "k" in the journal
 _MAX_ITEMS = 100
 EXCERPT_BYTES = 512
 MAX_VIOLATIONS = 20  # per entry
@@ -57,7 +55,7 @@ class Redactor:
     def secret(self, name: str) -> bool:
         verdict = self._verdicts.get(name)
         if verdict is None:
-            verdict = name.lower() in self.names or bool(_SECRET_NAME.search(name))
+            verdict = name.lower() in self.names or secret_name(name)
             if len(self._verdicts) < 10_000:  # header names repeat; hostile ones must not grow the cache for ever
                 self._verdicts[name] = verdict
         return verdict
@@ -150,7 +148,7 @@ class Journal:
         self.redactor = redactor
         self.worker = os.getpid()
         self.shared = self.store.shared
-        self._memory = self.store if isinstance(self.store, MemoryStore) else None  # the per-request fast path
+        self._raw = self.store.raw_entries  # keeps the tuple as it is: rendered when read
 
     @property
     def total(self) -> int:
@@ -206,12 +204,7 @@ class Journal:
             [{k: _clip(v) for k, v in item.items()} for item in violations[:MAX_VIOLATIONS]] if violations else [],
         )  # fmt: skip
         # a tuple is a third of a dict's cost per request; a shared store gets the readable form it keeps
-        memory = self._memory
-        if memory is not None:
-            memory.total += 1
-            memory.entries.append(entry)
-        else:
-            self.store.record(render(entry))
+        self.store.record(entry if self._raw else render(entry))
 
     def snapshot(self, limit: int | None = None) -> dict[str, Any]:
         total, entries = self.store.journal(limit)

@@ -14,12 +14,12 @@ import threading
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..config import Config, ConfigError
 from ..contract import documents
 from ..contract.documents import DocumentError
 from ..contract.spec import builtin
-from .fixtures import SUFFIXES
-from .mock import Mock, build_mock, fixtures_folder
+from .config import Config, ConfigError
+from .pipeline.core import Mock, build_mock, fixtures_folders
+from .pipeline.fixtures import SUFFIXES
 
 
 class Reloadable(Protocol):
@@ -34,9 +34,7 @@ def watched(config: Config) -> list[Path]:
     found = []
     if not documents.is_url(spec):
         found.append(Path(spec).resolve().parent)
-    folder = fixtures_folder(config)
-    if folder is not None:
-        found.append(Path(folder).resolve())
+    found.extend(Path(folder).resolve() for folder in fixtures_folders(config))
     unique: list[Path] = []
     for path in found:
         if path.is_dir() and not any(path == p or path.is_relative_to(p) for p in unique):

@@ -30,9 +30,9 @@ from mockserver.check.conformance import (
     unsafe_operations,
 )
 from mockserver.check.plan import FUZZ_DEFAULTS, Plan
-from mockserver.config import Config
 from mockserver.contract.spec import load_spec
 from mockserver.serve.app import create_app
+from mockserver.serve.config import Config
 from tests.support import SHOP
 
 from . import zoo
@@ -153,7 +153,7 @@ def test_read_only_unless_told(command: str, methods_spec: str, capsys: pytest.C
     assert f"methods sent: {expected} (read-only)" in err, err
     assert "skipped as unsafe: POST /items, PUT /items/{id}, DELETE /items/{id}, PATCH /items/{id}" in err, err
     assert "skipped (not GET/HEAD/OPTIONS; --allow-unsafe-methods sends them" in out
-    assert "2 operation(s), 4 skipped as unsafe" in out.splitlines()[-1] and "PASSED" in out.splitlines()[-1]
+    assert "2 operations, 4 skipped as unsafe" in out.splitlines()[-1] and "PASSED" in out.splitlines()[-1]
 
     counter = zoo.MethodCounter()
     with Served(counter) as served:
@@ -223,7 +223,7 @@ def test_progress_names_only_phases_that_run() -> None:
     stream = io.StringIO()
     display = reporting.ProgressDisplay(stream=stream, interactive=False)
     with Served(create_app(Config(api_key=zoo.KEY, request_log=False))) as mock:
-        report = conformance.run(Plan(mock.url, api_key=zoo.KEY, seed=1, max_examples=3), load_spec(None), display)
+        report = conformance.run(Plan(mock.url, api_key=zoo.KEY, seed=1, max_examples=3), load_spec(None), [display])
     phases = [line.split(":", 1)[0] for line in stream.getvalue().splitlines()]
     assert report.exit_code == 0, report
     assert {"examples", "fuzzing"} <= set(phases) <= {"probing", "examples", "coverage", "fuzzing"}, phases

@@ -24,6 +24,7 @@ import urllib3
 
 from mockserver.check import engine
 from mockserver.check.findings import Request, from_failure
+from mockserver.contract.spec import load_spec
 from tests.support import cli
 
 from . import zoo
@@ -41,6 +42,8 @@ def _applies(operator: str, major: str, minor: str) -> bool:
 
 
 PIN = next((pin for pin, *marker in PINS if _applies(*marker)), None)
+# The engine is a package: the canary reads every module of it
+ENGINE = "\n".join(path.read_text() for path in sorted(Path(engine.__file__).parent.glob("*.py")))
 
 
 def resolve(path: str) -> Any:
@@ -91,7 +94,7 @@ def test_the_canary_can_fail():
 
 
 def test_the_canary_lists_every_private_name_engine_uses():
-    source = Path(engine.__file__).read_text()
+    source = ENGINE
     own = set(re.findall(r"^def (_\w+)", source, re.M))
     used = set(re.findall(r"\.(_[a-z]\w*)", source)) | set(re.findall(r'getattr\(\w+, "(_[a-z]\w*)"', source))
     listed = (*engine.PRIVATE, *engine.OPTIONAL, *engine.STARTING_STATE_PRIVATE)
@@ -123,7 +126,7 @@ DOCUMENT = {"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths":
 
 def test_the_starting_state_stand_in_is_hooked_only_where_the_release_lacks_it():
     schema = engine.load(DOCUMENT, engine.configure({"base-url": "http://127.0.0.1:9"}), {})
-    hooked = engine._keep_starting_state in schema.hooks.get_all_by_name("map_case")
+    hooked = engine.loading._keep_starting_state in schema.hooks.get_all_by_name("map_case")
     assert hooked is not engine.RECORDS_STARTING_STATE
     for path, name in engine.STARTING_STATE_PRIVATE if hooked else ():  # a newer release may drop these
         assert has(resolve(path), name), gone(f"{path}.{name}", path)
@@ -143,7 +146,7 @@ def test_fuzzing_leaves_out_the_target_phase_only_where_it_spins():
 @pytest.mark.parametrize(("path", "name"), engine.OPTIONAL, ids=[f"{p}.{n}" for p, n in engine.OPTIONAL])
 def test_optional_private_names_are_read_with_a_fallback(path, name):
     # engine.py must read these with getattr(..., default): a release without them gives plainer findings
-    assert re.search(rf'getattr\(\w+, "{name}", None\)', Path(engine.__file__).read_text())
+    assert re.search(rf'getattr\(\w+, "{name}", None\)', ENGINE)
 
 
 def test_the_pin_is_the_installed_minor():
@@ -254,7 +257,7 @@ def _answer(body: object) -> requests.Response:
     return response
 
 
-def test_recheck_judges_a_path_by_its_most_literal_template() -> None:
+def test_recheck_judges_a_path_by_its_most_literal_template(tmp_path: Path) -> None:
     # /pets/mine is matched by both templates; OpenAPI gives it to the concrete one, and so does replay
     def answers(required: str) -> dict:
         schema = {"type": "object", "required": [required], "properties": {required: {"type": "string"}}}
@@ -265,9 +268,30 @@ def test_recheck_judges_a_path_by_its_most_literal_template() -> None:
         "/pets/{id}": {"get": {"parameters": [param], "responses": answers("name")}},
         "/pets/mine": {"get": {"responses": answers("mine")}},
     }}  # fmt: skip
-    schema = engine.load_for_replay(document, "http://127.0.0.1:9")
+    path = tmp_path / "pets.json"
+    path.write_text(json.dumps(document))
+    schema = engine.load_for_replay(load_spec(str(path)), "http://127.0.0.1:9")
     request = Request("GET", "http://127.0.0.1:9/pets/mine", {}, b"")
     assert engine.recheck(schema, request, ["response_schema_conformance"], _answer({"mine": "yes"})) == []
     assert engine.recheck(schema, request, ["response_schema_conformance"], _answer({"name": "rex"})) == [
         "response_schema_conformance"
     ]
+
+
+def test_recheck_refuses_a_check_it_does_not_know(tmp_path: Path) -> None:
+    path = tmp_path / "pets.json"
+    path.write_text(json.dumps({"openapi": "3.0.3", "info": {"title": "p", "version": "1"}, "paths": {}}))
+    target = engine.load_for_replay(load_spec(str(path)), "http://127.0.0.1:9")
+    with pytest.raises(LookupError, match="no_such_check"):
+        engine.recheck(target, Request("GET", "http://127.0.0.1:9/x", {}, b""), ["no_such_check"], _answer({}))
+
+
+def test_no_schemathesis_object_leaves_the_engine() -> None:
+    # What the run gets from the engine is plain data: its events hold findings and text, nothing of the checker
+    import dataclasses
+    import typing
+
+    for event in typing.get_args(engine.events.Event):
+        hints = typing.get_type_hints(event)
+        assert all("schemathesis" not in repr(hint).lower() for hint in hints.values()), event
+        assert dataclasses.is_dataclass(event)

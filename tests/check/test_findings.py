@@ -66,9 +66,7 @@ def test_a_schema_failure_names_the_innermost_reason_and_where():
 
 def test_a_value_of_no_branchs_type_names_the_types():
     assert finding(schema_failure(5)).message == "at (body): 5 is not of type Thing or null"
-    assert (
-        finding(schema_failure([1] * 100)).message == "at (body): an array of 100 item(s) is not of type Thing or null"
-    )
+    assert finding(schema_failure([1] * 100)).message == "at (body): an array of 100 items is not of type Thing or null"
 
 
 def test_a_missing_property_inside_a_branch():

@@ -50,7 +50,7 @@ def set_exit_code(path: Path, code: int) -> None:
 
 def run_merge(tmp_path: Path, inputs: list[Path], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, Path]:
     out = tmp_path / "out" / "merged.xml"
-    code = cli.main(["report", "merge", str(out), *map(str, inputs)])
+    code = cli.main(["report", "merge", "-o", str(out), *map(str, inputs)])
     captured = capsys.readouterr()
     return code, captured.out + captured.err, out
 
@@ -67,8 +67,8 @@ def test_clean_shards_merge_into_one_suite_with_every_case(tmp_path: Path, capsy
     props = {p.get("name"): p.get("value") for p in suite.iter("property")}
     assert props == {"shards": "4", "seed": "7", "operations": "10", "exit-code": "0"}
     assert float(suite.get("time", "")) == pytest.approx(6.0)
-    assert "mockserver report merge PASSED: 0 failure(s) in 60 test case(s) from 4 of 4 shard(s), seed 7" in text
-    assert "shard 3/4: PASSED, 3 operation(s), 18 test case(s)" in text
+    assert "mockserver report merge PASSED: 0 failures in 60 test cases from 4 of 4 shards, seed 7" in text
+    assert "shard 3/4: PASSED, 3 operations, 18 test cases" in text
 
 
 def test_a_violation_in_one_shard_fails_the_merge(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -109,7 +109,7 @@ def test_exit_codes(codes: dict[int, int], expected: int, tmp_path: Path, capsys
     props = {p.get("name"): p.get("value") for p in ET.parse(out).getroot().iter("property")}
     assert props["exit-code"] == str(expected)
     if 3 in codes.values():
-        assert "inconclusive: 1 operation(s) left untested: GET /s1/op1" in text
+        assert "inconclusive: 1 operation left untested: GET /s1/op1" in text
         assert props["inconclusive"] == "GET /s1/op1"
 
 
@@ -196,7 +196,7 @@ def test_an_unreadable_input_writes_nothing(
         bad.write_text(content)
     code, text, out = run_merge(tmp_path, [shard_file(tmp_path, 1, total=1), bad], capsys)
     assert code == 2
-    assert text.startswith(f"mockserver: error: {bad}") and reason in text, text
+    assert text.startswith(f"mockserver report merge: error: {bad}") and reason in text, text
     assert "Traceback" not in text
     assert not out.exists()
 

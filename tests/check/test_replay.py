@@ -67,7 +67,7 @@ def test_replay_says_what_still_fails(
     keyless = replay(str(cassette), key=None)
     assert keyless.returncode == 2 and "set MOCKSERVER_API_KEY" in keyless.stderr
     short = replay(str(cassette), key="e")
-    assert short.returncode == 2 and "use one of at least 8" in short.stderr
+    assert short.returncode == 2 and "use one of at least 4" in short.stderr
 
 
 def test_replay_of_what_is_not_a_cassette(tmp_path: Path) -> None:
@@ -163,3 +163,26 @@ def test_replay_is_read_only_unless_told(tmp_path: Path, monkeypatch: pytest.Mon
     assert "skipped as unsafe" in safe.stdout.splitlines()[-1]
     assert safe.returncode == 0 and unsafe.returncode == 0, safe.stdout + unsafe.stdout  # they pass there now
     assert "skipped" not in unsafe.stdout
+
+
+def test_a_check_replay_does_not_know_is_an_error_not_a_pass(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cassette = tmp_path / "other.yaml"
+    cassette.write_text(yaml.safe_dump({
+        "mockserver": {"base_url": "http://127.0.0.1:9", "spec": None},
+        "http_interactions": [{"status": "FAILURE", "request": {"method": "GET", "uri": "http://127.0.0.1:9/x"},
+                               "checks": [{"name": "a_rule_from_the_future", "status": "FAILURE"}]}],
+    }))  # fmt: skip
+    assert cli.main(["replay", str(cassette)]) == 2
+    assert "names check replay does not know: a_rule_from_the_future" in capsys.readouterr().err
+
+
+def test_every_check_a_run_reports_knows_its_replay() -> None:
+    from mockserver.check import conformance, engine, rules
+    from mockserver.check import replay as replaying
+
+    assert set(conformance.FUZZ_CHECKS) > set(conformance.CHECKS)
+    assert all(rules.CATALOGUE[name].replay in replaying.REPLAYS for name in rules.CATALOGUE)
+    rechecked = {name for name, check in rules.CATALOGUE.items() if check.replay == rules.RECHECK}
+    assert rechecked <= engine.known_checks()  # the checker can judge each again

@@ -16,10 +16,11 @@ from pathlib import Path
 import pytest
 
 from mockserver import cli
-from mockserver.check import reporting
+from mockserver.check import cassette, reporting
 from mockserver.check.findings import Finding, Progress, Report, Request, input_cause
 from mockserver.check.replay import fill
 from mockserver.check.reporting import KEY_VARIABLE, ProgressDisplay, command_line, curl, render, summary, write_junit
+from mockserver.contract import verdicts
 
 from . import zoo
 
@@ -57,14 +58,14 @@ def test_render_groups_by_operation_and_check_with_counts_and_reproductions():
     ]
     assert "warning: contract: GET /y answers 401" in text
     assert text.endswith(
-        "mockserver check FAILED: 2 distinct failure(s) in 2 check(s), 2 operation(s), 42 request(s) to "
+        "mockserver check FAILED: 2 distinct failures in 2 checks, 2 operations, 42 requests to "
         "http://127.0.0.1:1 in 1.2 s, seed 7\n"
     )
     assert KEY not in text and BASIC not in text
 
 
 def test_summary_verdicts():
-    assert summary(Report("u"), "check").startswith("check PASSED: 0 distinct failure(s)")
+    assert summary(Report("u"), "check").startswith("check PASSED: 0 distinct failures")
     errored = Report("u", errors=["cannot reach u"], stopped="interrupted (Ctrl-C)")
     assert summary(errored, "fuzz").startswith("fuzz ERROR")
     assert summary(errored, "fuzz").endswith(", stopped early: interrupted (Ctrl-C)")
@@ -221,19 +222,21 @@ def test_each_request_is_printed_once() -> None:
 
 def test_cassette_placeholders_round_trip() -> None:
     key = "k+y/=with:colon%and space"
-    for form, placeholder in reporting.placeholders(key):
+    for form, placeholder in cassette.placeholders(key):
         assert key not in placeholder
         assert fill(placeholder, key) == form
-    assert [p for _, p in reporting.placeholders("plainkey123")] == [
+    assert [p for _, p in cassette.placeholders("plainkey123")] == [
         "${MOCKSERVER_API_KEY:basic}",
         "${MOCKSERVER_API_KEY}",
     ]
 
 
 def test_short_keys_are_refused() -> None:
-    assert "has 1 character(s)" in reporting.key_problem("e")
-    assert reporting.key_problem("anything") == "" and reporting.key_problem(None) == ""
-    # A key of 8+ characters is replaced where its whole value appears, and nowhere else
+    assert "has 1 character;" in verdicts.key_problem("e")
+    assert "has 3 characters" in verdicts.key_problem("abc")  # verdicts.MIN_SECRET: the one minimum of both
+    assert verdicts.key_problem("abcd") == ""
+    assert verdicts.key_problem("anything") == "" and verdicts.key_problem(None) == ""
+    # A key of 4+ characters is replaced where its whole value appears, and nowhere else
     assert reporting.redact("every e, nothing here; the key: anything.", "anything") == (
         "every e, nothing here; the key: $MOCKSERVER_API_KEY."
     )
@@ -246,7 +249,7 @@ def test_a_short_key_is_a_usage_error(command: str, capsys: pytest.CaptureFixtur
     code = cli.main([command, "http://127.0.0.1:9", "--no-progress"])
     err = capsys.readouterr().err
     assert code == 2
-    assert "has 1 character(s); use one of at least 8" in err, err
+    assert "has 1 character; use one of at least 4" in err, err
 
 
 @pytest.mark.e2e
@@ -257,15 +260,15 @@ def test_the_contract_suite_refuses_a_short_key() -> None:
         env={**os.environ, "MOCKSERVER_API_KEY": "e"}, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert result.returncode == 4, result.stdout + result.stderr  # pytest's usage error
-    assert "use one of at least 8" in result.stderr
+    assert "use one of at least 4" in result.stderr
 
 
 @pytest.mark.parametrize("key", ['k3y"with-quote', "k3y\\backslash", "clé-123456", "with space-123", "tab\tkey-123"])
 def test_a_key_a_report_would_escape_is_refused(key: str) -> None:
     # JSON and YAML escape these, so the escaped key would slip past the replacement of its value
-    assert "visible ASCII" in reporting.key_problem(key)
+    assert "visible ASCII" in verdicts.key_problem(key)
 
 
 @pytest.mark.parametrize("key", ["zoo-key-4f1c9a7e", "Abc.~!#$%&'()*+,/:;<=>?@[]^_`{|}-123"])
 def test_a_key_of_visible_ascii_is_fine(key: str) -> None:
-    assert reporting.key_problem(key) == ""
+    assert verdicts.key_problem(key) == ""

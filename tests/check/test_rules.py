@@ -17,7 +17,7 @@ import pytest
 from starlette.responses import JSONResponse
 
 from mockserver import cli
-from mockserver.check import engine, rules
+from mockserver.check import conformance, engine, rules
 from mockserver.check.findings import Report
 from mockserver.check.plan import Plan
 from mockserver.contract import security
@@ -59,8 +59,16 @@ def operation() -> Any:
     return found
 
 
-def make_rules(key: str | None = "k-123") -> rules.Rules:
-    return rules.Rules(Report("http://127.0.0.1:9"), key, SCHEMES)
+class Recorded(rules.Rules):
+    """Rules whose events go into a report, as the run (conformance.record) writes it."""
+
+    def __init__(self, key: str | None) -> None:
+        self.report = Report("http://127.0.0.1:9")
+        super().__init__(lambda event: conformance.record(self.report, event), key, SCHEMES)
+
+
+def make_rules(key: str | None = "k-123") -> Recorded:
+    return Recorded(key)
 
 
 def undefined(status: int) -> Any:

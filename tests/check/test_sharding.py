@@ -148,9 +148,9 @@ def test_a_shard_without_operations_passes(tmp_path: Path, capsys: pytest.Captur
 
 
 def readme_recipe(kind: str) -> tuple[str, str]:
-    """The check command and the merge command of the README's sharded CI recipe ("GitHub Actions" or "GitLab")."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8").split("### Sharding a big contract", 1)[1]
-    block = re.search(r"```yaml\n(.*?)```", text.split(f"#### {kind}", 1)[1], re.DOTALL)
+    """The check command and the merge command of the sharded CI recipe of docs/ci.md ("GitHub Actions" or "GitLab")."""
+    text = (ROOT / "docs" / "ci.md").read_text(encoding="utf-8").split("## Sharding a big contract", 1)[1]
+    block = re.search(r"```yaml\n(.*?)```", text.split(f"### {kind}", 1)[1], re.DOTALL)
     assert block, kind
     jobs = yaml.safe_load(block.group(1))
     if kind == "GitHub Actions":
@@ -164,7 +164,7 @@ def readme_recipe(kind: str) -> tuple[str, str]:
 
 @pytest.mark.parametrize("kind", ["GitHub Actions", "GitLab"])
 def test_the_readme_ci_recipes_run_as_written(kind: str, tmp_path: Path) -> None:
-    """Each shard's command and the merge command, as the README writes them, against the one-defect server
+    """Each shard's command and the merge command, as docs/ci.md writes them, against the one-defect server
     (instead of your server on port 3000); the shards' reports land in one folder, as the artifacts do."""
     check, merge = readme_recipe(kind)
     (tmp_path / "openapi.yaml").write_text(json.dumps(ONE_DEFECT))  # JSON is YAML
@@ -181,7 +181,7 @@ def test_the_readme_ci_recipes_run_as_written(kind: str, tmp_path: Path) -> None
     done = subprocess.run(["bash", "-c", merge], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1, done.stdout + done.stderr
     total = THINGS * len(CHECKS) + 3  # every check of every GET, and the three DELETEs skipped as unsafe
-    assert f"FAILED: 1 failure(s) in {total} test case(s) from 4 of 4 shard(s), seed 17" in done.stdout
+    assert f"FAILED: 1 failure in {total} test cases from 4 of 4 shards, seed 17" in done.stdout
     merged = tmp_path / "merged" / "check.xml"
     failed = {operation for operation, _, failures in cases(merged) if failures}
     assert failed == {f"GET /things{DEFECTIVE}/{{id}}"}

@@ -15,9 +15,9 @@ import pytest
 
 from mockserver import cli
 from mockserver.check import conformance
-from mockserver.config import Config
 from mockserver.contract.spec import load_spec
 from mockserver.serve.app import create_app
+from mockserver.serve.config import Config
 
 from . import zoo
 from .conftest import Served

@@ -16,9 +16,10 @@ from mockserver.contract.schemas import REQUEST, RESPONSE, SchemaSet, accepts_nu
 from mockserver.contract.spec import Spec, load_spec
 
 
-def converted(schema: Any, components: dict[str, Any] | None = None, *, openapi30: bool = False) -> Any:
+def converted(schema: Any, components: dict[str, Any] | None = None, *, openapi30: bool = False,
+              strict: bool = False) -> Any:  # fmt: skip
     document = {"components": {"schemas": components or {}}}
-    return SchemaSet(document, "api.yaml", openapi30=openapi30).convert(schema, "/x")
+    return SchemaSet(document, "api.yaml", openapi30=openapi30, strict=strict).convert(schema, "/x")
 
 
 def valid(schemas: SchemaSet, schema: Any, value: Any) -> bool:
@@ -43,9 +44,10 @@ def test_openapi30_drops_its_own_keywords_and_ref_siblings_except_nullable():
     components = {"Pet": {"type": "object"}}
     schema = {"$ref": "#/components/schemas/Pet", "description": "ignored in 3.0", "nullable": True}
     assert converted(schema, components, openapi30=True) == {"anyOf": [{"$ref": "#/$defs/Pet"}, {"type": "null"}]}
-    # `xml` stays, an annotation that names the elements of an XML answer; a discriminator becomes pins (see below)
+    # `xml` stays, an annotation that names the elements of an XML answer; a discriminator becomes pins (see below);
+    # `example` becomes 2020-12's `examples` annotation (realism answers with it)
     assert converted({"type": "string", "example": "x", "xml": {}, "discriminator": {}}, openapi30=True) == {
-        "type": "string", "xml": {}
+        "type": "string", "xml": {}, "examples": ["x"]
     }  # fmt: skip
 
 
@@ -113,10 +115,15 @@ def test_standalone_carries_only_the_definitions_a_schema_reaches():
     ],
 )  # fmt: skip
 def test_mistakes_name_the_pointer(schema, components, pointer, reason):
-    with pytest.raises(DocumentError) as caught:
-        converted(schema, components)
+    with pytest.raises(DocumentError) as caught:  # --strict: refused
+        converted(schema, components, strict=True)
     assert caught.value.file == "api.yaml" and reason in caught.value.reason
     assert caught.value.pointer.startswith(pointer)
+    # by default the same mistake is a warning with the same file, pointer and reason, and the schema still works
+    schemas = SchemaSet({"components": {"schemas": components}}, "api.yaml", openapi30=False)
+    schema = schemas.convert(schema, "/x")
+    jsonschema_rs.validator_for(schemas.standalone(schema))
+    assert any(w.startswith("api.yaml#" + pointer) and reason in w for w in schemas.mistakes), schemas.mistakes
 
 
 def test_null_and_branches_are_answered_structurally():

@@ -84,7 +84,7 @@ def test_curl_sends_the_variable(key: str, user: str) -> None:
 # --- the mock's side ------------------------------------------------------------------------------------------------
 
 SCHEMES = security.parse_schemes(DOCUMENT, "api.yaml")
-COOKIE = security.SecurityScheme("cookie", "apiKey", "cookie", "sid")
+COOKIE = security.ApiKey("cookie", "apiKey", "cookie", "sid")
 
 
 def token(pair: str) -> str:
@@ -115,7 +115,7 @@ def test_credential_is_read_where_the_scheme_says(name, headers, query, cookies,
 def test_a_cookie_credential_and_mutual_tls():
     assert COOKIE.credential({}, {}, {"sid": "c1"}) == "c1"
     assert COOKIE.credential({"sid": "c1"}, {"sid": ["c1"]}, {}) is None
-    mtls = security.SecurityScheme("tls", "mutualTLS", scheme="")
+    mtls = security.MutualTLS("tls", "mutualTLS", scheme="")
     assert mtls.credential({}, {}, {}) == "mutual-tls"  # the TLS layer checks it, not HTTP
     assert not mtls.fillable and mtls.challenge() is None
 
@@ -262,4 +262,19 @@ def test_broken_schemes_name_the_pointer(schemes, pointer, reason):
 def test_a_referenced_scheme_is_followed():
     document = {"components": {"securitySchemes": {"x": {"$ref": "#/components/x-shared/k"}},
                                "x-shared": {"k": {"type": "apiKey", "in": "query", "name": "token"}}}}  # fmt: skip
-    assert security.parse_schemes(document, "api.yaml")["x"] == security.SecurityScheme("x", "apiKey", "query", "token")
+    assert security.parse_schemes(document, "api.yaml")["x"] == security.ApiKey("x", "apiKey", "query", "token")
+
+
+def test_each_kind_of_scheme_is_one_entry_in_the_table():
+    document = {"components": {"securitySchemes": {
+        "k": {"type": "apiKey", "in": "header", "name": "X-Key"}, "b": {"type": "http", "scheme": "bearer"},
+        "u": {"type": "http", "scheme": "Basic"}, "d": {"type": "http", "scheme": "digest"},
+        "o": {"type": "oauth2", "flows": {}}, "i": {"type": "openIdConnect", "openIdConnectUrl": "https://x"},
+        "t": {"type": "mutualTLS"}}}}  # fmt: skip
+    parsed = security.parse_schemes(document, "api.yaml")
+    kinds = {name: type(scheme).__name__ for name, scheme in parsed.items()}
+    assert kinds == {"k": "ApiKey", "b": "Bearer", "u": "Basic", "d": "Http", "o": "Bearer", "i": "Bearer",
+                     "t": "MutualTLS"}  # fmt: skip
+    assert set(security.KINDS) == {"apiKey", "http", "oauth2", "openIdConnect", "mutualTLS"}
+    assert [name for name, scheme in parsed.items() if scheme.fillable] == ["k", "b", "u", "o", "i"]
+    assert [name for name, scheme in parsed.items() if scheme.challenge()] == ["b", "u", "d"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import jsonschema_rs
@@ -110,11 +111,34 @@ def test_broken_contracts_name_file_pointer_and_reason(tmp_path: Path, name: str
     path = tmp_path / f"{name}.yaml"
     path.write_text(text)
     with pytest.raises(DocumentError) as caught:
-        load_spec(str(path))
+        load_spec(str(path), strict=True)
     message = str(caught.value)
     assert str(path) in message
     assert where in message
     assert reason in message
+
+
+LENIENT = ("dangling-ref", "bad-schema", "missing-file-ref", "duplicate-operation-id")
+
+
+@pytest.mark.parametrize("name", LENIENT)
+def test_mistakes_that_leave_the_contract_servable_are_warnings_by_default(tmp_path: Path, name: str):
+    text, where, reason = BROKEN[name]
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(text)
+    spec = load_spec(str(path))
+    said = [w for w in [*spec.warnings, *spec.schemas.mistakes] if str(path) in w and where in w and reason in w]
+    assert said and all(not op.unservable for op in spec.operations)
+    assert len(spec.operations) == text.count("get:")
+
+
+@pytest.mark.parametrize("name", sorted(set(BROKEN) - set(LENIENT)))
+def test_what_is_not_a_contract_is_refused_even_when_lenient(tmp_path: Path, name: str):
+    text, where, reason = BROKEN[name]
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(text)
+    with pytest.raises(DocumentError, match=re.escape(reason)):
+        load_spec(str(path))
 
 
 @pytest.mark.e2e  # an HTTP server on a loopback port

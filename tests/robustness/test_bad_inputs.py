@@ -239,13 +239,18 @@ def _plant(case: Case, folder: Path) -> None:
             target.write_text(content)
 
 
+def _name(command: tuple[str, ...]) -> str:
+    """The command as the error prefix names it: `serve`, `fixtures check`."""
+    return " ".join(command[:2]) if command[0] == "fixtures" else command[0]
+
+
 def _check(case: Case, folder: Path, *command: str) -> None:
     result, elapsed = run_cli(*command, timeout=HANG_S, cwd=folder)
     err = result.stderr
     assert result.returncode == 2, (result.returncode, err)
     assert "Traceback" not in err + result.stdout
     lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("mockserver: error: "), err
+    assert len(lines) == 1 and lines[0].startswith(f"mockserver {_name(command)}: error: "), err
     named = case.named or (next(iter(case.files)) if case.fixtures else case.spec)
     assert named and named in lines[0], (named, lines[0])
     for expected in case.expect:

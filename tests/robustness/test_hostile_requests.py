@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import mockserver.serve.app as app_module
 from mockserver import Config, DocumentError, create_app
-from mockserver.serve.problems import PROBLEM_JSON
+from mockserver.serve.pipeline.problems import PROBLEM_JSON
 
 from .support import CONVERSATION, KEY, KEY_HEADER, ROOT, copy_builtin_fixtures, report
 

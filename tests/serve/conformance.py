@@ -7,10 +7,10 @@ from pathlib import Path
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 
-from mockserver.config import Config
 from mockserver.contract.spec import Spec, load_spec
 from mockserver.serve.app import create_app
-from mockserver.serve.mock import Mock
+from mockserver.serve.config import Config
+from mockserver.serve.pipeline.core import Mock
 
 KEY = "conformance-key"
 

@@ -10,11 +10,11 @@ import re
 
 import pytest
 
-from mockserver.config import Config
 from mockserver.serve.admin import Admin
-from mockserver.serve.answers import Answer
+from mockserver.serve.config import Config
 from mockserver.serve.journal import Journal, Redactor
-from mockserver.serve.mock import build_mock
+from mockserver.serve.pipeline.answer import Answer
+from mockserver.serve.pipeline.core import build_mock
 from tests.support import CONVERSATION, KEY_HEADER
 
 MOCK = build_mock(Config(request_log=False))

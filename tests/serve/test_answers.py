@@ -14,11 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mockserver.contract.spec import Operation, Spec, load_spec
-from mockserver.serve import problems
-from mockserver.serve.answers import Answer, Producer, from_fixture, problem_answer
-from mockserver.serve.fixtures import load_fixtures
-from mockserver.serve.generation import Generator
-from mockserver.serve.negotiation import (
+from mockserver.serve.data.generation import Generator
+from mockserver.serve.pipeline import problems
+from mockserver.serve.pipeline.answer import Answer, from_fixture, problem_answer
+from mockserver.serve.pipeline.fixtures import load_fixtures
+from mockserver.serve.pipeline.negotiation import (
     EMPTY,
     EXAMPLE,
     FIXTURE,
@@ -32,6 +32,7 @@ from mockserver.serve.negotiation import (
     PROBLEM,
     Decision,
 )
+from mockserver.serve.pipeline.producer import Producer
 
 JSON = "application/json"
 CONTRACT = """
@@ -195,10 +196,13 @@ def test_no_content_or_no_documented_response_is_an_empty_body(op, producer):
     )  # fmt: skip
 
 
-def test_a_schema_nothing_satisfies_is_the_mocks_own_500(op, producer):
+def test_a_schema_nothing_satisfies_gets_the_closest_value_said_once(op, producer):
+    # issue 21: never the mock's own 500 for a contract's mistake: the closest value, and a note (a start-up warning)
     answer = producer.produce(op, generate("500"), {})
-    assert (answer.status, answer.media, answer.source) == (500, problems.PROBLEM_JSON, FROM_ERROR)
-    assert "cannot generate a body for GET /things/{id}|500|application/json" in json.loads(answer.body)["detail"]
+    assert (answer.status, answer.media) == (500, JSON) and isinstance(json.loads(answer.body), str)
+    producer.produce(op, generate("500", slot=3), {})
+    said = [n for n in producer.generator.notes if "GET /things/{id}|500|application/json" in n]
+    assert len(said) == 1 and "no value satisfies" in said[0]
 
 
 @pytest.mark.parametrize(

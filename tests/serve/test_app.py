@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import mockserver.serve.app as app_module
-from mockserver.config import Config, ConfigError
+from mockserver.serve.config import Config, ConfigError
 from tests.support import CONVERSATION, KEY_HEADER
 
 KEY = {KEY_HEADER: "k"}

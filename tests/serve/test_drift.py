@@ -6,9 +6,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from mockserver.config import Config
-from mockserver.serve.drift import VIOLATION, WARNING, Checker, Drift, Report, unmatched
-from mockserver.serve.mock import build_mock
+from mockserver.serve.config import Config
+from mockserver.serve.forward.drift import VIOLATION, WARNING, Checker, Drift, Report, unmatched
+from mockserver.serve.pipeline.core import build_mock
 from tests.support import SHOP
 
 MOCK = build_mock(Config(spec=SHOP))
@@ -35,8 +35,9 @@ def test_a_conforming_answer_has_no_findings():
         (404, True, VIOLATION, "status 404 is not documented"),
         (429, True, WARNING, "rate limited"),
         (401, False, WARNING, "the request carried no valid credentials"),
-        (401, True, WARNING, "credentials refused"),
+        (401, True, VIOLATION, "status 401 is not documented"),  # credentials sent: the server's (as `check`)
         (403, False, WARNING, "the request carried no valid credentials"),
+        (403, True, VIOLATION, "status 403 is not documented"),
     ],
 )
 def test_undocumented_statuses(status, credentials, severity, words):
@@ -80,13 +81,13 @@ def test_the_tally_prints_each_finding_a_bounded_number_of_times():
     report.add("", [unmatched("GET", 307)], "GET /v1/other/")  # grouped by method and status
     report.error("cannot connect to http://127.0.0.1:9: refused")
     summary = report.summary("proxy")
-    assert summary[0].startswith("mockserver: proxy FAILED: 7 request(s) forwarded, 1 upstream error(s); ")
-    assert "1 distinct violation(s) (5 in all) in 1 operation(s), 1 distinct warning(s)" in summary[0]
+    assert summary[0].startswith("mockserver: proxy FAILED: 7 requests forwarded, 1 upstream error; ")
+    assert "1 distinct violation (5 in all) in 1 operation, 1 distinct warning" in summary[0]
     assert any("seen 5 times; first: GET /v1/pets?n=0" in line for line in summary)
     assert any("(no operation) response /status: GET on a path no operation matches, answered 307 (seen 2 times"
                in line for line in summary)  # fmt: skip
     assert summary[-1] == "  upstream error: cannot connect to http://127.0.0.1:9: refused (seen 1 time)"
-    assert Report([]).summary("serve")[0].startswith("mockserver: serve PASSED: 0 request(s)")
+    assert Report([]).summary("serve")[0].startswith("mockserver: serve PASSED: 0 requests")
 
 
 def test_junit_has_a_case_per_operation(tmp_path):
@@ -98,10 +99,14 @@ def test_junit_has_a_case_per_operation(tmp_path):
     report.add("", [unmatched("GET", 404)], "GET /v1/nope")
     path = tmp_path / "junit.xml"
     report.write_junit(path, "proxy")
-    suite = ET.parse(path).getroot()
+    suite = ET.parse(path).getroot().find("testsuite")
+    assert suite is not None
     assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("4", "1", "1")
-    cases = {case.get("name"): case for case in suite}
+    cases = {case.get("classname"): case for case in suite.iter("testcase")}
     assert list(cases) == [PETS.key, PET.key, "POST /pets", "(no operation)"]
+    assert {case.get("name") for case in cases.values()} == {"drift"}
+    properties = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert properties["exit-code"] == "1"  # what `report merge` reads: a violation was seen
     (failure,) = cases[PETS.key].findall("failure")
     assert failure.get("message") == "GET /pets response /body/0/id: bad id" and failure.get("type") == "response"
     assert "/status: 429" in cases[PETS.key].findtext("system-out", "")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from mockserver.serve.encoding import dumps, encode, serializable
+from mockserver.serve.data.encoding import dumps, encode, serializable
 
 
 def test_json_is_compact_utf8():

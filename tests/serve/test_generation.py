@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mockserver.contract.spec import load_spec
-from mockserver.serve.generation import POOL, Generator
+from mockserver.serve.data.generation import POOL, Generator
 from tests.support import CONVERSATION, KEY_HEADER, ROOT, SHOP
 
 KEY = {KEY_HEADER: "k"}
@@ -24,7 +24,7 @@ _SCRIPT = """
 import sys
 from starlette.testclient import TestClient
 from mockserver.serve.app import create_app
-from mockserver.config import Config
+from mockserver.serve.config import Config
 client = TestClient(create_app(Config(request_log=False, seed=int(sys.argv[1]), fixtures="")))
 for i in range(20):
     sys.stdout.write(client.get("/api/conversations/id-%d" % i, headers={"X-Session-API-Key": "k"}).text + "\\n")

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from mockserver.config import Config
-from mockserver.serve import mock as mock_module
-from mockserver.serve import problems
-from mockserver.serve.mock import Mock, MockRequest, Outcome, build_mock
+from mockserver.serve.config import Config
+from mockserver.serve.pipeline import core as mock_module
+from mockserver.serve.pipeline import problems
+from mockserver.serve.pipeline.core import Mock, MockRequest, Outcome, build_mock
 
 CONTRACT = """
 openapi: 3.1.0

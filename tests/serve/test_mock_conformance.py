@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.core.failures import FailureGroup
 from schemathesis.openapi.checks import UndefinedStatusCode
 
-from mockserver.serve.overrides import check
+from mockserver.serve.pipeline.overrides import check
 from tests.support import CONVERSATIONS, CONVERSATIONS_FIXTURES, SHOP
 
 from .conformance import KEY, mock_schema

@@ -6,7 +6,7 @@ import jsonschema_rs
 import pytest
 
 from mockserver.contract.spec import load_spec
-from mockserver.serve.preferences import PreferError, parse_prefer
+from mockserver.serve.pipeline.preferences import PreferError, parse_prefer
 from tests.support import CONVERSATION, KEY_HEADER, SHOP
 
 KEY = {KEY_HEADER: "any-value"}

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from mockserver.contract.spec import Operation, Spec, load_spec
-from mockserver.serve import problems
-from mockserver.serve.fixtures import FixtureIndex, load_fixtures
-from mockserver.serve.negotiation import (
+from mockserver.serve.pipeline import problems
+from mockserver.serve.pipeline.fixtures import FixtureIndex, load_fixtures
+from mockserver.serve.pipeline.negotiation import (
     EMPTY,
     EXAMPLE,
     FIXTURE,
@@ -23,7 +23,10 @@ from mockserver.serve.negotiation import (
     FROM_GENERATED,
     GENERATE,
     INVALID,
+    NEVER,
     NULL,
+    PER_REQUEST,
+    PER_SHAPE,
     PROBLEM,
     Decision,
     Facts,
@@ -34,7 +37,7 @@ from mockserver.serve.negotiation import (
     negotiate,
     unauthorized,
 )
-from mockserver.serve.preferences import Preferences
+from mockserver.serve.pipeline.preferences import Preferences
 
 JSON, TEXT = "application/json", "text/plain"
 SLOT = 7
@@ -235,7 +238,7 @@ def test_code_documented_exactly_takes_its_fixture_then_its_example(facts):
 def test_code_documented_by_a_range_is_generated_from_the_range(facts):
     decision, calls = decide(facts("/things/{id}"), code=418)
     # `response` keeps the status asked for: it names the generated data's pool
-    assert decision == Decision(GENERATE, 418, FROM_GENERATED, "418", JSON, slot=SLOT)
+    assert decision == Decision(GENERATE, 418, FROM_GENERATED, "418", JSON, slot=SLOT, reuse=PER_SHAPE)
     assert calls == 1
 
 
@@ -263,7 +266,7 @@ def test_branch_null_where_the_schema_does_not_allow_it(facts):
 
 def test_branch_in_range_generates_that_branch(facts):
     decision, calls = decide(facts("/strict/{id}"), branch=1)
-    assert decision == Decision(GENERATE, 201, FROM_GENERATED, "201", JSON, slot=SLOT, branch=1)
+    assert decision == Decision(GENERATE, 201, FROM_GENERATED, "201", JSON, slot=SLOT, branch=1, reuse=PER_SHAPE)
     assert calls == 1
 
 
@@ -282,7 +285,7 @@ def test_branch_of_a_status_without_a_body(facts):
 
 def test_dynamic_true_generates_even_where_a_fixture_and_examples_exist(facts):
     decision, calls = decide(facts("/things/{id}"), id="a", dynamic=True)
-    assert decision == Decision(GENERATE, 200, FROM_GENERATED, "200", JSON, slot=SLOT)
+    assert decision == Decision(GENERATE, 200, FROM_GENERATED, "200", JSON, slot=SLOT, reuse=PER_SHAPE)
     assert calls == 1
 
 
@@ -293,7 +296,7 @@ def test_dynamic_false_keeps_fixtures_and_examples(facts):
 
 def test_dynamic_false_generates_from_slot_0_without_asking_for_the_slot(facts):
     decision, calls = decide(facts("/strict/{id}"), dynamic=False)
-    assert decision == Decision(GENERATE, 201, FROM_GENERATED, "201", JSON, slot=0)
+    assert decision == Decision(GENERATE, 201, FROM_GENERATED, "201", JSON, slot=0, reuse=PER_SHAPE)
     assert calls == 0
 
 
@@ -318,7 +321,7 @@ def test_then_the_first_example_for_the_media_type_asked_for(facts):
 def test_then_generated_data_from_the_request_slot(facts):
     things = facts("/things/{id}", with_examples=False)
     decision, calls = decide(things, accept="text/plain", id="q")
-    assert decision == Decision(GENERATE, 200, FROM_GENERATED, "200", TEXT, slot=SLOT)
+    assert decision == Decision(GENERATE, 200, FROM_GENERATED, "200", TEXT, slot=SLOT, reuse=PER_SHAPE)
     assert calls == 1
 
 
@@ -426,8 +429,8 @@ def test_invalid_without_a_documented_4xx_is_a_problem_carrying_the_errors(facts
 
 
 def test_fault_uses_a_documented_5xx(facts):
-    decision = fault(facts("/strict/{id}").operation, 500)
-    assert decision == Decision(GENERATE, 500, FROM_ERROR, "500", JSON)
+    decision = fault(facts("/strict/{id}"), 500)
+    assert decision == Decision(GENERATE, 500, FROM_ERROR, "500", JSON, reuse=NEVER)
 
 
 @pytest.mark.parametrize(
@@ -436,8 +439,25 @@ def test_fault_uses_a_documented_5xx(facts):
      ("/strict/{id}", 503, problems.UNAVAILABLE)],  # 500 documented there, 503 not
 )  # fmt: skip
 def test_fault_otherwise_is_a_problem(facts, path, status, kind):
-    decision = fault(facts(path).operation, status)
+    decision = fault(facts(path), status)
     assert (decision.kind, decision.status, decision.source, decision.problem) == (PROBLEM, status, FROM_ERROR, kind)
+    assert decision.reuse == NEVER  # the same request may not meet a fault next time
+
+
+# Decision.reuse: what every cache reads ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "id", "prefs", "reuse"),
+    [("/things/{id}", "q", {"dynamic": True}, PER_SHAPE),  # generated: only the pool slot and the echo differ
+     ("/things/{id}", "q", {"code": 418}, PER_SHAPE),
+     ("/things/{id}", "z", {}, PER_REQUEST),  # a fixture: this path's own
+     ("/things/{id}", "q", {}, PER_REQUEST),  # the contract's example
+     ("/things/{id}", "q", {"code": 599}, PER_REQUEST)],  # a refusal
+)  # fmt: skip
+def test_a_decision_says_how_far_its_answer_may_be_reused(facts, path, id, prefs, reuse):
+    decision, _ = decide(facts(path), id=id, **prefs)
+    assert decision.reuse == reuse, decision
 
 
 # choose_media, default_status --------------------------------------------------------------------------------------

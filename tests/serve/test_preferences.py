@@ -6,8 +6,8 @@ from dataclasses import fields
 
 import pytest
 
-from mockserver.serve import preferences
-from mockserver.serve.preferences import NONE, Preferences, PreferError, parse_prefer
+from mockserver.serve.pipeline import preferences
+from mockserver.serve.pipeline.preferences import NONE, Preferences, PreferError, parse_prefer
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mockserver.serve import problems
-from mockserver.serve.problems import Problem
+from mockserver.serve.pipeline import problems
+from mockserver.serve.pipeline.problems import Problem
 
 ALL = [value for value in vars(problems).values() if isinstance(value, Problem)]
 

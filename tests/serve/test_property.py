@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-from mockserver.config import Config
 from mockserver.contract.spec import load_spec
 from mockserver.serve.app import create_app
+from mockserver.serve.config import Config
 from tests.support import CONVERSATION, KEY_HEADER
 
 SPEC = load_spec()

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from mockserver.serve import realism
+from mockserver.serve.data import errors, realism
 
 
 @pytest.mark.parametrize(
@@ -77,5 +77,5 @@ def test_header_values_are_visible_ascii_and_short():
 
 def test_error_bodies_are_filled_where_the_schema_lets_them():
     valid = lambda body: isinstance(body.get("code"), int) and body.get("kind") == "x"  # noqa: E731
-    filled = realism.fill_error({"code": 7, "message": "junk", "kind": "x"}, 404, "No such thing", valid)
+    filled = errors.fill_error({"code": 7, "message": "junk", "kind": "x"}, 404, "No such thing", valid)
     assert filled == {"code": 404, "message": "No such thing", "kind": "x"}

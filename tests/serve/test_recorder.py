@@ -13,15 +13,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import mockserver.serve.recorder as recorder_module
+import mockserver.serve.forward.recorder as recorder_module
 from mockserver.cli import main
-from mockserver.config import Config
 from mockserver.contract import documents, security
-from mockserver.serve.drift import Checker
-from mockserver.serve.fixtures import parse_fixture
+from mockserver.serve.config import Config
+from mockserver.serve.forward.drift import Checker
+from mockserver.serve.forward.recorder import Exchange, Recorder
 from mockserver.serve.journal import Redactor
-from mockserver.serve.mock import MockRequest, build_mock
-from mockserver.serve.recorder import Exchange, Recorder
+from mockserver.serve.pipeline.core import MockRequest, build_mock
+from mockserver.serve.pipeline.fixtures import parse_fixture
 from tests.serve import openhands_upstream as oh
 from tests.support import CONVERSATION, KEY_HEADER
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from mockserver.contract.routing import FULL, METHOD, NONE, Router
 from mockserver.contract.spec import Operation
-from mockserver.serve.routing import FULL, METHOD, NONE, Router
 
 
 def op(key: str) -> Operation:

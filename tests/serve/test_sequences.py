@@ -6,7 +6,7 @@ import pytest
 
 from mockserver.contract.documents import DocumentError
 from mockserver.contract.spec import load_spec
-from mockserver.serve.fixtures import load_fixtures
+from mockserver.serve.pipeline.fixtures import load_fixtures
 from tests.support import CONVERSATION, KEY_HEADER, SHOP
 
 KEY = {KEY_HEADER: "k"}

@@ -7,9 +7,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from mockserver.config import Config, ConfigError
-from mockserver.serve.mock import build_mock
-from mockserver.serve.state import MemoryStore, RedisStore, StateError, Store
+from mockserver.serve.config import Config, ConfigError
+from mockserver.serve.journal import Journal, Redactor
+from mockserver.serve.pipeline.core import build_mock
+from mockserver.serve.pipeline.overrides import Overrides
+from mockserver.serve.redis_store import RedisStore
+from mockserver.serve.store import MemoryStore, StateError, Store
 from tests.support import free_port, redis_server
 
 
@@ -75,6 +78,28 @@ def test_the_journal_keeps_the_last_entries_and_counts_all(store: Store):
     assert [e["n"] for e in store.journal(2)[1]] == [3, 4] and store.journal(0) == (5, [])
     store.clear_journal()
     assert store.journal() == (5, [])
+
+
+def test_the_journal_reads_the_same_from_every_store(store: Store):
+    """The journal asks the store's capability (`raw_entries`), not its class: both read back the same entries."""
+    journal = Journal(3, Redactor({"x-api-key"}, "k3y-value"), store)
+    for i in range(4):
+        journal.record("GET", f"/things/{i}", [], (("x-api-key", "k3y-value"),), 200, "generated", "GET /things/{id}",
+                       0.5, ["k3y-value"])  # fmt: skip
+    snapshot = journal.snapshot()
+    assert snapshot["total"] == 4 and snapshot["shared"] is store.shared
+    assert [e["path"] for e in snapshot["requests"]] == ["/things/1", "/things/2", "/things/3"]
+    assert "k3y-value" not in repr(snapshot["requests"])
+
+
+def test_overrides_are_read_again_only_when_their_version_changes(store: Store):
+    overrides = Overrides(store, 1000)
+    assert overrides.refresh() is False
+    store.add_override({"operation": "GET /things/{id}", "params": {"id": "a"}, "prefer": "code=404", "times": 1})
+    assert overrides.refresh() is True and list(overrides.by_operation) == ["GET /things/{id}"]
+    found = overrides.find("GET /things/{id}", {"id": "a"}, {})
+    assert found is not None and found.prefer == "code=404"
+    assert overrides.refresh() is False  # its one use is spent: the version moved on
 
 
 def test_rate_windows_count_per_second(store: Store):

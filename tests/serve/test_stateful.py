@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from mockserver.contract.spec import load_spec
-from mockserver.serve.stateful import CREATE, LIST, READ, REMOVE, UPDATE, infer
+from mockserver.serve.pipeline.collection import CREATE, LIST, READ, REMOVE, UPDATE, infer
 from tests.support import CONVERSATIONS, CONVERSATIONS_FIXTURES, KEY_HEADER, SHOP
 
 KEY = {KEY_HEADER: "k"}

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mockserver.contract.spec import Spec, load_spec
-from mockserver.serve.validation import MAX_VIOLATIONS, RequestValidator, Violation
+from mockserver.serve.pipeline.validation import MAX_VIOLATIONS, RequestValidator, Violation
 
 CONTRACT = """
 openapi: 3.1.0
