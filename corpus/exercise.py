@@ -70,7 +70,7 @@ def exercise(path: str, name: str | None = None) -> Result:
     """Start the mock on the document at `path` and send one request per operation."""
     result = Result(name or path)
     began = time.perf_counter()
-    config = Config(spec=path, fixtures="", request_log=False, cors=False)
+    config = Config(spec=path, request_log=False, cors=False)
     try:
         mock = build_mock(config)
     except DocumentError as exc:
@@ -106,7 +106,7 @@ async def _send_all(app: Any, spec: Spec, result: Result, said: list[str]) -> No
                 continue
             began = time.perf_counter()
             try:
-                response = await client.request(op.method, spec.prefix + request.path, params=request.query,
+                response = await client.request(op.method, spec.prefix + request.path, params=list(request.query),
                                                  headers=request.headers, content=request.body)  # fmt: skip
             except Exception as exc:  # the app raised: the server would have answered a bare 500
                 result.findings.append(Finding("crashed", f"{type(exc).__name__}: {cause_of(str(exc))}",
@@ -130,14 +130,14 @@ async def _send_all(app: Any, spec: Spec, result: Result, said: list[str]) -> No
 @dataclass
 class _Request:
     path: str
-    query: list[tuple[str, str]]
+    query: list[tuple[str, str | int | float | bool | None]]
     headers: dict[str, str]
     body: bytes
 
 
 def _request(op: Operation, spec: Spec, generator: Generator) -> _Request:
     path = op.path
-    query: list[tuple[str, str]] = []
+    query: list[tuple[str, str | int | float | bool | None]] = []
     headers: dict[str, str] = {}
     cookies: list[str] = []
     for param in op.parameters:
@@ -210,8 +210,8 @@ _BOUNDARY = "corpus-boundary-7d1f"
 def _multipart(value: dict[str, Any]) -> bytes:
     """multipart/form-data: each field a part (an array, one part per item), text as itself, the rest as JSON."""
     parts = []
-    for name, field in value.items():
-        for item in field if isinstance(field, list) else [field]:
+    for name, sent in value.items():
+        for item in sent if isinstance(sent, list) else [sent]:
             text = item if isinstance(item, str) else json.dumps(item)
             parts.append(f'--{_BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"; filename="{name}"\r\n'
                          f"Content-Type: application/octet-stream\r\n\r\n{text}\r\n")  # fmt: skip

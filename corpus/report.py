@@ -85,7 +85,9 @@ def markdown(results: list[Result], seconds: float, title: str, package: str) ->
         lines.append("None.")
     for (kind, cause), where in found.items():
         documents = sorted({d for d, _ in where})
-        shown = ", ".join(f"`{d}`" for d in documents[:6]) + (f" and {len(documents) - 6} more" if len(documents) > 6 else "")
+        shown = ", ".join(f"`{d}`" for d in documents[:6]) + (
+            f" and {len(documents) - 6} more" if len(documents) > 6 else ""
+        )
         lines.append(f"- **{KINDS[kind]}** ({len(where)}×, {len(documents)} documents): {cause}")
         lines.append(f"  - {shown}")
         lines.append(f"  - e.g. {where[0][1][:240]}".replace("|", "\\|"))

@@ -176,6 +176,13 @@ def test_the_examples_of_a_page_run_as_written(page: str, mocks: Mocks, tmp_path
     print(f"{page}: {ran} commands run")
 
 
+def test_the_readme_is_a_quickstart_that_links_to_every_task_page() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme.splitlines()) <= 250
+    nav = re.findall(r"^  - [^:]+: (\S+\.md)$", (ROOT / "mkdocs.yml").read_text(encoding="utf-8"), re.MULTILINE)
+    assert len(nav) >= 7 and all(f"(docs/{page})" in readme for page in nav if "/" not in page and page != "index.md")
+
+
 def test_the_output_matcher() -> None:
     assert matches(["a ...c", "...", "z"], "a b c\nx\ny\nz\n")
     assert matches(["200 200 ...429..."], "200 200 200 429 429 \n")

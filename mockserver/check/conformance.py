@@ -117,9 +117,10 @@ def run(
         probe(schema, spec, base_url, session(), plan.request_timeout)
     if deadline is not None:
         engine.set_max_time(schema, max(1, int(deadline - time.monotonic())))
-    stream = engine.start(schema, session, limits.stop)
-    engine.pump(stream, emit, limits.stop, lambda: counters.sent, started, plan.duration, plan.request_timeout,
-                report.credentials, quiet=(throttling.BudgetSpent,))  # fmt: skip
+    with engine.guarded_fresh_sessions(session):  # the engine's own probes are counted and paced like the rest
+        stream = engine.start(schema, session, limits.stop)
+        engine.pump(stream, emit, limits.stop, lambda: counters.sent, started, plan.duration, plan.request_timeout,
+                    report.credentials, quiet=(throttling.BudgetSpent,))  # fmt: skip
     return finish()
 
 

@@ -133,12 +133,14 @@ class Report:
 
 @dataclass
 class Progress:
-    """What a progress display shows; `phase` is "" once the run is over."""
+    """What a progress display shows: `requests` sent in all (the session's one count), `since` of them before
+    `phase` began ("" before the first phase that sends anything)."""
 
     phase: str
     requests: int
     findings: int
     seconds: float
+    since: int = 0
 
 
 def _absorb(known: Finding, other: Finding, credentials: set[str], keep_request: bool = False) -> None:

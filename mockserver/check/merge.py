@@ -27,7 +27,7 @@ _RANK = (FAILED, ERROR, INCONCLUSIVE, PASSED)
 
 SHOWN = 50  # failures and errors listed in the text summary; the merged file has them all
 # <property> names `reporting.write_junit` writes on its <testsuite>
-SHARD, SEED, OPERATIONS, UNTESTED = "shard", "seed", "operations", "inconclusive"
+SHARD, SEED, OPERATIONS, UNTESTED, REQUESTS = "shard", "seed", "operations", "inconclusive", "requests"
 
 
 EXIT_CODES = """exit codes:
@@ -51,6 +51,7 @@ class Part:
     seed: str | None = None
     exit_code: int = PASSED
     operations: int | None = None
+    requests: int | None = None  # what left for the server, counted by the session
     untested: list[str] = field(default_factory=list)
     cases: int = 0
     failures: int = 0
@@ -112,6 +113,8 @@ def _read_property(part: Part, name: str, value: str) -> None:
         part.seed = value
     elif name == OPERATIONS and value.isdigit():
         part.operations = (part.operations or 0) + int(value)
+    elif name == REQUESTS and value.isdigit():
+        part.requests = (part.requests or 0) + int(value)
     elif name == UNTESTED and value:
         part.untested.append(value)
 
@@ -179,6 +182,9 @@ def _set_properties(suite: ET.Element, parts: list[Part], exit_code: int, seeds:
     counted = [p.operations for p in parts if p.operations is not None]
     if counted:
         ET.SubElement(props, "property", name=OPERATIONS, value=str(sum(counted)))
+    sent = [p.requests for p in parts if p.requests is not None]
+    if sent:
+        ET.SubElement(props, "property", name=REQUESTS, value=str(sum(sent)))
     ET.SubElement(props, "property", name=EXIT_CODE, value=str(exit_code))
     for part in parts:
         for operation in part.untested:

@@ -139,9 +139,10 @@ def run(path: str, base_url: str | None, spec_override: str | None, timeout: flo
                 f"{path}: names {plural('check', len(unknown))} replay does not know: {', '.join(unknown)}"
             )
         replayed = engine.load_for_replay(spec, target)
+        counters = throttling.Counters()  # every request that leaves, 429 retries and requests without the key too
         session = throttling.make_session(
             throttling.Limits(timeout=timeout, origin=throttling.origin(target)),
-            throttling.Counters(),
+            counters,
             throttling.Pacer(None),
             engine.adopt_body,
         )
@@ -164,7 +165,8 @@ def run(path: str, base_url: str | None, spec_override: str | None, timeout: flo
         return 2
     total = len(cassette.failures) - skipped
     more = f", {skipped} skipped as unsafe" if skipped else ""
-    print(f"mockserver replay: {still} of {count(total, 'failing request')} still fail against {target}{more}")
+    print(f"mockserver replay: {still} of {count(total, 'failing request')} still fail against {target}{more}; "
+          f"{count(counters.sent, 'request')} sent")  # fmt: skip
     return 1 if still else 0
 
 

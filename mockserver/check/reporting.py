@@ -179,7 +179,8 @@ def write_junit(
     carry what `report merge` needs from a shard: which one it was, the seed, how many operations, the exit code
     (`verdicts.write_junit` writes it)."""
     properties = [(name, str(value)) for name, value in ((merge.SHARD, shard), (merge.SEED, report.seed),
-                  (merge.OPERATIONS, len(report.operations))) if value is not None]  # fmt: skip
+                  (merge.OPERATIONS, len(report.operations)), (merge.REQUESTS, report.requests))
+                  if value is not None]  # fmt: skip
     properties += [(merge.UNTESTED, operation) for operation in report.untested]
     suite = verdicts.Suite(f"mockserver {command}", report.exit_code, properties=properties, seconds=report.seconds)
     names = list(dict.fromkeys([*checks, *(f.check for f in report.findings)]))
@@ -205,36 +206,46 @@ def write_junit(
 
 
 class ProgressDisplay:
-    """One self-rewriting line on a terminal; a plain line per phase otherwise (CI logs)."""
+    """One self-rewriting line on a terminal; on a pipe (CI logs) one line per phase once it is over, with the
+    requests it sent itself, so that the lines add up to the summary's count ("setup": the requests before the first
+    phase, such as the reachability check and the probes without credentials)."""
 
     def __init__(self, stream: IO[str] | None = None, interactive: bool | None = None) -> None:
         self.stream = stream if stream is not None else sys.stderr
         self.interactive = self.stream.isatty() if interactive is None else interactive
-        self.phase = ""
+        self.current: Progress | None = None
         self.last = 0.0
 
     def __call__(self, progress: Event) -> None:
         if not isinstance(progress, Progress):
             return
-        text = (
-            f"{progress.phase or 'done'}: {progress.requests} requests, {progress.findings} failures, "
-            f"{progress.seconds:.0f} s"
-        )
         if self.interactive:
             now = time.monotonic()
             if now - self.last >= 0.1:
                 self.last = now
-                self.stream.write("\r\x1b[K" + text)
+                self.stream.write("\r\x1b[K" + self.line(progress, progress.requests))
                 self.stream.flush()
-        elif progress.phase != self.phase:
-            self.stream.write(text + "\n")
+        elif self.current is not None and progress.phase != self.current.phase:
+            self.write(self.current, progress.since)
+        self.current = progress
+
+    def write(self, phase: Progress, until: int) -> None:
+        if phase.phase or until > phase.since:
+            self.stream.write(self.line(phase, until) + "\n")
             self.stream.flush()
-        self.phase = progress.phase
+
+    @staticmethod
+    def line(progress: Progress, until: int) -> str:
+        return (f"{progress.phase or 'setup'}: {until - progress.since} requests ({until} in all), "
+                f"{progress.findings} failures, {progress.seconds:.0f} s")  # fmt: skip
 
     def close(self) -> None:
         if self.interactive:
             self.stream.write("\r\x1b[K")
             self.stream.flush()
+        elif self.current is not None:
+            self.write(self.current, self.current.requests)
+            self.current = None
 
 
 def command_line(argv: list[str] | Any) -> str:

@@ -30,8 +30,11 @@ _DATA_KEYWORDS = frozenset({"enum", "const", "default", "example", "examples", "
 _INT_FORMATS = {"int32": 32, "int64": 64}
 _DROPPED_30 = frozenset({"nullable", "example", "discriminator", "externalDocs"})
 REQUEST, RESPONSE = "request", "response"
+# The mock's own answers: as RESPONSE, but a writeOnly property is never sent at all (not even a nullable one as
+# null, which RESPONSE accepts from a real server: FastAPI's `SecretStr | None`), so that no checker flags it.
+ANSWER = "answer"
 # What makes a side's view differ from the schema as written
-_MARKERS = {RESPONSE: ("writeOnly", "x-writeOnly"), REQUEST: ("readOnly",)}
+_MARKERS = {RESPONSE: ("writeOnly", "x-writeOnly"), ANSWER: ("writeOnly", "x-writeOnly"), REQUEST: ("readOnly",)}
 _SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
 _SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
 _SCHEMA_VALUES = (
@@ -342,19 +345,19 @@ class SchemaSet:
                 out[key] = value
         marked = self._marked_properties(node, side) if "properties" in node or "required" in node else set()
         if marked:
-            if side == RESPONSE:  # never sent: forbidden (as the checker reads it), so nothing can add it back
+            if side in (RESPONSE, ANSWER):  # never sent: forbidden, so nothing can add it back
                 own = out.get("properties")
                 if isinstance(own, dict):
                     # a nullable one (FastAPI's `SecretStr | None`) may still be answered null: that is no leak
                     out["properties"] = {
-                        k: (({"type": "null"} if accepts_null(node["properties"][k], self) else False) if k in marked
-                            else v)
+                        k: (({"type": "null"} if side == RESPONSE and accepts_null(node["properties"][k], self)
+                             else False) if k in marked else v)
                         for k, v in own.items()
                     }  # fmt: skip
             required = out.get("required")
             if isinstance(required, list):
                 dropped = [name for name in required if name in marked]
-                if side == RESPONSE:
+                if side in (RESPONSE, ANSWER):
                     for name in dropped:
                         self._warn_required_write_only(where, name)
                 kept = [name for name in required if name not in marked]

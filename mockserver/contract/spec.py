@@ -45,6 +45,8 @@ class Parameter:
     allow_empty: bool = False  # a query parameter sent with an empty value (`?flag=`) is valid, whatever its schema
 
 
+_NO_CONTENT = frozenset({"204", "205", "304", "1XX"})  # statuses whose answers carry no content
+
 # OpenAPI 3.0.3 and 3.1.1, Parameter Object: a header parameter with one of these names "SHALL be ignored" (the
 # media type and the security scheme say what they carry)
 IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})
@@ -397,6 +399,7 @@ class _Builder:
             if not isinstance(path, str) or not path.startswith("/"):
                 self.mistake(DocumentError(self.file, wp, "a path must start with '/'"), "not served")
                 continue
+            broken: DocumentError | None = None  # a path-level mistake: each of its operations answers it
             try:
                 item = self.mapping(item, wp, "a path item")
                 shared = self.parameters(item.get("parameters"), wp + "/parameters")
@@ -404,8 +407,6 @@ class _Builder:
                 if self.strict:
                     raise
                 item, shared, broken = item if isinstance(item, dict) else {}, {}, exc
-            else:
-                broken = None
             for method in METHODS:
                 if method not in item:
                     continue
@@ -464,7 +465,12 @@ class _Builder:
                 header = self.mapping(header, wh, "a header")
                 hschema = self.schema(header["schema"], wh + "/schema") if "schema" in header else {}
                 headers[hname] = (bool(header.get("required", False)), hschema)
-            responses[status] = Response(status, self.media(resp.get("content") or {}, wr + "/content"), headers)
+            answered = self.media(resp.get("content") or {}, wr + "/content")
+            if answered and status in _NO_CONTENT:
+                reason = f"a {status} response has no content in HTTP (RFC 9110), yet content is documented"
+                self.mistake(DocumentError(self.file, wr + "/content", reason), "answered without a body")
+                answered = {}
+            responses[status] = Response(status, answered, headers)
         security = self.security(obj.get("security", global_security), w + "/security")
         return Operation(method.upper(), path, op_id, list(params.values()), body_required, responses, security,
                          content)  # fmt: skip

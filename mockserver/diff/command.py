@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
             verdicts.write_junit(args.junit_xml, output.suite(found, code))
         except OSError as exc:
             print(f"mockserver: error: {args.junit_xml}: {exc.strerror or exc}", file=sys.stderr)
-            return USAGE_ERROR
+            return code or USAGE_ERROR  # an unwritable report is an error, but never hides a breaking change
     return code
 
 

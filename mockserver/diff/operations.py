@@ -50,6 +50,12 @@ def compare(old: Contract, new: Contract) -> list[Change]:
     for key, (path, pointer, _, _) in new_ops.items():
         if key not in old_ops:
             out.append(Change(f"{key[0]} {path}", "endpoint-added", "operation added", "", pointer))
+    old_hooks, new_hooks = old.part(old.data, "webhooks", "", dict), new.part(new.data, "webhooks", "", dict)
+    for name in old_hooks.keys() - new_hooks.keys():
+        out.append(Change(f"webhook {name}", "webhook-removed", "webhook removed", f"/webhooks/{escape(str(name))}",
+                          "", removed=True))  # fmt: skip
+    for name in new_hooks.keys() - old_hooks.keys():
+        out.append(Change(f"webhook {name}", "webhook-added", "webhook added", "", f"/webhooks/{escape(str(name))}"))
     return out
 
 

@@ -97,6 +97,8 @@ RULES: dict[str, str] = {
     "api-removed-without-deprecation": ERR,
     "api-removed-with-deprecation": INFO,
     "endpoint-added": INFO,
+    "webhook-removed": ERR,
+    "webhook-added": INFO,
     # parameters
     "new-required-request-parameter": ERR,
     "new-optional-request-parameter": INFO,

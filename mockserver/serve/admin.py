@@ -21,7 +21,7 @@ from .journal import Journal
 from .pipeline import problems
 from .pipeline.answer import Answer, problem_answer
 from .pipeline.core import Mock
-from .pipeline.overrides import MAX_OVERRIDES, OverrideError, check
+from .pipeline.overrides import MAX_OVERRIDES, Judge, OverrideError, check
 from .store import StateError
 
 Handler = Callable[[str, str, dict[str, list[str]], bytes], Answer]
@@ -46,6 +46,7 @@ class Admin:
             "/requests": ("GET, DELETE", self.requests),
             "/overrides": ("GET, POST, DELETE", self.overrides),
             "/overrides/": ("GET, DELETE", self.override),
+            "/overrides/check": ("POST", self.check_override),
             "/reset": ("POST", self.reset),
             "/operations": ("GET", self.operations),
             "/fixtures": ("GET", self.fixture),
@@ -55,7 +56,7 @@ class Admin:
     def handle(self, method: str, path: str, query: dict[str, list[str]], body: bytes = b"",
                headers: dict[str, str] | None = None) -> Answer | None:  # fmt: skip
         route_key, rest = path, ""
-        if path.startswith("/overrides/") and len(path) > len("/overrides/"):
+        if path.startswith("/overrides/") and len(path) > len("/overrides/") and path not in self.routes:
             route_key, rest = "/overrides/", path[len("/overrides/") :]
         route = self.routes.get(route_key)
         if route is None:
@@ -85,9 +86,12 @@ class Admin:
                 f"GET {p}/health": "status, operation and fixture counts, warnings",
                 f"GET {p}/operations": "operations with their fixtures, sequences and collections",
                 f"GET {p}/fixtures?operation=OP&name=NAME": "one fixture as loaded",
-                f"GET|DELETE {p}/requests?limit=N": "the request journal (newest last) / clear it",
+                f"GET|DELETE {p}/requests?limit=N&method=&path=&operation=&status=&source=": "the request journal "
+                "(newest last; {count, requests}) / clear it (the matching entries only, with filters)",
+                f"POST {p}/overrides/check": "check an override against the contract without adding it",
                 f"GET|POST|DELETE {p}/overrides": "runtime overrides: list / add / remove all "
-                "(a socket.io stream fault: {stream, fault, params, after, message, times})",
+                "({operation, params, prefer | response: {status, headers, body}, fault: reset|close|stall, times, "
+                "allow_undocumented}; a socket.io stream fault: {stream, fault, params, after, message, times})",
                 f"GET|DELETE {p}/overrides/ID": "one override / remove it",
                 f"POST {p}/reset": "forget items, overrides, sequence positions and the journal",
                 f"GET {p}/state": "the --stateful collections and their items",
@@ -107,11 +111,18 @@ class Admin:
         })  # fmt: skip
 
     def requests(self, method: str, rest: str, query: dict[str, list[str]], body: bytes) -> Answer:
+        try:
+            wanted = Query.of(query)
+        except ValueError as exc:
+            return problem_answer(problems.BAD_ADMIN, str(exc), field=str(exc).split(":", 1)[0])
         if method == "DELETE":
-            self.journal.clear()
+            if wanted.empty:
+                self.journal.clear()
+            else:
+                self.journal.forget(wanted.matches)
             return Answer(204, b"", "admin", None)
         limit = (query.get("limit") or [""])[-1]
-        return _json(200, self.journal.snapshot(int(limit) if limit.isdigit() else None))
+        return _json(200, self.journal.snapshot(int(limit) if limit.isdigit() else None, wanted.matches))
 
     def operations(self, method: str, rest: str, query: dict[str, list[str]], body: bytes) -> Answer:
         mock = self.mock
@@ -181,13 +192,28 @@ class Admin:
             if is_fault(data):  # a socket.io stream fault (serve/events/faults.py)
                 item = check_fault(data, self.mock.streams)
             else:
-                item = check(data, self.mock.spec, self.mock.config.max_delay_ms)
+                item = check(data, self.mock.spec, self.mock.config.max_delay_ms, Judge(self.mock))
         except (OverrideError, FaultError) as exc:
             return problem_answer(problems.BAD_ADMIN, str(exc), field=exc.field)
         if len(store.overrides()[1]) >= MAX_OVERRIDES:
             return problem_answer(problems.BAD_ADMIN, f"at most {MAX_OVERRIDES} overrides; remove some first")
         added = store.add_override(item)
         return Answer(201, dumps(added), "admin", headers=(("Location", f"{self.prefix}/overrides/{added['id']}"),))
+
+    def check_override(self, method: str, rest: str, query: dict[str, list[str]], body: bytes) -> Answer:
+        """What adding this override would say, without adding it (the dashboard's editor asks as you type)."""
+        try:
+            data = orjson.loads(body) if body else None
+        except orjson.JSONDecodeError as exc:
+            return _json(200, {"ok": False, "field": "(body)", "reason": f"the body is not JSON: {exc}"})
+        try:
+            if is_fault(data):
+                item = check_fault(data, self.mock.streams)
+            else:
+                item = check(data, self.mock.spec, self.mock.config.max_delay_ms, Judge(self.mock))
+        except (OverrideError, FaultError) as exc:
+            return _json(200, {"ok": False, "field": exc.field, "reason": exc.reason, "detail": str(exc)})
+        return _json(200, {"ok": True, "override": item})
 
     def override(self, method: str, rest: str, query: dict[str, list[str]], body: bytes) -> Answer:
         store = self.mock.store
@@ -203,6 +229,41 @@ class Admin:
     def reset(self, method: str, rest: str, query: dict[str, list[str]], body: bytes) -> Answer:
         self.mock.reset()
         return _json(200, {"reset": ["state", "overrides", "sequences", "journal"]})
+
+
+class Query:
+    """A journal query (`?method=&path=&operation=&status=&source=`): each given filter must hold. `path` is the
+    path as sent (a trailing `*`: any path starting so), `status` a status or a class (`4xx`)."""
+
+    FILTERS = ("method", "path", "operation", "status", "source")
+
+    def __init__(self, wanted: dict[str, str]) -> None:
+        self.wanted = wanted
+        self.empty = not wanted
+
+    @classmethod
+    def of(cls, query: dict[str, list[str]]) -> Query:
+        wanted = {name: query[name][-1][:2048] for name in cls.FILTERS if query.get(name) and query[name][-1]}
+        status = wanted.get("status")
+        if status is not None and not (status.isdigit() and len(status) == 3 or len(status) == 3
+                                       and status[0] in "12345" and status[1:].lower() == "xx"):  # fmt: skip
+            raise ValueError(f"status: a status (404) or a class (4xx), not {status[:40]!r}")
+        if "method" in wanted:
+            wanted["method"] = wanted["method"].upper()
+        return cls(wanted)
+
+    def matches(self, entry: dict[str, Any]) -> bool:
+        for name, value in self.wanted.items():
+            if name == "status":
+                status = str(entry.get("status"))
+                if not (status == value or value[1:].lower() == "xx" and status[0] == value[0]):
+                    return False
+            elif name == "path" and value.endswith("*"):
+                if not str(entry.get("path", "")).startswith(value[:-1]):
+                    return False
+            elif str(entry.get(name) or "") != value:
+                return False
+        return True
 
 
 def _json(status: int, body: Any) -> Answer:

@@ -26,6 +26,7 @@ from starlette.requests import cookie_parser
 from starlette.types import Receive, Scope, Send
 
 from ..contract import security
+from . import faults
 from .admin import Admin
 from .config import Config
 from .cors import Cors
@@ -45,6 +46,7 @@ if TYPE_CHECKING:  # imported when there is an upstream: httpx costs a plain `se
 # grow the heap the garbage collector walks (4096 entries cost 25 MB and 2x the p99 on generated answers, bench/).
 MEMO_ENTRIES = 256
 MEMO_BODY_BYTES = 16_384
+_NOISE = frozenset({b"/favicon.ico", b"/apple-touch-icon.png", b"/apple-touch-icon-precomposed.png"})  # unrouted
 _sleep = asyncio.sleep  # one seam for tests, without patching asyncio for everyone
 _clock = time.perf_counter
 
@@ -144,8 +146,9 @@ class MockApp:
                 core = self._core(request)
                 if forwarder.takes(outcome, request.headers, core.query):
                     outcome = await forwarder.forward(core, request.query_string, request.raw_headers)
-        await self._deliver(send, outcome.answer, request.method == "HEAD", origin, delay=True)
-        self._record(request, outcome, (_clock() - start) * 1000)
+        await self._deliver(send, outcome.answer, request.method == "HEAD", origin, delay=True, receive=receive)
+        if outcome.operation or request.raw_path not in _NOISE:  # a browser's own asking, not the app's
+            self._record(request, outcome, (_clock() - start) * 1000)
 
     def _admin_path(self, raw_path: bytes) -> bool:
         prefix = self._admin_bytes
@@ -235,7 +238,8 @@ class MockApp:
             self._store_failing = True
             print(f"mockserver: error: {exc}", file=sys.stderr, flush=True)
 
-    async def _deliver(self, send: Send, answer: Answer, head: bool, origin: str | None, delay: bool) -> None:
+    async def _deliver(self, send: Send, answer: Answer, head: bool, origin: str | None, delay: bool,
+                       receive: Receive | None = None) -> None:  # fmt: skip
         wait = answer.delay_ms
         if wait is None and delay and self._latency is not None:
             wait = self.rng.randint(*self._latency)
@@ -253,6 +257,9 @@ class MockApp:
         for name, value in answer.headers:
             clean = value if value.isprintable() else "".join(c for c in value if c >= " " and c != "\x7f")
             headers.append((name.lower().encode("latin-1", "replace"), clean.encode("latin-1", "replace")))
+        if answer.fault is not None and receive is not None:
+            await faults.deliver(answer.fault, send, receive, answer.status, headers, answer.body)
+            return
         await send({"type": "http.response.start", "status": answer.status, "headers": headers})
         await send({"type": "http.response.body", "body": b"" if head else answer.body})
 

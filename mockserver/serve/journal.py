@@ -17,7 +17,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import Any, TextIO
 from urllib.parse import quote, unquote
@@ -149,6 +149,7 @@ class Journal:
         self.worker = os.getpid()
         self.shared = self.store.shared
         self._raw = self.store.raw_entries  # keeps the tuple as it is: rendered when read
+        self._keep = self.store.record  # bound once: the per-request call
 
     @property
     def total(self) -> int:
@@ -204,16 +205,28 @@ class Journal:
             [{k: _clip(v) for k, v in item.items()} for item in violations[:MAX_VIOLATIONS]] if violations else [],
         )  # fmt: skip
         # a tuple is a third of a dict's cost per request; a shared store gets the readable form it keeps
-        self.store.record(entry if self._raw else render(entry))
+        self._keep(entry if self._raw else render(entry))
 
-    def snapshot(self, limit: int | None = None) -> dict[str, Any]:
-        total, entries = self.store.journal(limit)
-        return {
-            "total": total,
-            "capacity": self.capacity,
-            "shared": self.store.shared,
-            "requests": [render(e) for e in entries],
-        }
+    def snapshot(
+        self, limit: int | None = None, match: Callable[[dict[str, Any]], bool] | None = None
+    ) -> dict[str, Any]:
+        """The entries kept (newest last): `count` of them match, the last `limit` of those are listed."""
+        total, entries = self.store.journal(None if match is not None else limit)
+        found = [render(e) for e in entries]
+        if match is not None:
+            found = [e for e in found if match(e)]
+        count = len(found)
+        if limit is not None:
+            found = found[-limit:] if limit > 0 else []
+        return {"total": total, "capacity": self.capacity, "shared": self.store.shared, "count": count,
+                "requests": found}  # fmt: skip
+
+    def forget(self, match: Callable[[dict[str, Any]], bool]) -> int:
+        """Removes the entries that match; how many."""
+        _, entries = self.store.journal()
+        kept = [e for e in entries if not match(render(e))]
+        self.store.keep_journal(kept)
+        return len(entries) - len(kept)
 
     def clear(self) -> None:
         self.store.clear_journal()

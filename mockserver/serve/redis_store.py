@@ -223,6 +223,17 @@ class RedisStore:
     def clear_journal(self) -> None:
         self._call(self.client.delete, self._key("journal"))
 
+    def keep_journal(self, entries: list[Any]) -> None:
+        # delete and push in one transaction; an entry recorded between the caller's read and this is lost
+        def run() -> None:
+            pipe = self.client.pipeline(transaction=True)
+            pipe.delete(self._key("journal"))
+            if entries:
+                pipe.rpush(self._key("journal"), *(orjson.dumps(e) for e in entries))
+            pipe.execute()
+
+        self._call(run)
+
     def hit(self, window: int) -> int:
         key = self._key("rate", str(window))
         count, _ = self._pipe(("incr", (key,)), ("expire", (key, 10)))

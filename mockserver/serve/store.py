@@ -56,6 +56,7 @@ class JournalStore(Protocol):
     def record(self, entry: Any) -> None: ...
     def journal(self, limit: int | None = None) -> tuple[int, list[Any]]: ...
     def clear_journal(self) -> None: ...
+    def keep_journal(self, entries: list[Any]) -> None: ...  # only these (as `journal()` gave them); total unchanged
 
 
 class Store(OverrideStore, SequenceStore, CollectionStore, JournalStore, Protocol):
@@ -176,6 +177,9 @@ class MemoryStore:
 
     def clear_journal(self) -> None:
         self.entries.clear()
+
+    def keep_journal(self, entries: list[Any]) -> None:
+        self.entries = deque(entries, maxlen=self.capacity)
 
     def hit(self, window: int) -> int:
         count = self._window[1] + 1 if self._window[0] == window else 1

@@ -69,11 +69,11 @@ class Watcher(threading.Thread):
         try:
             mock = build_mock(self.config, store=self.app.mock.store)
         except (DocumentError, ConfigError) as exc:
-            print(f"mockserver: error: {exc}", file=sys.stderr, flush=True)
+            print(f"mockserver serve: error: {exc}", file=sys.stderr, flush=True)  # as the command line says it
             print("mockserver: still serving the previous version", file=sys.stderr, flush=True)
             return False
         except Exception as exc:  # a bug of ours must not stop the watcher
-            print(f"mockserver: error: reload failed: {exc!r}", file=sys.stderr, flush=True)
+            print(f"mockserver serve: error: reload failed: {exc!r}", file=sys.stderr, flush=True)
             return False
         self.app.reload(mock)
         self.reloads += 1

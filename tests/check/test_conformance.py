@@ -224,9 +224,10 @@ def test_progress_names_only_phases_that_run() -> None:
     display = reporting.ProgressDisplay(stream=stream, interactive=False)
     with Served(create_app(Config(api_key=zoo.KEY, request_log=False))) as mock:
         report = conformance.run(Plan(mock.url, api_key=zoo.KEY, seed=1, max_examples=3), load_spec(None), [display])
+    display.close()
     phases = [line.split(":", 1)[0] for line in stream.getvalue().splitlines()]
     assert report.exit_code == 0, report
-    assert {"examples", "fuzzing"} <= set(phases) <= {"probing", "examples", "coverage", "fuzzing"}, phases
+    assert {"examples", "fuzzing"} <= set(phases) <= {"setup", "probing", "examples", "coverage", "fuzzing"}, phases
     # Never "stateful" (check does not run it), nor phases that send nothing ("schema_analysis", "auth_bootstrap")
     assert len(phases) == len(set(phases)), phases
 

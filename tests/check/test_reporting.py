@@ -139,18 +139,21 @@ def test_the_command_line_without_the_key(argv, shown):
     assert command_line(argv) == shown
 
 
-def test_progress_on_a_pipe_is_one_line_per_phase():
+def test_progress_on_a_pipe_is_one_line_per_phase_and_the_lines_add_up():
     stream = io.StringIO()
     display = ProgressDisplay(stream, interactive=False)
-    for progress in (Progress("examples", 1, 0, 0.1), Progress("examples", 5, 0, 0.5), Progress("coverage", 9, 1, 2.4),
-                     Progress("", 12, 1, 3.0)):  # fmt: skip
+    for progress in (Progress("", 2, 0, 0.0), Progress("examples", 3, 0, 0.1, since=2),
+                     Progress("examples", 5, 0, 0.5, since=2), Progress("coverage", 9, 1, 2.4, since=6),
+                     Progress("coverage", 12, 1, 3.0, since=6)):  # fmt: skip
         display(progress)
     display.close()
-    assert stream.getvalue().splitlines() == [
-        "examples: 1 requests, 0 failures, 0 s",
-        "coverage: 9 requests, 1 failures, 2 s",
-        "done: 12 requests, 1 failures, 3 s",
+    lines = stream.getvalue().splitlines()
+    assert lines == [
+        "setup: 2 requests (2 in all), 0 failures, 0 s",
+        "examples: 4 requests (6 in all), 0 failures, 0 s",
+        "coverage: 6 requests (12 in all), 1 failures, 3 s",
     ]
+    assert sum(int(line.split(": ")[1].split()[0]) for line in lines) == 12
 
 
 def test_progress_on_a_terminal_rewrites_one_line_and_clears_it():
@@ -158,7 +161,7 @@ def test_progress_on_a_terminal_rewrites_one_line_and_clears_it():
     display = ProgressDisplay(stream, interactive=True)
     display(Progress("examples", 1, 0, 0.1))
     display.close()
-    assert stream.getvalue() == "\r\x1b[Kexamples: 1 requests, 0 failures, 0 s\r\x1b[K"
+    assert stream.getvalue() == "\r\x1b[Kexamples: 1 requests (1 in all), 0 failures, 0 s\r\x1b[K"
 
 
 def test_redact_is_identity_without_a_key():

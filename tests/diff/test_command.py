@@ -157,3 +157,11 @@ def test_live_drift_reports_breaking_items_and_keeps_to_the_base_url_host(files)
     assert live_drift(old, old, "http://127.0.0.1:8000")[0] == 0
     code, text = live_drift(old, "http://elsewhere.example/openapi.json", "http://127.0.0.1:8000")
     assert code == 2 and "must be on BASE_URL's host" in text
+
+
+def test_an_unwritable_junit_file_is_an_error_that_never_hides_a_breaking_change(files, tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert main([*files, "--junit-xml", str(blocker / "x.xml")]) == 1
+    assert main([files[0], files[0], "--junit-xml", str(blocker / "x.xml")]) == 2
+    assert "mockserver: error:" in capsys.readouterr().err

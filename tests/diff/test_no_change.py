@@ -9,6 +9,7 @@ import random
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -168,7 +169,7 @@ def reshape(document: dict[str, Any], rng: random.Random) -> dict[str, Any]:
     """The same contract written differently: some inline schemas extracted into components, some references to
     components inlined (one level), descriptions and examples rewritten, every mapping's keys and every `required`
     and `enum` list shuffled."""
-    out = copy.deepcopy(document)
+    out = json.loads(json.dumps(document))  # a copy (and every key a string, as after any re-save)
     schemas = out.setdefault("components", {}).setdefault("schemas", {})
     for n, (container, key) in enumerate(_schemas_of_operations(out)):
         if rng.random() < 0.3:
@@ -206,11 +207,17 @@ def reshape(document: dict[str, Any], rng: random.Random) -> dict[str, Any]:
     return documents.parse(text, "reshaped")
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(base=st.sampled_from(sorted(BASES)), rng=st.randoms(use_true_random=False))
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(base=st.sampled_from(["pets 3.0", "pets 3.1"]), rng=st.randoms(use_true_random=False))
 def test_a_contract_written_differently_is_no_change(base, rng):
     document = BASES[base]
     assert changes(document, reshape(document, rng)) == []
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_openhands_contract_written_differently_is_no_change(seed):
+    """A few fixed reshapings of the real 47-operation contract (a random one costs too much for the inner loop)."""
+    assert changes(OPENHANDS, reshape(OPENHANDS, random.Random(seed))) == []
 
 
 @settings(max_examples=15, deadline=None)

@@ -146,3 +146,10 @@ def secured(security=None, top=None, scopes=("read",)):
 )
 def test_security(old, new, expected):
     assert found(old, new) == expected
+
+
+def test_webhooks_removed_or_added():
+    hook = {"post": post(S)}
+    old, new = doc({}, webhooks={"newPet": hook, "sold": hook}), doc({}, webhooks={"newPet": hook, "adopted": hook})
+    got = {(c.operation, c.rule, c.level) for c in changes(old, new)}
+    assert got == {("webhook sold", "webhook-removed", "ERR"), ("webhook adopted", "webhook-added", "INFO")}

@@ -27,8 +27,14 @@ pytestmark = pytest.mark.e2e
 
 FRONTEND = ROOT.parent / "shared" / "openhands-frontend-0.53.0"
 PROFILE = (
-    "contracts/openhands/openapi.json", "--fixtures", "fixtures/openhands", "--fixtures", "fixtures/openhands-app",
-    "--auth", "off", "--stateful",
+    "contracts/openhands/openapi.json",
+    "--fixtures",
+    "fixtures/openhands",
+    "--fixtures",
+    "fixtures/openhands-app",
+    "--auth",
+    "off",
+    "--stateful",
 )  # fmt: skip  (the arguments of `make serve-openhands`)
 WAIT = 60  # seconds: a deadline for a hang, never a speed limit
 
@@ -106,7 +112,9 @@ def failed_calls(app: App) -> list[str]:
 
 
 def type_into(page: Page, selector: str, text: str) -> None:
-    page.evaluate(f"(() => {{ const el = document.querySelector({json.dumps(selector)}); el.focus(); el.select?.(); }})()")
+    page.evaluate(
+        f"(() => {{ const el = document.querySelector({json.dumps(selector)}); el.focus(); el.select?.(); }})()"
+    )
     page.call("Input.insertText", text=text)
 
 

@@ -198,3 +198,41 @@ def test_other_sites_cannot_steer_the_mock_from_a_browser(client_factory):
     assert client.post("/__mock/overrides", json=override, headers={"Origin": "http://mock"}).status_code == 201
     assert client.post("/__mock/reset", headers={"Origin": "http://app.local"}).status_code in (200, 204)
     assert client.post("/__mock/reset").status_code in (200, 204)  # curl sends no Origin
+
+
+def test_the_journal_answers_queries_with_a_count(client):
+    key = {"X-Session-API-Key": "k"}
+    client.get("/api/conversations/running", headers=key)
+    client.get("/api/conversations/running")  # 401
+    client.get("/api/conversations/stopped", headers=key)
+    client.get("/nowhere")
+    every = client.get("/__mock/requests").json()
+    assert every["count"] == len(every["requests"]) == 4
+    by_path = client.get("/__mock/requests", params={"path": "/api/conversations/running"}).json()
+    assert by_path["count"] == 2 and {e["status"] for e in by_path["requests"]} == {200, 401}
+    assert client.get("/__mock/requests", params={"status": "401"}).json()["count"] == 1
+    assert client.get("/__mock/requests", params={"status": "4xx"}).json()["count"] == 2
+    assert client.get("/__mock/requests", params={"operation": OP, "status": "2xx"}).json()["count"] == 2
+    assert client.get("/__mock/requests", params={"source": "fixture", "method": "get"}).json()["count"] == 3  # the 401 too
+    assert client.get("/__mock/requests", params={"path": "/api/*", "limit": "1"}).json()["count"] == 3
+    assert len(client.get("/__mock/requests", params={"path": "/api/*", "limit": "1"}).json()["requests"]) == 1
+    assert client.get("/__mock/requests", params={"method": "POST"}).json() == {
+        **client.get("/__mock/requests", params={"method": "POST"}).json(), "count": 0, "requests": []}
+    bad = client.get("/__mock/requests", params={"status": "teapot"})
+    assert bad.status_code == 400 and bad.json()["field"] == "status"
+
+
+def test_delete_with_filters_removes_only_the_matching_entries(client):
+    key = {"X-Session-API-Key": "k"}
+    client.get("/api/conversations/running", headers=key)
+    client.get("/api/conversations/running")
+    assert client.delete("/__mock/requests", params={"status": "401"}).status_code == 204
+    left = client.get("/__mock/requests").json()
+    assert [e["status"] for e in left["requests"]] == [200] and left["total"] == 2
+
+
+def test_browser_noise_is_not_journaled(client):
+    assert client.get("/favicon.ico").status_code == 404
+    client.get("/__mock/requests")  # the dashboard's polling: an admin request
+    client.get("/__mock/", headers={"Accept": "text/html"})
+    assert client.get("/__mock/requests").json()["count"] == 0

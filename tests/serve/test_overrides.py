@@ -90,6 +90,27 @@ def test_remove_one_or_all(client):
         ({"operation": OP, "prefer": "code=500", "times": 0}, "times"),
         ({"operation": OP, "prefer": "code=500", "when": "always"}, "when"),
         ([1, 2], "(body)"),
+        ({"operation": OP, "prefer": "example=nope"}, "prefer"),
+        ({"operation": OP, "prefer": "branch=9"}, "prefer"),
+        ({"operation": OP, "prefer": "code=503, branch=0"}, "prefer"),
+        ({"operation": OP, "prefer": 5}, "prefer"),
+        ({"operation": OP, "fault": "explode"}, "fault"),
+        ({"operation": OP, "response": []}, "response"),
+        ({"operation": OP, "response": {"status": 200, "extra": 1}}, "/response/extra"),
+        ({"operation": OP, "response": {"status": "200"}}, "/response/status"),
+        ({"operation": OP, "response": {"status": 503}}, "/response/status"),
+        ({"operation": OP, "response": {"status": 200, "headers": ["x"]}}, "/response/headers"),
+        ({"operation": OP, "response": {"status": 200, "headers": {"Content-Length": "9"}}},
+         "/response/headers/Content-Length"),
+        ({"operation": OP, "response": {"status": 200, "headers": {"X-A": {"b": 1}}}}, "/response/headers/X-A"),
+        ({"operation": OP, "response": {"status": 200, "headers": {"Content-Type": "text/csv"}, "body": "a"}},
+         "/response/headers/Content-Type"),
+        ({"operation": OP, "response": {"status": 200, "body": {"status": "PAUSED"}}}, "/body/status"),
+        ({"operation": OP, "response": {"status": 200, "body": None}, "prefer": "code=422"}, "prefer"),
+        ({"operation": OP, "response": {"status": 200, "body": None}, "allow_undocumented": "yes"},
+         "allow_undocumented"),
+        ({"operation": OP, "response": {"status": 599, "body": "x" * 300_000}, "allow_undocumented": True},
+         "/response/body"),
     ],
 )
 def test_a_bad_override_is_a_400_naming_the_member(client, body, field):
@@ -149,3 +170,99 @@ def test_an_override_wins_over_query_controls_and_prefer(client):
     client.post("/__mock/overrides", json={"operation": OP, "prefer": "branch=null"})
     answer = client.get(CONVERSATION + "running?__example=stopped", headers={**KEY, "Prefer": "example=running"})
     assert answer.json() is None
+
+
+CONVERSATION_BODY = {"conversation_id": "pinned", "title": "Pinned by a test", "status": "STOPPED",
+                     "created_at": "2026-01-01T00:00:00Z", "last_updated_at": "2026-01-01T00:00:00Z"}
+
+
+def test_a_response_override_answers_exactly_that(client):
+    response = {"status": 200, "headers": {"X-Trace": "abc"}, "body": CONVERSATION_BODY}
+    added = client.post("/__mock/overrides", json={"operation": OP, "response": response, "prefer": "delay=0"})
+    assert added.status_code == 201, added.text
+    answer = client.get(CONVERSATION + "running", headers=KEY)
+    assert answer.status_code == 200 and answer.json() == CONVERSATION_BODY
+    assert answer.headers["x-trace"] == "abc" and answer.headers["x-mock-source"] == "override"
+    assert answer.headers["content-type"] == "application/json"
+    entry = client.get("/__mock/requests?limit=1").json()["requests"][0]
+    assert entry["override"] == added.json()["id"] and "response 200" in entry["note"]
+
+
+def test_a_body_the_contract_forbids_is_refused_with_its_pointer(client):
+    body = {**CONVERSATION_BODY, "status": "PAUSED"}
+    refused = client.post("/__mock/overrides", json={"operation": OP, "response": {"status": 200, "body": body}})
+    assert refused.status_code == 400
+    assert refused.json()["detail"].startswith('/body/status: "PAUSED" is not one of')
+    assert refused.json()["field"] == "/body/status"
+
+
+def test_an_undocumented_status_needs_allow_undocumented(client):
+    response = {"status": 503, "headers": {"Retry-After": "3"}, "body": {"error": "maintenance"}}
+    refused = client.post("/__mock/overrides", json={"operation": OP, "response": response})
+    assert refused.status_code == 400 and "allow_undocumented" in refused.json()["detail"]
+    added = client.post("/__mock/overrides", json={"operation": OP, "response": response, "allow_undocumented": True})
+    assert added.status_code == 201
+    answer = client.get(CONVERSATION + "running", headers=KEY)
+    assert (answer.status_code, answer.json(), answer.headers["retry-after"]) == (503, {"error": "maintenance"}, "3")
+
+
+def test_a_documented_status_without_a_body_answers_empty(client):
+    client.post("/__mock/overrides", json={"operation": OP, "response": {"status": 200}})
+    answer = client.get(CONVERSATION + "running", headers=KEY)
+    assert answer.status_code == 200 and answer.content == b""
+
+
+def test_the_check_endpoint_judges_without_adding(client):
+    bad = {"operation": OP, "response": {"status": 200, "body": {**CONVERSATION_BODY, "status": "PAUSED"}}}
+    verdict = client.post("/__mock/overrides/check", json=bad).json()
+    assert verdict["ok"] is False and verdict["field"] == "/body/status" and "PAUSED" in verdict["reason"]
+    good = client.post("/__mock/overrides/check", json={"operation": OP, "prefer": "code=422"}).json()
+    assert good["ok"] is True and good["override"]["prefer"] == "code=422"
+    assert client.post("/__mock/overrides/check", content=b"{").json()["ok"] is False
+    assert client.get("/__mock/overrides").json()["overrides"] == []
+
+
+def test_a_forced_422_carries_a_real_validation_error(client_factory):
+    from tests.support import SHOP
+
+    client = client_factory(spec=SHOP)
+    auth = {"Authorization": "Bearer t"}
+    answer = client.get("/v1/pets?__code=422", headers=auth)
+    refused = client.get("/v1/pets?limit=abc", headers=auth)
+    assert answer.status_code == 422 and refused.status_code == 422
+    # the forced body is what the mock's own validation says of a broken request: same shape, real names
+    assert answer.json().keys() == refused.json().keys()
+    assert "query/limit" in answer.text and refused.json()["status"] == answer.json()["status"] == 422
+
+
+def test_a_forced_error_names_a_real_parameter(client):
+    detail = client.get(CONVERSATION + "running?__code=422", headers=KEY).json()["detail"]
+    assert detail[0]["loc"] == ["path", "conversation_id"] and detail[0]["msg"] == "Field required"
+
+
+def test_every_status_like_field_says_the_status_sent(client_factory):
+    client = client_factory(spec="contracts/openhands/openapi.json", fixtures=["fixtures/openhands"], auth="off")
+    seen = 0
+    for op in client.get("/__mock/operations").json()["operations"]:
+        for status in (s for s in op["statuses"] if s.isdigit() and s[0] in "45"):
+            if op["method"] != "GET" or "{" in op["path"]:
+                continue
+            answer = client.get(op["path"] + f"?__code={status}")
+            if answer.status_code != int(status):
+                continue  # a parameter the request lacks: refused first, as it should be
+            seen += 1
+            body = answer.json()
+            found = [v for k, v in _walk(body) if k.lower() in ("status", "code", "status_code")]
+            assert all(str(v) == status for v in found), (op["operation"], status, body)
+            assert not isinstance(body, dict) or body != {}, (op["operation"], status)
+    assert seen >= 3
+
+
+def _walk(value):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield k, v
+            yield from _walk(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _walk(v)

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 import mockserver.serve.forward.recorder as recorder_module
 from mockserver.cli import main
 from mockserver.contract import documents, security
+from mockserver.contract.verdicts import secret_name
 from mockserver.serve.config import Config
 from mockserver.serve.forward.drift import Checker
 from mockserver.serve.forward.recorder import Exchange, Recorder
@@ -195,7 +196,7 @@ def test_a_write_failure_is_reported_not_raised(tmp_path, capsys):
 # --- any answer survives the trip: recorded, read back, served ---------------------------------------------------
 
 _TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
-_KEYS = _TEXT.filter(lambda k: not recorder_module._SECRET_FIELD.search(k))
+_KEYS = _TEXT.filter(lambda k: not secret_name(k))
 _JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | _TEXT,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_KEYS, inner, max_size=4),

@@ -35,9 +35,9 @@ def test_watch_serves_edits_and_keeps_serving_through_a_broken_one(tmp_path):
         edited = wait_until(lambda: title() == "after", 10)
 
         watched.write_text(FIXTURE.format(title="broken", status="PAUSED"))
-        wait_until(lambda: "mockserver: error:" in server.stderr.text(), 10)
+        wait_until(lambda: "mockserver serve: error:" in server.stderr.text(), 10)
         assert title() == "after"  # the previous version still serves
-        error = next(line for line in server.stderr.lines if line.startswith("mockserver: error:"))
+        error = next(line for line in server.stderr.lines if line.startswith("mockserver serve: error:"))
         assert "still serving the previous version" in server.stderr.text()
 
         watched.write_text(FIXTURE.format(title="fixed", status="STOPPED"))

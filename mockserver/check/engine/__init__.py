@@ -49,12 +49,12 @@ from .loading import (
     set_max_time,
 )
 from .replay import Target, known_checks, load_for_replay, recheck
-from .run import GRACE, pump, start
+from .run import GRACE, guarded_fresh_sessions, pump, start
 
 __all__ = [
     "CAPABILITIES", "ESCAPES_VCR_QUOTES", "GRACE", "KEEPS_ROOT_SCHEMA", "OPTIONAL", "PRIVATE", "QUICK_TARGET_PHASE",
     "RECORDS_STARTING_STATE", "RELEASE", "STARTING_STATE_PRIVATE", "WORDING", "Target", "adopt_body", "cache_dir",
-    "case_operation_label", "case_with", "configure", "documents_status", "events", "failure_info", "first_case",
+    "case_operation_label", "case_with", "configure", "documents_status", "events", "failure_info", "first_case", "guarded_fresh_sessions",
     "is_unanswered_auth_probe", "is_undefined_status", "keep_storage_out_of_cwd", "known_checks", "label", "load",
     "load_for_replay", "operations", "parameters", "path_template", "path_values", "pump", "recheck",
     "request_kwargs", "set_max_time", "start", "vcr",

@@ -9,10 +9,11 @@ handed to `emit`.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from .. import throttling
@@ -58,6 +59,43 @@ def start(schema: Any, make_session: Callable[[Any], Any], stop: throttling.Stop
     return EventStream(plan.execute(ctx), ctx.control.stop_event)
 
 
+_FRESH_SESSIONS = threading.Lock()  # one run at a time may own the sessions Schemathesis makes on its own
+
+
+@contextlib.contextmanager
+def guarded_fresh_sessions(make_session: Callable[[Any], Any]) -> Iterator[None]:
+    """While the run lasts, every session Schemathesis builds by itself goes through our guarded adapter too: its
+    `ignored_auth` probes (which drop the run's session for a new `SameHostRedirectsSession`) and its start-up probes
+    (`context.make_session`). One count, one pace, one budget and 429 waits for every request that leaves."""
+    from schemathesis.engine import context
+    from schemathesis.transport import requests as transport
+
+    def guard(session: Any) -> Any:
+        if not getattr(session, "mockserver_guarded", False):
+            make_session(session)
+            session.mockserver_guarded = True
+        return session
+
+    with _FRESH_SESSIONS:
+        original_class, original_make = transport.SameHostRedirectsSession, context.make_session
+
+        class Guarded(original_class):  # type: ignore[valid-type,misc]
+            def __init__(self) -> None:
+                super().__init__()
+                guard(self)
+
+        def make(*args: Any, **kwargs: Any) -> Any:
+            return guard(original_make(*args, **kwargs))
+
+        transport.SameHostRedirectsSession = Guarded  # type: ignore[misc]
+        context.make_session = make
+        try:
+            yield
+        finally:
+            transport.SameHostRedirectsSession = original_class  # type: ignore[misc]
+            context.make_session = original_make
+
+
 def pump(stream: EventStream, emit: Emit, stop: throttling.Stop, sent: Callable[[], int], started: float,
          duration: float | None, request_timeout: float, keep: set[str],
          quiet: tuple[type[BaseException], ...] = ()) -> None:  # fmt: skip
@@ -77,7 +115,7 @@ def pump(stream: EventStream, emit: Emit, stop: throttling.Stop, sent: Callable[
 
     worker = threading.Thread(target=drive, name="mockserver-engine", daemon=True)
     worker.start()
-    phase = ""
+    phase, phase_from = "", 0
     pending, pending_from = "", 0  # a phase that started, shown once it sends a request (many send none)
     soft = started + duration if duration is not None else None
     hard: float | None = soft + GRACE + request_timeout if soft is not None else None
@@ -102,10 +140,10 @@ def pump(stream: EventStream, emit: Emit, stop: throttling.Stop, sent: Callable[
             # A phase is named once a request of its own went out. A phase starts before its first request, so
             # requests counted by an event's time, or before the queue is seen empty, belong to phases already read
             if pending and (at if event is not None else sent() if events.empty() else 0) > pending_from:
-                phase, pending = pending, ""
+                phase, pending, phase_from = pending, "", pending_from
             if started_phase:
                 pending, pending_from = started_phase, at
-            emit(Progress(phase, sent(), 0, now - started))  # the run counts the findings
+            emit(Progress(phase, sent(), 0, now - started, phase_from))  # the run counts the findings
             if event is done:
                 return
         except KeyboardInterrupt:

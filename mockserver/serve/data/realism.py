@@ -162,7 +162,12 @@ def timestamp(name: str, description: str = "") -> int:
     `timestamp`)."""
     w = words(name)
     said = bool(_EPOCH_WORDS.search(description))
-    if not (said or (w and (w[-1] == "at" or (len(w) == 1 and w[0] in _STAMPS) or w[-1] == "timestamp"))):
+    moment = bool(w) and (
+        w[-1] in ("at", "timestamp")
+        or (len(w) == 1 and w[0] in _STAMPS)
+        or (w[-1] in ("time", "date") and bool(set(w[:-1]) & (_EARLY | _LATE)))
+    )  # `start_time`
+    if not (said or moment):
         return 0
     milli = "milli" in description.lower() or (w and w[-1] in ("ms", "millis", "milliseconds"))
     return 1000 if milli else 1

@@ -165,9 +165,11 @@ class Walker:
         rest = [a for a in alternatives if a is not chosen]
         self.rng.shuffle(rest)
         first = _NOTHING
-        for branch in [chosen, *rest] if exclusive else [chosen]:
+        # a branch is the same value, not a level down (depth counts nesting: a branch walked deeper would leave out
+        # its optional properties and pick null, values several branches accept); each branch gets two draws
+        for branch in [chosen, *rest, chosen, *rest] if exclusive else [chosen]:
             try:
-                value = self.walk(self.merge([base, branch]) if base else branch, name, depth + 1, context)
+                value = self.walk(self.merge([base, branch]) if base else branch, name, depth, context)
             except GenerationError:
                 if not exclusive:
                     raise
@@ -404,14 +406,16 @@ class Walker:
             for guess in guesses:
                 if guess is not None and fits(guess):
                     return guess
+        # an ECMA pattern matches anywhere: a `.*` around it only adds characters the lengths may not allow
+        core = re.sub(r"\.\*\$?$", "", re.sub(r"^\^?\.\*", "", pattern)) or pattern
         for _ in range(5):
-            drawn = self.generator.pattern(pattern, self.rng, alphabet)
+            drawn = self.generator.pattern(core, self.rng, alphabet)
             if fits(drawn):
                 return drawn
             # a draw of the wrong length, stretched by its last character or cut (`[a-z][a-z0-9-]*` of length 36)
             top = int(high) if high is not None else len(drawn)
-            for near in (drawn + drawn[-1:] * (low - len(drawn)), drawn[:top], (drawn * (low // max(len(drawn), 1)
-                                                                                        + 1))[: max(low, 1)]):  # fmt: skip
+            repeated = (drawn * (low // max(len(drawn), 1) + 1))[: max(low, 1)]
+            for near in (drawn + drawn[-1:] * (low - len(drawn)), drawn[:top], repeated):
                 if near and fits(near):
                     return near
         if self.lenient:  # the last resort: a string that fits the pattern or the lengths, not both

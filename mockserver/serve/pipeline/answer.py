@@ -20,6 +20,7 @@ class Answer(NamedTuple):
     media: str | None = JSON
     headers: tuple[tuple[str, str], ...] = ()
     delay_ms: int | None = None  # None: the configured latency applies
+    fault: str | None = None  # an override's connection fault (overrides.FAULTS), done by the adapter (app.py)
 
 
 def problem_answer(kind: problems.Problem, detail: str | None = None, headers: tuple[tuple[str, str], ...] = (),

@@ -11,6 +11,7 @@ from ...contract.media import is_json
 from ...contract.schemas import SchemaSet
 from ...contract.spec import Operation, Spec
 from . import negotiation
+from .fixture import Fixture
 
 CREATE, READ, LIST, UPDATE, REMOVE = "create", "read", "list", "update", "remove"
 
@@ -97,3 +98,18 @@ def infer(spec: Spec) -> list[Collection]:
         )  # fmt: skip
         found.append(collection)
     return found
+
+
+def array_of(schema: Any, schemas: SchemaSet) -> Any:
+    resolved = without_null(schema, schemas)
+    if isinstance(resolved, dict) and (resolved.get("type") == "array" or "items" in resolved):
+        return resolved
+    return None
+
+
+def seedable(fixture: Fixture, c: Collection) -> bool:
+    return (
+        fixture.when == "request" and not fixture.sequence and 200 <= fixture.status < 300
+        and isinstance(fixture.body, dict) and set(fixture.path) == {c.id_param}
+        and not fixture.query and not fixture.headers
+    )  # fmt: skip

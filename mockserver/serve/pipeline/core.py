@@ -26,8 +26,9 @@ from ..config import Config
 from ..data.generation import Generator, seed_of, slot_of
 from ..events.streams import EventStreams, load_streams
 from ..store import MemoryStore, StateError, Store, open_store
-from . import negotiation, problems
+from . import forced, negotiation, problems
 from .answer import Answer, from_fixture, problem_answer
+from .coherence import Coherence
 from .fixtures import EDGES, FixtureIndex, fixture_warnings, load_fixtures, raw_key
 from .overrides import Override, Overrides
 from .preferences import NONE as NO_PREFERENCES
@@ -164,9 +165,18 @@ class Mock:
         self.overrides = Overrides(self.store, config.max_delay_ms)
         self.stateful: Stateful | None = None
         self.recipes: dict[tuple[Hashable, str], _Recipe] = {}
+        self._broken: dict[str, list[dict[str, Any]]] = {}  # per operation: a broken request's violations (forced.py)
+        self.world: Stateful | None = None  # without --stateful: collection lists made of their item fixtures
+        self.coherence: Coherence | None = None  # ... and a generated item the same in every answer
         if config.stateful:
             self.stateful = Stateful(spec, self.generator, self.facts, self.store, config.seed, config.state_size)
             self.stateful.seed()
+        else:
+            world = Stateful(spec, self.generator, self.facts, MemoryStore(0), config.seed, config.state_size)
+            if any(world.seeds.values()):
+                world.seed()
+                self.world = world
+            self.coherence = Coherence(spec, self.facts, self.producer, self.validators, config.seed)
 
     def handle(self, request: MockRequest, overrides_read: bool = False) -> Outcome:
         """The answer to a request. `overrides_read`: the caller has just called `self.overrides.refresh()`."""
@@ -207,12 +217,13 @@ class Mock:
         override: Override | None = None
         query, controls = split_query(request.query) if request.query else (request.query, _NO_CONTROLS)
         prefs = NO_PREFERENCES
-        if self.config.error_rate > 0 and self._random.random() < self.config.error_rate:
+        error_rate = self.config.error_rate
+        if error_rate > 0 and self._random.random() < error_rate:
             decision = negotiation.fault(self.facts[op.key], self._random.choice((500, 503)))
         else:
             decision, secrets, override, prefs = self._decide(op, match.params, match.bad_params, request, query,
                                                               controls)  # fmt: skip
-            if self.config.error_rate > 0:  # the same request may meet a fault next time
+            if error_rate > 0:  # the same request may meet a fault next time
                 decision = decision._replace(reuse=negotiation.NEVER)
         if decision.fixture is not None and decision.fixture.sequence and decision.kind == negotiation.FIXTURE:
             served = self.store.advance(self._identity(decision.fixture.name, request, query))
@@ -224,10 +235,15 @@ class Mock:
         coerced = self.validators[op.key].coerce_path(match.params) \
             if decision.kind == negotiation.GENERATE or templated else {}  # fmt: skip
         answer = self.producer.produce(op, decision, coerced, query)
+        if self.coherence is not None and decision.kind == negotiation.GENERATE and self.coherence.applies(op.key):
+            answer = self.coherence.apply(op.key, answer, match.params)
+            decision = decision._replace(reuse=min(decision.reuse, negotiation.PER_REQUEST))
         note = decision.note
         if override is not None:
-            answer = answer._replace(source=negotiation.FROM_OVERRIDE)
-            note = f"override {override.id} ({override.prefer})" + (f": {note}" if note else "")
+            if override.answer is not None:  # `response`: exactly that answer
+                answer = override.answer._replace(delay_ms=decision.delay_ms)
+            answer = answer._replace(source=negotiation.FROM_OVERRIDE, fault=override.fault)
+            note = f"override {override.id} ({override.label})" + (f": {note}" if note else "")
         fixture = decision.fixture.name if decision.fixture is not None else ""
         outcome = Outcome(answer, op.key, secrets, note, fixture, override.id if override else "", decision.reuse)
         if decision.reuse == negotiation.PER_SHAPE and shape is not None and not request.body and not match.bad_params:
@@ -276,18 +292,32 @@ class Mock:
         override = self.overrides.find(op.key, params, query) if self.overrides.by_operation else None
         if override is not None:
             prefs = merge(prefs, override.prefs)
+            if override.answer is not None:
+                decision = negotiation.Decision(negotiation.EMPTY, override.answer.status, negotiation.FROM_OVERRIDE,
+                                                delay_ms=prefs.delay_ms, reuse=negotiation.NEVER)  # fmt: skip
+                return decision, secrets, override, prefs
             if prefs.code is not None and op.response_for(prefs.code) is None:
                 decision = negotiation.forced(op, prefs.code)
                 return decision._replace(delay_ms=prefs.delay_ms), secrets, override, prefs  # forced: NEVER
         state = None
         if self.stateful is not None and not chooses(prefs) and self.stateful.role(op) is not None:
             state = self.stateful.handle(op, params, query, request.headers, request.body)
+        elif self.world is not None and not chooses(prefs):
+            state = self.world.listing(op, params, query, request.headers)
         decision = state if state is not None else negotiation.negotiate(
             facts, prefs, params, query, request.headers, lambda: self._slot(request, query))  # fmt: skip
+        if prefs.code is not None and prefs.code >= 400 and decision.kind == negotiation.GENERATE:
+            decision = self._forced_error(op, decision)  # an error that looks real, not random data
         if prefs.delay_ms is not None or override is not None:  # an override may be gone by the next request
             reuse = negotiation.NEVER if override is not None else decision.reuse
             decision = decision._replace(delay_ms=prefs.delay_ms, reuse=reuse)
         return decision, secrets, override, prefs
+
+    def _forced_error(self, op: Operation, decision: negotiation.Decision) -> negotiation.Decision:
+        errors = self._broken.get(op.key)
+        if errors is None:
+            errors = self._broken[op.key] = forced.broken_request(op, self.validators[op.key])
+        return forced.error_decision(op, decision, errors)
 
     def _keyless(self, facts: negotiation.Facts, params: dict[str, str], query: dict[str, list[str]],
                  headers: dict[str, str]) -> bool:  # fmt: skip

@@ -14,21 +14,30 @@ warnings, not errors.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
-
-import orjson
 
 from ...contract import documents
 from ...contract.documents import DocumentError, escape
 from ...contract.routing import FULL, Router
 from ...contract.spec import Operation, Spec
-from ..data.encoding import encode
-from ..events.template import Template, TemplateError, compile_value
+from ..data.encoding import dumps, encode
+from ..events.template import TemplateError, compile_value
 from . import effects
-from .effects import Effect
+from .fixture import (
+    EDGE_KEYS,
+    EDGES,
+    JSON,
+    MAX_STEPS,
+    METHODS,
+    NOT_FOUND,
+    REPEAT_LAST,
+    THEN,
+    Fixture,
+    FixtureIndex,
+    Step,
+    raw_key,
+)  # fmt: skip
 from .validation import check_body
 
 SUFFIXES = (".yaml", ".yml", ".json")
@@ -36,110 +45,6 @@ _TOP_KEYS = {"operation", "name", "match", "when", "response", "responses", "the
 WHENS = ("request", "unauthorized", "named")  # named: served only when asked for by name (Prefer: example=)
 BODY_ROOTS = ("path", "query")  # what a response body's {{...}} may name, besides now
 _RESPONSE_KEYS = {"status", "headers", "body", "delay_ms"}
-REPEAT_LAST, CYCLE, NOT_FOUND = "repeat-last", "cycle", "404"  # what a sequence does after its last step
-THEN = (REPEAT_LAST, CYCLE, NOT_FOUND)
-MAX_STEPS = 100
-JSON = "application/json"  # the media type of a fixture body without a Content-Type
-# The index of edge fixtures: keyed like an operation's, with ("method", "raw_path") as its "path parameters"
-EDGES = ""
-EDGE_KEYS = ("method", "raw_path")
-_METHODS = frozenset({"GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE"})
-_RAW_SAFE = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in "?#")
-
-
-def raw_key(raw_path: bytes) -> str:
-    """A raw path as edge fixtures write and match it: as sent, with any byte outside printable ASCII (a client
-    may send one unencoded) percent-encoded, so that every raw path has one printable spelling."""
-    return quote(raw_path, safe=_RAW_SAFE)
-
-
-@dataclass(frozen=True)
-class Step:
-    """One answer of a fixture."""
-
-    status: int
-    response_headers: dict[str, str]
-    delay_ms: int
-    has_body: bool
-    body: Any
-    body_bytes: bytes
-    media: str | None  # its Content-Type, whatever the header's case (JSON for a body without one)
-    other_headers: tuple[tuple[str, str], ...]  # the headers sent besides Content-Type
-    template: Template | None = None  # the body, when it has {{path.NAME}}, {{query.NAME}} or {{now}}: made per request
-
-
-@dataclass
-class Fixture:
-    file: str
-    name: str
-    operation: Operation | None  # None: an edge fixture, matched on EDGE_KEYS in `path`
-    when: str  # request | unauthorized
-    path: dict[str, str]
-    query: dict[str, str]
-    headers: dict[str, str]  # lower-case names
-    steps: tuple[Step, ...]  # one at least; more than one: a sequence, served in turn per request identity
-    then: str = REPEAT_LAST
-    flagged: tuple[str, ...] = ()  # why the recorder flagged it, and what the loader found wrong with it
-    auth: str = ""  # "none": the real server answered it without credentials (recorded), so the mock does too
-    effect: Effect | None = None  # --stateful: what this request does to the item it names (`state:`)
-    sequence: bool = field(init=False)  # read on every request a fixture answers: computed once
-
-    def __post_init__(self) -> None:
-        self.sequence = len(self.steps) > 1
-
-    @property
-    def first(self) -> Step:
-        return self.steps[0]
-
-    @property
-    def status(self) -> int:
-        return self.steps[0].status
-
-    @property
-    def body(self) -> Any:
-        return self.steps[0].body
-
-    def position(self, served: int) -> int | None:
-        """The step for the request that finds `served` earlier ones; None past the end of a `then: 404` sequence."""
-        count = len(self.steps)
-        if served < count:
-            return served
-        if self.then == CYCLE:
-            return served % count
-        return None if self.then == NOT_FOUND else count - 1
-
-    def matches(self, path: dict[str, str], query: dict[str, list[str]], headers: dict[str, str]) -> bool:
-        if not (self.query or self.headers) and len(self.path) == len(path) and self.path == path:
-            return True  # the common fixture: an id, nothing else
-        return (
-            all(path.get(k) == v for k, v in self.path.items())
-            and all(v in query.get(k, ()) for k, v in self.query.items())
-            and all(headers.get(k) == v for k, v in self.headers.items())
-        )
-
-
-@dataclass
-class FixtureIndex:
-    """Fixtures of one operation: exact path-parameter matches by dict lookup, the rest scanned in file order."""
-
-    by_path: dict[tuple[str, ...], list[Fixture]] = field(default_factory=dict)
-    others: list[Fixture] = field(default_factory=list)
-    by_name: dict[str, Fixture] = field(default_factory=dict)
-    unauthorized: Fixture | None = None
-    path_names: tuple[str, ...] = ()
-
-    def find(self, path: dict[str, str], query: dict[str, list[str]], headers: dict[str, str],
-             skip: frozenset[str] = frozenset()) -> Fixture | None:  # fmt: skip
-        """The first fixture matching the request, in file order; `skip` names fixtures to pass over."""
-        names = self.path_names
-        key = (path.get(names[0], ""),) if len(names) == 1 else tuple(path.get(n, "") for n in names)
-        for fixture in self.by_path.get(key, ()):
-            if fixture.matches(path, query, headers) and fixture.name not in skip:
-                return fixture
-        for fixture in self.others:
-            if fixture.matches(path, query, headers) and fixture.name not in skip:
-                return fixture
-        return None
 
 
 def fixture_files(folder: str) -> list[Path]:
@@ -350,7 +255,7 @@ def _step(raw: Any, operation: Operation | None, when: str, spec: Spec | None, f
     media = next((v for k, v in headers.items() if k.lower() == "content-type"), JSON if has_body else None)
     others = tuple((k, v) for k, v in headers.items() if k.lower() != "content-type")
     template = None
-    if has_body and operation is not None and "{{" in orjson.dumps(body).decode():
+    if has_body and operation is not None and b"{{" in dumps(body):  # dumps: integers past 64 bits too
         try:
             template = compile_value(body, f"{where}/body", BODY_ROOTS)
         except TemplateError as exc:
@@ -389,7 +294,7 @@ def _parse_edge(item: dict[str, Any], file: str, base: str, router: Router, defa
             raise DocumentError(file, f"{base}/match/{escape(str(key))}", "unknown key; a raw-path fixture matches "
                                 "method, raw_path, query and headers")  # fmt: skip
     method, raw_path = match.get("method", "GET"), match["raw_path"]
-    if not isinstance(method, str) or method.upper() not in _METHODS:
+    if not isinstance(method, str) or method.upper() not in METHODS:
         raise DocumentError(file, f"{base}/match/method", f"must be an HTTP method, got {method!r}")
     method = method.upper()
     if not isinstance(raw_path, str) or not raw_path.startswith("/") or len(raw_path) > 8192 \

@@ -33,7 +33,7 @@ from ...contract import security
 from ...contract.schemas import SchemaSet, accepts_null, branches
 from ...contract.spec import Operation, Response
 from . import problems
-from .fixtures import Fixture, FixtureIndex
+from .fixture import Fixture, FixtureIndex
 from .preferences import Preferences
 from .problems import Problem
 from .validation import MEDIA_TYPE
@@ -103,15 +103,14 @@ class Facts:
         default_factory=dict, compare=False, repr=False
     )
 
-    @property
-    def keyless(self) -> bool:
-        """Whether a fixture of this operation was recorded without credentials (`auth: none`)."""
-        return any(f.auth == "none" for f in self.fixtures.by_name.values())
+    keyless: bool = False  # a fixture of this operation was recorded without credentials (`auth: none`)
 
     @classmethod
     def of(cls, operation: Operation, schemas: SchemaSet, fixtures: FixtureIndex | None, examples: Examples,
            fixtures_only: bool) -> Facts:  # fmt: skip
-        return cls(operation, schemas, fixtures or FixtureIndex(), examples, default_status(operation), fixtures_only)
+        index = fixtures or FixtureIndex()
+        keyless = any(f.auth == "none" for f in index.by_name.values())  # once, not on every refused request
+        return cls(operation, schemas, index, examples, default_status(operation), fixtures_only, keyless=keyless)
 
 
 def negotiate(facts: Facts, prefs: Preferences, path: dict[str, str], query: dict[str, list[str]],

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from ...contract.media import is_json
-from ...contract.schemas import RESPONSE, Schema, SchemaSet, branches
+from ...contract.schemas import ANSWER, Schema, SchemaSet, branches
 from ...contract.spec import Operation, Response
 from ..data import errors, realism
 from ..data.encoding import encode
@@ -55,7 +55,7 @@ class Producer:
             schema = obj.schema if obj is not None else None
             where = f"{op.key} {status} {media}"
             found = self._views[(op.key, status, media)] = (
-                None if schema is None else self.schemas.view(schema, RESPONSE, where)
+                None if schema is None else self.schemas.view(schema, ANSWER, where)
             )
         return found
 

@@ -19,17 +19,30 @@ from typing import Any
 
 import orjson
 
-from ...contract.schemas import RESPONSE, SchemaSet, accepts_null
+from ...contract.schemas import ANSWER, accepts_null
 from ...contract.spec import Operation, Spec
 from ..data import realism
 from ..data.generation import POOL, GenerationError, Generator
 from ..store import Store
-from . import negotiation, problems
-from .collection import CREATE, LIST, READ, REMOVE, Collection, infer, json_schema, walk_objects, without_null
-from .fixtures import Fixture
+from . import negotiation, problems, world
+from .collection import (
+    CREATE,
+    LIST,
+    READ,
+    REMOVE,
+    Collection,
+    array_of,
+    infer,
+    json_schema,
+    seedable,
+    walk_objects,
+    without_null,
+)  # fmt: skip
 from .negotiation import Decision, Facts
 from .validation import compile_schema
-from .world import VALUE, Effects, Singleton, action_of, infer_singletons
+from .world import Effects, action_of, infer_singletons
+from .world import first as _first
+from .world import parse_object as _object
 
 SINGLE, ACTION = "singleton", "action"
 
@@ -64,7 +77,7 @@ class Stateful:
             items, names = [], set()
             index = facts[c.read.key].fixtures
             for fixture in index.by_name.values():
-                if _seedable(fixture, c):
+                if seedable(fixture, c):
                     items.append((fixture.path[c.id_param], fixture.body))
                     names.add(fixture.name)
             self.seeds[c.name] = items
@@ -85,6 +98,18 @@ class Stateful:
         self.effects.advance(c, item_id)
         return self.store.get(c.name, item_id)
 
+    def listing(self, op: Operation, params: dict[str, str], query: dict[str, list[str]],
+                headers: dict[str, str]) -> Decision | None:  # fmt: skip
+        """Without --stateful: a collection's list made of its item fixtures (the list and each item's detail agree),
+        when no fixture of the list answers the request."""
+        found = self.roles.get(op.key)
+        if found is None or found[1] != LIST or not self.seeds.get(found[0].name):
+            return None
+        facts = self.facts[op.key]
+        if facts.fixtures.find(params, query, headers) is not None:
+            return None
+        return self._list(found[0], facts, query, headers.get("accept"))
+
     def describe(self) -> list[dict[str, Any]]:
         return [
             {"collection": c.name, "item": c.read.key, "id": c.id_param, "operations": c.operations,
@@ -102,9 +127,9 @@ class Stateful:
         facts = self.facts[op.key]
         accept = headers.get("accept")
         if role == SINGLE:
-            return self._singleton(collection, facts, body, accept)
+            return world.singleton(self, collection, facts, body, accept)
         if role == ACTION:
-            return self._action(collection, facts, params, query, headers, body)
+            return world.action(self, collection, facts, params, query, headers, body)
         if role == CREATE:
             return self._create(collection, facts, params, query, headers, body)
         if role == LIST:
@@ -172,46 +197,6 @@ class Stateful:
             candidate = generated
         return self._answer(facts, candidate, note, accept)
 
-    def _singleton(self, s: Singleton, facts: Facts, body: bytes, accept: str | None) -> Decision | None:
-        stored = self.store.get(s.store_key, VALUE)
-        op = facts.operation
-        if op.method == "GET":
-            status = facts.default_status
-            schema = self._response_schema(op, status)
-            if stored is None or status is None or schema is None:
-                return None
-            value = self.view(s, stored)  # type: ignore[arg-type]
-            return self._answer(facts, value, f"{s.name}: as stored", accept) if self._valid(
-                op, status, schema, value) else None  # fmt: skip
-        base = stored if stored is not None else self._singleton_base(s)
-        self.store.put(s.store_key, VALUE, self._fit(s, dict(base), _object(body)), 1)  # type: ignore[arg-type]
-        return None
-
-    def _singleton_base(self, s: Singleton) -> dict[str, Any]:
-        """What the singleton's GET answers before anything is stored: its fixture, else generated data."""
-        facts = self.facts[s.read.key]
-        fixture = facts.fixtures.find({}, {}, {})
-        if fixture is not None and 200 <= fixture.status < 300 and isinstance(fixture.body, dict):
-            return dict(fixture.body)
-        try:
-            value = self.generator.value(s.item_key, s.item_schema, 0)
-        except GenerationError:
-            return {}
-        return dict(value) if isinstance(value, dict) else {}
-
-    def _action(self, c: Collection, facts: Facts, params: dict[str, str], query: dict[str, list[str]],
-                headers: dict[str, str], body: bytes) -> Decision | None:  # fmt: skip
-        fixture = facts.fixtures.find(params, query, headers)
-        if fixture is None or fixture.effect is None:
-            return None
-        item_id = self._id(c, params.get(c.id_param, ""))
-        self.effects.advance(c, item_id)
-        item = self.store.get(c.name, item_id)
-        if item is not None:
-            self.effects.apply(c, item_id, item, facts.operation.key, fixture,
-                               {"path": params, "query": _first(query), "body": _object(body)})  # fmt: skip
-        return negotiation.from_fixture(fixture)._replace(reuse=negotiation.NEVER)
-
     def _list(self, c: Collection, facts: Facts, query: dict[str, list[str]], accept: str | None) -> Decision:
         op = facts.operation
         status = facts.default_status
@@ -237,7 +222,7 @@ class Stateful:
         array property replaced, more-pages pointers null and counts counted."""
         objects = walk_objects(shape, self.spec.schemas)
         properties = {name: sub for o in objects for name, sub in (o.get("properties") or {}).items()}
-        arrays = [n for n, sub in properties.items() if _array_of(sub, self.spec.schemas) is not None]
+        arrays = [n for n, sub in properties.items() if array_of(sub, self.spec.schemas) is not None]
         if len(arrays) != 1:
             return None
         try:
@@ -247,7 +232,7 @@ class Stateful:
         if not isinstance(base, dict):
             return None
         value = dict(base)
-        value[arrays[0]] = self._fit_list(_array_of(properties[arrays[0]], self.spec.schemas), items)
+        value[arrays[0]] = self._fit_list(array_of(properties[arrays[0]], self.spec.schemas), items)
         for name, sub in properties.items():
             if name != arrays[0] and _NEXT & set(realism.words(name)) and accepts_null(sub, self.spec.schemas):
                 value[name] = None
@@ -393,7 +378,7 @@ class Stateful:
         if key not in self._views:
             schema = json_schema(op, status)
             where = f"{op.key} {status}"
-            self._views[key] = None if schema is None else self.spec.schemas.view(schema, RESPONSE, where)
+            self._views[key] = None if schema is None else self.spec.schemas.view(schema, ANSWER, where)
         return self._views[key]
 
     def _valid(self, op: Operation, status: str, schema: Any, value: Any) -> bool:
@@ -404,32 +389,3 @@ class Stateful:
         if found is None:
             found = self._validators[key] = compile_schema(schema, self.spec.schemas)
         return found
-
-
-def _array_of(schema: Any, schemas: SchemaSet) -> Any:
-    resolved = without_null(schema, schemas)
-    if isinstance(resolved, dict) and (resolved.get("type") == "array" or "items" in resolved):
-        return resolved
-    return None
-
-
-def _seedable(fixture: Fixture, c: Collection) -> bool:
-    return (
-        fixture.when == "request" and not fixture.sequence and 200 <= fixture.status < 300
-        and isinstance(fixture.body, dict) and set(fixture.path) == {c.id_param}
-        and not fixture.query and not fixture.headers
-    )  # fmt: skip
-
-
-def _first(query: dict[str, list[str]]) -> dict[str, str]:
-    return {k: v[0] for k, v in query.items() if v}
-
-
-def _object(body: bytes) -> dict[str, Any]:
-    if not body:
-        return {}
-    try:
-        value = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return {}
-    return value if isinstance(value, dict) else {}

@@ -102,11 +102,39 @@ class _ParamCheck:
         resolved = schemas.resolve(schema)
         items = resolved.get("items", {}) if isinstance(resolved, dict) else {}
         self.item_types = _types(items, schemas)
+        # an object's properties and their types: deepObject (`filter[k]=v`) and exploded form (`k=v`) query objects
+        self.fields = {name: _types(sub, schemas) for name, sub in schemas.properties(schema).items()} \
+            if "object" in self.types else {}  # fmt: skip
         # Any string passes a bare {type: string}: no validator call on the request path for the common path id.
         constraints = {k: v for k, v in resolved.items() if k not in ANNOTATIONS} if isinstance(resolved, dict) else {}
         self.any_string = constraints in ({}, {"type": "string"})
 
+    def gather(self, query: dict[str, list[str]]) -> dict[str, Any] | None:
+        """A query object sent as its properties: `name[key]=v` (deepObject), or each `key=v` (form, exploded)."""
+        name, style = self.param.name, self.param.style
+        if style == "deepObject":
+            found = {k[len(name) + 1 : -1]: v for k, v in query.items() if k.startswith(name + "[") and k.endswith("]")}
+        elif style == "form" and self.param.explode and self.fields:
+            found = {k: query[k] for k in self.fields if k in query}
+        else:
+            return None
+        return {k: _coerce_scalar(v[-1], self.fields.get(k, set())) for k, v in found.items()} if found else None
+
+    def _unstyled(self, values: list[str]) -> list[str]:
+        """A path value's label (`.v`) or matrix (`;name=v`) prefix taken off; space- or pipe-delimited arrays split."""
+        style, value = self.param.style, values[-1]
+        if style == "label" and value.startswith("."):
+            return [value[1:].replace(".", ",")] if self.param.explode else [value[1:]]
+        if style == "matrix" and value.startswith(";"):
+            prefix = f";{self.param.name}="
+            return [",".join(p.removeprefix(prefix[1:]) for p in value[1:].split(";"))]
+        if style in ("spaceDelimited", "pipeDelimited") and len(values) == 1:
+            return [",".join(value.split(" " if style == "spaceDelimited" else "|"))]
+        return values
+
     def coerce(self, values: list[str]) -> Any:
+        if self.param.style not in ("simple", "form"):
+            values = self._unstyled(values)
         if "array" in self.types and not ({"string", "integer", "number", "boolean"} & self.types):
             if {"object", "array"} & self.item_types:  # OpenAPI leaves these undefined: JSON items, as clients send
                 return [_json_or(v, self.item_types) for v in values]
@@ -206,6 +234,14 @@ class RequestValidator:
             source = sources[param.location]
             key = param.name.lower() if param.location == "header" else param.name
             raw = source.get(key)
+            if (raw is None or raw == []) and check.fields and param.location == "query":
+                gathered = check.gather(query)
+                if gathered is not None:
+                    for error in map(deepest, check.validator.iter_errors(gathered)):
+                        found.append(Violation((param.location, param.name, *error.instance_path), error.message,
+                                               "value_error"))  # fmt: skip
+                        break
+                    continue
             if raw is None or raw == []:  # a query name without values was not sent either
                 if param.required:
                     found.append(Violation((param.location, param.name), "Field required", "missing"))
@@ -300,6 +336,8 @@ def _multipart(body: bytes, content_type: str) -> list[tuple[str, str]] | None:
     """The (name, text) pairs of a multipart/form-data body; None when it cannot be read as one."""
     if "boundary=" not in content_type.lower():
         return None
+    if body.strip().startswith(b"--") and body.strip().endswith(b"--") and body.count(b"--") == 2:
+        return []  # only the closing delimiter: a form of no fields (RFC 7578 allows it; email's parser does not)
     head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1", "replace")
     try:
         message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)

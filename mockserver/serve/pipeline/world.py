@@ -18,13 +18,20 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from ...contract.spec import Operation, Spec
+from ..data.generation import GenerationError
+from . import negotiation
 from .collection import Collection, json_schema, walk_objects, without_null
 from .effects import PENDING, render, schedule
-from .fixtures import Fixture
-from .negotiation import Facts
+from .fixture import Fixture
+from .negotiation import Decision, Facts
+
+if TYPE_CHECKING:
+    from .stateful import Stateful
 
 SINGLETON = "#singleton"
 VALUE = "value"
@@ -150,3 +157,64 @@ class Effects:
                 self.store.put(c.name + PENDING, key, {**pending, "steps": rest}, self.limit)
             else:
                 self.store.delete(c.name + PENDING, key)
+
+
+# --- answers (Stateful.handle hands these roles over) -----------------------------------------------------
+
+
+def singleton(st: Stateful, s: Singleton, facts: Facts, body: bytes, accept: str | None) -> Decision | None:
+    stored = st.store.get(s.store_key, VALUE)
+    op = facts.operation
+    if op.method == "GET":
+        status = facts.default_status
+        schema = st._response_schema(op, status)
+        if stored is None or status is None or schema is None:
+            return None
+        value = st.view(s, stored)  # type: ignore[arg-type]
+        return st._answer(facts, value, f"{s.name}: as stored", accept) if st._valid(
+            op, status, schema, value) else None  # fmt: skip
+    base = stored if stored is not None else _singleton_base(st, s)
+    st.store.put(s.store_key, VALUE, st._fit(s, dict(base), parse_object(body)), 1)  # type: ignore[arg-type]
+    return None
+
+
+def _singleton_base(st: Stateful, s: Singleton) -> dict[str, Any]:
+    """What the singleton's GET answers before anything is stored: its fixture, else generated data."""
+    facts = st.facts[s.read.key]
+    fixture = facts.fixtures.find({}, {}, {})
+    if fixture is not None and 200 <= fixture.status < 300 and isinstance(fixture.body, dict):
+        return dict(fixture.body)
+    try:
+        value = st.generator.value(s.item_key, s.item_schema, 0)
+    except GenerationError:
+        return {}
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def action(st: Stateful, c: Collection, facts: Facts, params: dict[str, str], query: dict[str, list[str]],
+           headers: dict[str, str], body: bytes) -> Decision | None:  # fmt: skip
+    fixture = facts.fixtures.find(params, query, headers)
+    if fixture is None or fixture.effect is None:
+        return None
+    item_id = st._id(c, params.get(c.id_param, ""))
+    st.effects.advance(c, item_id)
+    item = st.store.get(c.name, item_id)
+    if item is not None:
+        st.effects.apply(c, item_id, item, facts.operation.key, fixture,
+                         {"path": params, "query": first(query), "body": parse_object(body)})  # fmt: skip
+    return negotiation.from_fixture(fixture)._replace(reuse=negotiation.NEVER)
+
+
+def first(query: dict[str, list[str]]) -> dict[str, str]:
+    return {k: v[0] for k, v in query.items() if v}
+
+
+def parse_object(body: bytes) -> dict[str, Any]:
+    """A request body as the JSON object it should be; {} for anything else."""
+    if not body:
+        return {}
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}

@@ -119,7 +119,10 @@ def test_a_chat_message_gets_the_echo_the_agent_running_its_reply_and_the_agent_
 def test_the_frontends_handshake_gets_a_ready_agent_and_a_reply_to_a_chat_message():
     received: list[Any] = []
     done = threading.Event()
-    with serve("--fixtures", str(EVENTS)) as server:  # the built-in contract has GET /api/conversations/{id}
+    # as `make serve-openhands`, without --stateful
+    profile = ["contracts/openhands/openapi.json", "--fixtures", str(REST), "--fixtures", str(EVENTS.parent)]
+    profile += ["--auth", "off"]
+    with serve(*profile) as server:
         sio = socketio.Client(reconnection=False)
 
         def on_event(event: Any) -> None:
