@@ -63,38 +63,43 @@ def fuzz(path: str, negative: bool, examples: int) -> dict[str, Any]:
             out["cannot"][f"cannot load: {type(exc).__name__}"] += 1
             continue
         out["operations"] += 1
-        label = operation.label
-
-        @given(operation.as_strategy(generation_mode=mode))
-        @settings(max_examples=examples, phases=[Phase.generate], deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))  # fmt: skip
-        def run(case: Any, label: str = label) -> None:
-            out["cases"] += 1
-            response = case.call()
-            if response.status_code >= 500:
-                out["5xx"] += 1
-                out["failures"][f"5xx: {response.text[:120]}"] += 1
-                out["failed_operations"].add(label)
-            if negative:
-                return
-            try:
-                case.validate_response(response, checks=POSITIVE)
-            except BaseException as exc:  # a failure group: each failure's title counts
-                if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                    raise
-                titles = [getattr(f, "title", type(f).__name__) for f in getattr(exc, "exceptions", [exc])]
-                for title in titles:
-                    out["failures"][title] += 1
-                out["failed_operations"].add(label)
-
+        run = _runner(operation, mode, examples, negative, out)
         try:
             run()
         except BaseException as exc:  # Schemathesis could not generate (Unsatisfiable, ...), or its client failed
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
             first = str(exc).splitlines()[0][:100] if str(exc) else ""
-            out["cannot"][f"{type(exc).__name__}: {first} ({label})"] += 1
+            out["cannot"][f"{type(exc).__name__}: {first} ({operation.label})"] += 1
     return out
+
+
+def _runner(operation: Any, mode: Any, examples: int, negative: bool, out: dict[str, Any]) -> Any:
+    """A Hypothesis test over one operation's cases that judges every case (no stop at the first failure)."""
+    label = operation.label
+
+    @given(operation.as_strategy(generation_mode=mode))
+    @settings(max_examples=examples, phases=[Phase.generate], deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))  # fmt: skip
+    def run(case: Any) -> None:
+        out["cases"] += 1
+        response = case.call()
+        if response.status_code >= 500:
+            out["5xx"] += 1
+            out["failures"][f"5xx: {response.text[:120]}"] += 1
+            out["failed_operations"].add(label)
+        if negative:
+            return
+        try:
+            case.validate_response(response, checks=POSITIVE)
+        except BaseException as exc:  # a failure group: each failure's title counts
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            for failure in getattr(exc, "exceptions", [exc]):
+                out["failures"][getattr(failure, "title", type(failure).__name__)] += 1
+            out["failed_operations"].add(label)
+
+    return run
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -64,6 +64,7 @@ class SchemaSet:
         self.mistakes: list[str] = []  # contract mistakes worked around (counted at start-up, listed with --verbose)
         self._compiled: dict[bytes, jsonschema_rs.Validator] = {}  # a schema's JSON -> its validator
         self._checked: set[bytes] = set()  # schemas found valid, by their JSON
+        self._regexes: dict[str, str] = {}  # pattern -> "" when it compiles, else why not
 
     def convert(self, schema: Any, pointer: str) -> Schema:
         """The converted schema found at `pointer`, checked against the JSON Schema meta-schema."""
@@ -488,9 +489,8 @@ class SchemaSet:
             if key is not None and key in self._checked:  # the same schema checked already (4,200 -> 213 in bench/)
                 return schema
             try:
-                # compiled to be checked, then dropped: validators the requests need are compiled when they need them
-                jsonschema_rs.validator_for(self.standalone(schema), validate_formats=True)
-            except jsonschema_rs.ValidationError as exc:
+                self._valid(self.standalone(schema))
+            except (jsonschema_rs.ValidationError, _PatternError) as exc:
                 path, where = self._located(list(exc.instance_path), pointer)
                 reason = "not a valid JSON Schema: " + exc.message
                 if self.strict:
@@ -512,6 +512,28 @@ class SchemaSet:
             return schema
         self._warn(pointer, "not a valid JSON Schema (too many mistakes); any value accepted")
         return True
+
+    def _valid(self, schema: Schema) -> None:
+        """Raises what makes a standalone schema unusable: the meta-schema's verdict, then each `pattern` compiled
+        on its own, once per distinct pattern. Not the whole schema compiled: a published contract's bounded
+        Unicode classes (`^[^\\u0000\\r\\n]{1,4096}$`) cost ~100 ms each to compile, and a whole-schema compile
+        per operation repeats them all (the validators requests need are compiled when they need them)."""
+        meta = getattr(jsonschema_rs, "meta", None)
+        if meta is None:  # an old jsonschema-rs: compile it whole
+            jsonschema_rs.validator_for(schema, validate_formats=True)
+            return
+        meta.validate(schema)
+        for path, pattern in _patterns(schema, []):
+            found = self._regexes.get(pattern)
+            if found is None:
+                try:
+                    jsonschema_rs.validator_for({"pattern": pattern})
+                    found = ""
+                except (jsonschema_rs.ValidationError, ValueError) as exc:
+                    found = str(getattr(exc, "message", exc)).splitlines()[0]
+                self._regexes[pattern] = found
+            if found:
+                raise _PatternError(path, found)
 
     def _located(self, path: list[Any], pointer: str) -> tuple[list[Any], str]:
         """A meta-schema error's path and the contract pointer it names (a definition's own, when it is in one)."""
@@ -551,6 +573,33 @@ class SchemaSet:
 
 
 _REPAIRS = 100  # keywords dropped from one schema before it is given up as accepting anything
+
+
+class _PatternError(Exception):
+    """A `pattern` the validator cannot compile, where it is: a meta-schema error's shape."""
+
+    def __init__(self, instance_path: list[Any], message: str) -> None:
+        super().__init__(message)
+        self.instance_path, self.message = instance_path, message
+
+
+def _patterns(node: Any, path: list[Any]) -> Iterator[tuple[list[Any], str]]:
+    """Each `pattern` (and `patternProperties` as a whole, when one of its keys is a pattern) with its path."""
+    if not isinstance(node, dict):
+        return
+    if isinstance(node.get("pattern"), str):
+        yield [*path, "pattern"], node["pattern"]
+    for key, value in node.items():
+        if key in _SCHEMA_MAPS and isinstance(value, dict):
+            if key == "patternProperties":
+                yield from (([*path, key], name) for name in value if isinstance(name, str))
+            for name, sub in value.items():
+                yield from _patterns(sub, [*path, key, name])
+        elif key in _SCHEMA_LISTS and isinstance(value, list):
+            for i, sub in enumerate(value):
+                yield from _patterns(sub, [*path, key, i])
+        elif key in _SCHEMA_VALUES:
+            yield from _patterns(value, [*path, key])
 
 
 def _identity(schema: Schema) -> bytes | None:

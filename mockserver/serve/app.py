@@ -284,7 +284,7 @@ class MockApp:
             self.journal.record(request.method, path, request.query_pairs, request.pairs, answer.status, answer.source,
                                 outcome.operation, ms, [], outcome.note,  # `active` below is what it searches
                                 outcome.fixture, outcome.override, answer.body, answer.media, outcome.violations,
-                                active)  # fmt: skip
+                                active, request.body)  # fmt: skip
         except StateError as exc:
             self._store_error(exc)
             return

@@ -178,6 +178,7 @@ class Journal:
         media: str | None = None,
         violations: Sequence[dict[str, str]] = (),
         active: list[str] | None = None,
+        sent: bytes = b"",
     ) -> None:
         """One entry; `active`, when given, is `redactor.active(secrets)` worked out already. Headers given as a
         tuple (the same object for every request that sent the same headers) are redacted once for all of them."""
@@ -194,6 +195,9 @@ class Journal:
                 if redact.encoded(secret) in head:  # a credential echoed in the body: scrubbed now, not at reading
                     excerpt = redact._scrub(head.decode("utf-8", "replace"), active)
                     break
+        request: bytes | str = sent if len(sent) <= EXCERPT_BYTES else sent[:EXCERPT_BYTES]
+        if active and request:
+            request = redact._scrub(request.decode("utf-8", "replace"), active)
         if active:
             path = redact._scrub(path, active)
         entry = (
@@ -203,6 +207,7 @@ class Journal:
             status, source, operation, _clip(redact._scrub(note, active)) if note else "", fixture or None,
             override or None, media, excerpt, len(body), round(ms, 3), self.worker,
             [{k: _clip(v) for k, v in item.items()} for item in violations[:MAX_VIOLATIONS]] if violations else [],
+            request, len(sent),
         )  # fmt: skip
         # a tuple is a third of a dict's cost per request; a shared store gets the readable form it keeps
         self._keep(entry if self._raw else render(entry))
@@ -233,12 +238,12 @@ class Journal:
 
 
 FIELDS = ("time", "method", "path", "query", "headers", "status", "source", "operation", "note", "fixture", "override",
-          "media", "response", "size", "ms", "worker", "violations")  # fmt: skip
+          "media", "response", "size", "ms", "worker", "violations", "body", "body_size")  # fmt: skip
 
 
 def render(entry: Any) -> dict[str, Any]:
-    """An entry as a reader sees it (a dict of FIELDS): ISO-8601 time, the body excerpt as text with members named
-    like secrets redacted. Idempotent: a shared store keeps rendered entries."""
+    """An entry as a reader sees it (a dict of FIELDS): ISO-8601 time, the body excerpts (`response`, and the
+    request's `body`) as text with members named like secrets redacted. Idempotent: a shared store keeps rendered entries."""
     if isinstance(entry, dict):
         return entry
     out = dict(zip(FIELDS, entry, strict=True))
@@ -251,6 +256,13 @@ def render(entry: Any) -> dict[str, Any]:
         if out["size"] > EXCERPT_BYTES:
             text += f"…(+{out['size'] - EXCERPT_BYTES} bytes)"
     out["response"] = text
+    sent = out["body"]
+    text = sent.decode("utf-8", "replace") if isinstance(sent, bytes) else sent
+    if text:  # the request's body, as the response's: members named like secrets redacted
+        text = _SECRET_MEMBER.sub(lambda m: m.group(1) + '"' + REDACTED + '"', text)
+        if out["body_size"] > EXCERPT_BYTES:
+            text += f"…(+{out['body_size'] - EXCERPT_BYTES} bytes)"
+    out["body"] = text
     return out
 
 

@@ -4,7 +4,8 @@ Rules: a thread per process watches the contract's folder (relative `$ref`s live
 watchfiles (inotify; 50 ms debounce, so an edit is served well within a second). A change rebuilds the whole core
 off the event loop and swaps it in one assignment; items, overrides and the journal are in the store and carry
 over. A broken edit prints the same one-line error as start-up and keeps the previous version serving. A contract
-given as a URL is not watched.
+given as a URL is not watched. With --stateful, an item seeded from a fixture follows the fixture's edits unless the
+API changed it (`reseed`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ..contract.spec import builtin
 from .config import Config, ConfigError
 from .pipeline.core import Mock, build_mock, fixtures_folders
 from .pipeline.fixtures import SUFFIXES
+from .store import StateError
 
 
 class Reloadable(Protocol):
@@ -75,6 +77,10 @@ class Watcher(threading.Thread):
         except Exception as exc:  # a bug of ours must not stop the watcher
             print(f"mockserver serve: error: reload failed: {exc!r}", file=sys.stderr, flush=True)
             return False
+        try:
+            reseed(self.app.mock, mock)
+        except StateError as exc:  # the shared store is down: the new fixtures serve once it is back and edited again
+            print(f"mockserver: error: {exc}", file=sys.stderr, flush=True)
         self.app.reload(mock)
         self.reloads += 1
         fixtures = sum(len(index.by_name) for index in mock.fixtures.values())
@@ -84,6 +90,28 @@ class Watcher(threading.Thread):
             flush=True,
         )
         return True
+
+
+def reseed(old: Mock, new: Mock) -> None:
+    """--stateful: an item seeded from a fixture follows the fixture's edits (replaced, or removed with its fixture)
+    while it is still what the old fixture seeded; an item changed, created or deleted through the API keeps its
+    change. A new fixture's item is added unless the API made one with that id."""
+    if old.stateful is None or new.stateful is None:
+        return
+    store, limit = new.store, new.stateful.limit
+    for name, seeds in new.stateful.seeds.items():
+        before = dict(old.stateful.seeds.get(name, []))
+        after = dict(seeds)
+        for item_id, item in after.items():
+            current = store.get(name, item_id)
+            if item_id not in before:
+                if current is None:
+                    store.put(name, item_id, item, limit)
+            elif before[item_id] != item and current == before[item_id]:
+                store.put(name, item_id, item, limit)
+        for item_id, item in before.items():
+            if item_id not in after and store.get(name, item_id) == item:
+                store.delete(name, item_id)
 
 
 def _relevant(change: Any, path: str) -> bool:

@@ -28,7 +28,7 @@ def shard_file(
     untested: int = 0,
 ) -> Path:
     ops = [f"GET /s{index}/op{i}" for i in range(operations)]
-    report = Report(base_url="http://127.0.0.1:1", operations=ops, seed=seed, seconds=1.5)
+    report = Report(base_url="http://127.0.0.1:1", operations=ops, seed=seed, seconds=1.5, requests=10 * len(ops))
     for n in range(untested):
         report.untest(ops[-1 - n], "the server kept answering 429")
     for n in range(findings):
@@ -65,7 +65,7 @@ def test_clean_shards_merge_into_one_suite_with_every_case(tmp_path: Path, capsy
     assert suite.get("failures") == suite.get("errors") == "0"
     assert [c.get("classname") for c in cases][: len(CHECKS)] == ["GET /s1/op0"] * len(CHECKS)  # shard order
     props = {p.get("name"): p.get("value") for p in suite.iter("property")}
-    assert props == {"shards": "4", "seed": "7", "operations": "10", "exit-code": "0"}
+    assert props == {"shards": "4", "seed": "7", "operations": "10", "requests": "100", "exit-code": "0"}
     assert float(suite.get("time", "")) == pytest.approx(6.0)
     assert "mockserver report merge PASSED: 0 failures in 60 test cases from 4 of 4 shards, seed 7" in text
     assert "shard 3/4: PASSED, 3 operations, 18 test cases" in text
@@ -214,9 +214,9 @@ def test_write_junit_records_what_merge_needs(tmp_path: Path) -> None:
     [suite] = ET.parse(path).getroot()
     assert suite[0].tag == "properties"  # first child, as the JUnit schema wants
     props = {p.get("name"): p.get("value") for p in suite.iter("property")}
-    assert props == {"shard": "2/3", "seed": "7", "operations": "5", "exit-code": "1"}
+    assert props == {"shard": "2/3", "seed": "7", "operations": "5", "requests": "50", "exit-code": "1"}
     part = merge.read(str(path))
-    assert (part.shard, part.seed, part.exit_code, part.operations) == (Shard(2, 3), "7", 1, 5)
+    assert (part.shard, part.seed, part.exit_code, part.operations, part.requests) == (Shard(2, 3), "7", 1, 5, 50)
     assert (part.cases, part.failures, part.errors) == (5 * len(CHECKS), 1, 0)
 
 

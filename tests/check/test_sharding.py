@@ -144,7 +144,9 @@ def test_a_shard_without_operations_passes(tmp_path: Path, capsys: pytest.Captur
     assert code == 0, out + err
     assert "shard 9/9: no operation falls in this shard (more shards than operations); nothing to test" in err
     assert cases(junit) == []
-    assert properties(junit) == {"shard": "9/9", "seed": SEED, "operations": "0", "exit-code": "0"}
+    found = properties(junit)
+    assert found.pop("requests").isdigit()  # the reachability check, at most
+    assert found == {"shard": "9/9", "seed": SEED, "operations": "0", "exit-code": "0"}
 
 
 def readme_recipe(kind: str) -> tuple[str, str]:

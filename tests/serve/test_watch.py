@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.support import CONVERSATION, KEY_HEADER, run_cli, serve, wait_until
+from tests.support import CONVERSATION, CONVERSATIONS, KEY_HEADER, run_cli, serve, wait_until
 
 pytestmark = pytest.mark.e2e
 KEY = {KEY_HEADER: "k"}
@@ -51,3 +51,36 @@ def test_watch_serves_edits_and_keeps_serving_through_a_broken_one(tmp_path):
     assert "Traceback" not in server.stderr.text()
     print(f"--watch: edit served after {edited * 1000:.0f} ms, fix after {fixed * 1000:.0f} ms")
     assert edited < 1.0 and fixed < 1.0, (edited, fixed)
+
+
+def test_watch_with_stateful_an_edited_fixture_replaces_the_item_it_seeded(tmp_path):
+    folder = tmp_path / "fixtures"
+    folder.mkdir()
+    one, two = folder / "one.yaml", folder / "two.yaml"
+    one.write_text(FIXTURE.format(title="before", status="RUNNING"))
+    two.write_text(FIXTURE.format(title="mine", status="RUNNING").replace("watched", "changed"))
+    with (
+        serve(CONVERSATIONS, "--fixtures", str(folder), "--watch", "--stateful", "--no-request-log") as server,
+        httpx.Client(base_url=server.url, timeout=10) as http,
+    ):
+
+        def item(item_id: str) -> dict:
+            return http.get(CONVERSATION + item_id, headers=KEY).json()
+
+        assert item("watched")["title"] == "before" and item("changed")["title"] == "mine"
+        wait_until(lambda: "watching the contract and fixtures" in server.stderr.text(), 10)
+        # an item changed through the API keeps its change when its fixture is edited
+        assert http.patch(CONVERSATION + "changed", json={"title": "edited in the app"}, headers=KEY).status_code < 300
+        assert item("changed")["title"] == "edited in the app"
+        one.write_text(FIXTURE.format(title="after", status="STOPPED"))
+        two.write_text(FIXTURE.format(title="edited on disk", status="RUNNING").replace("watched", "changed"))
+        wait_until(lambda: item("watched")["title"] == "after", 10)
+        assert item("watched")["status"] == "STOPPED"
+        wait_until(lambda: "reloaded" in server.stderr.text() and server.stderr.text().count("reloaded") >= 2, 10)
+        assert item("changed")["title"] == "edited in the app"
+        # a new fixture's item appears; a removed fixture's untouched item goes
+        (folder / "three.yaml").write_text(FIXTURE.format(title="new", status="RUNNING").replace("watched", "fresh"))
+        wait_until(lambda: http.get(CONVERSATION + "fresh", headers=KEY).json() is not None
+                   and item("fresh")["title"] == "new", 10)  # fmt: skip
+        one.unlink()
+        wait_until(lambda: http.get(CONVERSATION + "watched", headers=KEY).json() is None, 10)

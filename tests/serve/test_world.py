@@ -228,3 +228,22 @@ def test_a_bad_state_section_is_refused_with_its_pointer(api, tmp_path, state, p
     with pytest.raises(DocumentError) as caught:
         build_mock(Config(spec=api, fixtures=folder(tmp_path, files)))
     assert caught.value.pointer == pointer and reason in caught.value.reason
+
+
+def test_generated_items_are_the_same_in_the_list_and_in_their_detail(client_factory, api, tmp_path):
+    states = {name: text for name, text in THINGS.items() if name in ("alpha.yaml", "beta.yaml")}
+    client = client_factory(spec=api, fixtures=folder(tmp_path, states), auth="off", seed=3)
+    detail = client.get("/things/zzz-unknown").json()
+    assert detail["id"] == "zzz-unknown"
+    assert detail["url"] == "/things/zzz-unknown"  # points at the mock itself, relative
+    assert (detail["state"], detail["url"] is None) in {("STOPPED", False), ("RUNNING", False)}  # a fixture's state
+    assert client.get("/things/zzz-unknown").json() == detail  # the same every time
+
+
+def test_a_generated_list_holds_each_item_as_its_detail_answers_it(client_factory, api, tmp_path):
+    client = client_factory(spec=api, fixtures=folder(tmp_path, {}), auth="off")
+    listed = client.get("/things").json()
+    assert listed
+    for item in listed:
+        assert client.get(f"/things/{item['id']}").json() == item
+        assert item["url"] == f"/things/{item['id']}"

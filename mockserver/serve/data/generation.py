@@ -31,6 +31,7 @@ from .encoding import serializable
 from .walker import GenerationError, Walker, python_regex
 
 POOL = 32
+PATTERN_POOL = 8  # strings drawn once per pattern, picked from per value
 HYPOTHESIS_BUDGET = 0.25  # seconds of last-resort hypothesis draws per pool slot; an answer never waits longer
 _ASCII = "".join(c for c in string.printable if c not in "\t\n\r\x0b\x0c")
 
@@ -58,7 +59,7 @@ class Generator:
         self._branches: dict[
             int, tuple[Any, jsonschema_rs.Validator]
         ] = {}  # id -> (the schema, kept alive; its validator)
-        self._patterns: dict[tuple[str, str], Any] = {}
+        self._patterns: dict[tuple[str, str], list[str]] = {}  # (pattern, alphabet) -> strings drawn from it
         self.examples: dict[str, list[Any]] = {}  # schema key -> the contract's valid examples for it (fallbacks)
         self.notes: list[str] = []  # what the fallbacks did, said once per schema (the core shows them as warnings)
         self.on_note: Callable[[str], None] | None = None  # told of each note as it is made (the core logs it)
@@ -239,24 +240,33 @@ class Generator:
     def pattern(self, pattern: str, rng: random.Random, alphabet: str = _ASCII) -> str:
         """A string of `alphabet` (printable ASCII) matching a regular expression (ECMA 262, as JSON Schema says,
         read by Python's `re` where they differ: `\\p{L}` and the like become ASCII classes), drawn from the
-        expression alone (fast). The caller checks the result against the schema."""
-        strategy = self._patterns.get((pattern, alphabet), _MISSING)
-        if strategy is _MISSING:
-            try:
-                from hypothesis import strategies as st
-
-                python = python_regex(pattern)
-                re.compile(python)
-                strategy = st.from_regex(python, fullmatch=True, alphabet=st.sampled_from(alphabet))
-            except (re.error, ValueError, TypeError):
-                strategy = None
-            self._patterns[(pattern, alphabet)] = strategy
-        if strategy is None:
+        expression alone, `PATTERN_POOL` strings per pattern once (a draw costs milliseconds; a large contract has
+        the same id pattern in hundreds of places), one of them picked by `rng`. The caller checks the result."""
+        pool = self._patterns.get((pattern, alphabet))
+        if pool is None:
+            pool = self._patterns[(pattern, alphabet)] = self._pool(pattern, alphabet)
+        if not pool:
             raise GenerationError(f"cannot draw from pattern {pattern!r}")
-        value = _draw(strategy, rng)
-        if not isinstance(value, str):
-            raise GenerationError("pattern draw is not a string")
-        return value
+        return pool[rng.randrange(len(pool))]
+
+    def _pool(self, pattern: str, alphabet: str) -> list[str]:
+        try:
+            from hypothesis import strategies as st
+
+            python = python_regex(pattern)
+            re.compile(python)
+            strategy = st.from_regex(python, fullmatch=True, alphabet=st.sampled_from(alphabet))
+        except (re.error, ValueError, TypeError):
+            return []
+        pool: list[str] = []
+        for attempt in range(PATTERN_POOL):
+            try:
+                value = _draw(strategy, random.Random(seed_of(self.seed, pattern, alphabet, attempt)))
+            except GenerationError:
+                break
+            if isinstance(value, str):
+                pool.append(value)
+        return pool
 
 
 def _examples_of(schema: Any) -> list[Any]:
