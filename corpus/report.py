@@ -49,7 +49,7 @@ def causes(results: list[Result]) -> dict[tuple[str, str], list[tuple[str, str]]
     return dict(sorted(found.items(), key=lambda item: (-len(item[1]), item[0])))
 
 
-def markdown(results: list[Result], seconds: float, title: str, package: str) -> str:
+def markdown(results: list[Result], seconds: float, title: str, package: str, note: str = "") -> str:
     s = summary(results)
     lines = [
         f"# {title}",
@@ -77,6 +77,7 @@ def markdown(results: list[Result], seconds: float, title: str, package: str) ->
         f"| wall time (1 process) | {seconds / 60:.1f} min |",
         f"| peak memory of a worker (RSS) | {s['peak_rss_mib']:.0f} MiB |",
         "",
+        *([note, ""] if note else []),
         "## Distinct causes",
         "",
     ]

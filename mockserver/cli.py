@@ -214,7 +214,7 @@ def serve(config: Config) -> int:
     gc.freeze()  # the contract, validators and fixtures live for ever: keep them out of every collection's walk
     common: dict[str, Any] = {
         "access_log": False, "log_level": "warning", "server_header": False, "date_header": False,
-        "timeout_graceful_shutdown": 3, "lifespan": "off",
+        "timeout_graceful_shutdown": 3, "lifespan": "on",  # at shutdown the app writes its buffered log lines
     }  # fmt: skip
     if forwarder is not None:  # lifespan on: the upstream client is closed on the loop that opened it
         app = create_app(config, mock, forwarder)
@@ -230,7 +230,7 @@ def serve(config: Config) -> int:
             app.close()
         for line in forwarder.finish("proxy" if config.proxy else "serve", config.junit_xml):
             print(line, file=sys.stderr, flush=True)
-        return 1 if forwarder.failed else 0
+        return forwarder.exit_code
     if config.workers == 1:
         app = create_app(config, mock)
         try:

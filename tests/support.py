@@ -245,3 +245,10 @@ def _pong(port: int) -> bool:
             return sock.recv(16).startswith(b"+PONG")
     except OSError:
         return False
+
+
+# `make serve-openhands`: the whole OpenHands 0.53.0 API as its frontend needs it (docs/openhands.md)
+OPENHANDS = (
+    "contracts/openhands/openapi.json", "--fixtures", "fixtures/openhands", "--fixtures", "fixtures/openhands-app",
+    "--auth", "off", "--stateful",
+)  # fmt: skip

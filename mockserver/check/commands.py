@@ -3,8 +3,7 @@
 Rules: the API key comes from the plan (--api-key) or MOCKSERVER_API_KEY and is never printed; check and fuzz send
 only GET/HEAD/OPTIONS unless --allow-unsafe-methods, and say so on stderr before the first request; fuzz is bounded by
 --duration and --max-requests; nothing heavy is imported until a command runs (`mockserver serve` must start fast).
-Exit 0 conforming, 1 violations, 2 usage error, unreachable server or broken contract, 3 inconclusive (an operation
-could not be tested); a report that cannot be written is an error, but never hides a 1 or a 3.
+Exit codes are `MEANING`'s; a report that cannot be written is an error, but never hides a 1 or a 3.
 """
 
 from __future__ import annotations
@@ -39,11 +38,16 @@ HELP = {
 }  # fmt: skip
 
 
-EXIT_CODES = """exit codes:
-  0  conforming: every operation tested, no failure
-  1  failures found (each listed once, with a curl that reproduces it)
-  2  usage error, unreachable server, broken contract or unusable API key
-  3  inconclusive: some operation could not be tested (the server kept answering 429 or 503 with Retry-After)"""
+# What each exit code of check and fuzz means: written once, here; --help shows it, docs/reference/exit-codes.md
+# repeats it word for word (tests/check/test_commands.py compares them) and the JUnit file carries the code and verdict
+MEANING = {
+    0: "passed: every operation sent passed (operations skipped as unsafe are listed, and counted in the summary)",
+    1: "failed: failures found (each listed once, with a curl that reproduces it)",
+    2: "error: usage error, unreachable server, broken contract or unusable API key",
+    3: "inconclusive: an operation was never reached or not fully tested (the server kept answering 429 or 503 with "
+       "Retry-After, or the run ended first), or coverage fell under --min-coverage",
+}  # fmt: skip
+EXIT_CODES = "exit codes:\n" + "\n".join(f"  {code}  {text}" for code, text in MEANING.items())
 
 
 USAGE = 2

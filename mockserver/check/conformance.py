@@ -21,12 +21,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..contract import security
+from ..contract.routing import FULL, Router
 from ..contract.spec import Operation, Spec
 from ..contract.verdicts import key_problem
 from ..contract.words import count
 from . import engine, shards, throttling
 from .engine import events
-from .findings import Progress, Report, one_line
+from .findings import Progress, Report, fingerprint, one_line, plain_variant
 from .plan import CHECK, FUZZ, SAFE_METHODS, Plan
 from .rules import CATALOGUE, Rules
 from .shards import Shard
@@ -75,7 +76,7 @@ def run(
                 handler(event)
 
     schemes = [s for s in spec.security_schemes.values() if s.fillable]
-    rules = Rules(emit, plan.api_key, schemes)
+    rules = Rules(emit, plan.api_key, schemes, spec)
     counters = throttling.Counters()
     deadline = started + plan.duration if plan.duration is not None else None
     limits = throttling.Limits(rate=plan.rate_limit, timeout=plan.request_timeout, max_requests=plan.max_requests,
@@ -92,6 +93,10 @@ def run(
             emit(events.Stopped(limits.stop.reason))
         report.requests = counters.sent
         report.rate_limited = counters.rate_limited
+        if not report.errors:
+            cover(report, selected, base_url, counters, rules.boundary, plan.min_coverage)
+        if not report.errors:
+            blame(report, session(), plan.request_timeout)
         report.seconds = time.monotonic() - started
         report.consolidate()
         if report.rate_limited:
@@ -122,6 +127,60 @@ def run(
         engine.pump(stream, emit, limits.stop, lambda: counters.sent, started, plan.duration, plan.request_timeout,
                     report.credentials, quiet=(throttling.BudgetSpent,))  # fmt: skip
     return finish()
+
+
+BLAME = 20  # requests a run may send again to find out which unusual input a failure is due to
+
+
+def blame(report: Report, session: Any, timeout: float) -> None:
+    """An unusual input is the cause of a failure only if the same request with it made plain does not fail alike
+    (same status, same server-error body): otherwise it is one cause with the plain failures, not a new one. Sent
+    through the run's session, so within its budget; a request that cannot be sent leaves the cause as it is."""
+    import requests
+
+    tried: dict[tuple[str, int | None, str], bool] = {}  # (plain request, status, fingerprint) -> the same failure
+    sent = 0
+    for finding in report.findings:
+        plain = plain_variant(finding.request) if finding.cause and finding.request and finding.status else None
+        if plain is None:
+            continue
+        memo = (f"{plain.method} {plain.url}", finding.status, finding.fingerprint)
+        if memo not in tried:
+            if sent >= BLAME:
+                break
+            sent += 1
+            try:
+                response = session.request(plain.method, plain.url, headers=plain.headers, data=plain.body,
+                                           timeout=timeout, allow_redirects=False)  # fmt: skip
+            except requests.RequestException:
+                continue
+            tried[memo] = response.status_code == finding.status and fingerprint(response) == finding.fingerprint
+        if tried[memo]:
+            finding.cause = ""  # the failure does not depend on that input
+
+
+def cover(report: Report, selected: list[Operation], base_url: str, counters: throttling.Counters,
+          boundary: dict[str, set[str]], floor: float | None) -> None:  # fmt: skip
+    """What the run covered, from what left the session: the operations reached (a selected one never reached is
+    untested: inconclusive, never passed) and the boundary cases sent of those planned (under `floor` percent:
+    inconclusive)."""
+    router = Router(selected, urlsplit(base_url).path.rstrip("/"))
+    reached = set()
+    for method, path in counters.targets:
+        match = router.match(method, path.encode("latin-1", "replace"))
+        if match.kind == FULL and match.operation is not None:
+            reached.add(match.operation.key)
+    report.reached = [op.key for op in selected if op.key in reached]
+    why = report.stopped or "the run ended first"
+    for op in selected:
+        if op.key not in reached:
+            report.untest(op.key, f"never reached: no request went to it ({why})")
+    planned = sum(len(ids) for ids in boundary.values())
+    sent = sum(len(ids & counters.cases) for ids in boundary.values())
+    report.boundary = (sent, planned)
+    if floor is not None and planned and sent * 100 < floor * planned:
+        report.short = (f"{sent} of {count(planned, 'boundary case')} sent ({sent * 100 // planned}%), under "
+                        f"--min-coverage {floor:g}%")  # fmt: skip
 
 
 def record(report: Report, event: events.Event) -> None:

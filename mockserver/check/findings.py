@@ -1,24 +1,24 @@
-"""What a check or fuzz run yields: `Finding`s gathered in a `Report`, and how a failure (as `FailureInfo`, plain
-data from engine.py), a transport error or a response becomes a finding.
+"""What a check or fuzz run yields: `Finding`s gathered in a `Report`, and how a failure (as `FailureInfo`, plain data
+from engine.py), a transport error or a response becomes a finding.
 
-Rules: one finding per cause (`Finding.key`: operation, check, status, what the checker says and the kind of input
-that provoked it), counted, never listed twice, shown with its smallest request; a cause seen with plain input
-absorbs the same failure seen with unusual input. A schema failure names the innermost reason and where it is, not
-the whole value; bodies and messages are cut short for a one-screen report. Exit codes: 0 passed, 1 failed, 2 the
-run could not do its job, 3 inconclusive (some operation could not be tested; never hides a 1 or a 2).
+Rules: one finding per cause (`Finding.key`: operation, check, status, what the checker says, a server error's body
+fingerprint and the kind of input that provoked it), counted, its inputs listed, never listed twice, shown with its
+smallest request; a cause seen with plain input absorbs the same failure seen with unusual input, and an unusual input
+is blamed only when making it plain makes the failure go away (`plain_variant`, re-sent by the run). A schema failure
+names the innermost reason and where it is, not the whole value; bodies and messages are cut short for a one-screen
+report. Exit codes: 0 passed, 1 failed, 2 the run could not do its job, 3 inconclusive (some operation could not be
+tested; never hides a 1 or a 2).
 """
 
 from __future__ import annotations
 
-import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, unquote_to_bytes, urlsplit
+from urllib.parse import parse_qsl, unquote_to_bytes, urlencode, urlsplit, urlunsplit
 
-import jsonschema_rs
-
-from ..contract.words import count
 from . import throttling
+from .schema_failures import schema_detail
 
 
 @dataclass
@@ -64,10 +64,13 @@ class Finding:
     distinct: str = ""  # what makes two failures of one check different; the message when empty
     status: int | None = None  # the answer's status, None for a transport error
     cause: str = ""  # the unusual input that provoked it ("a NUL byte in the path"); "" for plain input
+    fingerprint: str = ""  # a server error's body, numbers and ids blanked: two tracebacks are two causes
+    inputs: list[str] = field(default_factory=list)  # the distinct requests that showed it (the first `INPUTS`)
 
     @property
-    def key(self) -> tuple[str, str, str, int | None, str, str]:
-        return (self.operation, self.check, self.title, self.status, self.distinct or self.message, self.cause)
+    def key(self) -> tuple[str, str, str, int | None, str, str, str]:
+        return (self.operation, self.check, self.title, self.status, self.distinct or self.message,
+                self.fingerprint, self.cause)  # fmt: skip
 
     def example_rank(self, credentials: set[str]) -> tuple[bool, bool, int]:
         """Which reproduction to show, lowest first: plain input before unusual, with credentials (any of the
@@ -95,6 +98,9 @@ class Report:
     stopped: str = ""  # why the run ended early, "" when it completed
     seed: int | None = None
     credentials: set[str] = field(default_factory=set, repr=False)  # lower-case names that carry the key
+    reached: list[str] | None = None  # the selected operations some request went to; None before the run counted
+    boundary: tuple[int, int] = (0, 0)  # boundary cases (sent, planned)
+    short: str = ""  # why coverage fell under the user's --min-coverage floor: inconclusive
 
     @property
     def exit_code(self) -> int:
@@ -102,7 +108,7 @@ class Report:
             return ERROR
         if self.findings:
             return FAILED
-        return INCONCLUSIVE if self.untested else PASSED
+        return INCONCLUSIVE if self.untested or self.short else PASSED
 
     def add(self, finding: Finding) -> None:
         for known in self.findings:
@@ -115,16 +121,17 @@ class Report:
         self.untested.setdefault(operation, reason)
 
     def consolidate(self) -> None:
-        """Fold a failure seen with unusual input into the same failure seen with plain input: one cause."""
-        plain = {f.key[:5]: f for f in self.findings if not f.cause}
-        kept = []
-        for finding in self.findings:
-            same = plain.get(finding.key[:5]) if finding.cause else None
+        """Fold a failure seen with unusual input into the same failure seen with plain input: one cause; and
+        findings whose cause was cleared (`blame`) into one."""
+        merged: list[Finding] = []
+        for finding in sorted(self.findings, key=lambda f: bool(f.cause)):  # plain ones first: they absorb
+            same = next((m for m in merged if m.key == finding.key or _plain_of(m, finding)), None)
             if same is None:
-                kept.append(finding)
+                merged.append(finding)
             else:
-                _absorb(same, finding, self.credentials, keep_request=True)
-        self.findings = kept
+                _absorb(same, finding, self.credentials, keep_request=bool(finding.cause and not same.cause))
+        order = {id(f): i for i, f in enumerate(self.findings)}
+        self.findings = sorted(merged, key=lambda f: order[id(f)])
 
     def warn(self, message: str) -> None:
         if message not in self.warnings:
@@ -143,8 +150,19 @@ class Progress:
     since: int = 0
 
 
+def _plain_of(plain: Finding, unusual: Finding) -> bool:
+    """Whether `plain` is the same failure seen with plain input as `unusual` with an unusual one."""
+    return bool(unusual.cause) and not plain.cause and plain.key[:6] == unusual.key[:6]
+
+
+INPUTS = 10  # requests a finding lists (its count says how many there were)
+
+
 def _absorb(known: Finding, other: Finding, credentials: set[str], keep_request: bool = False) -> None:
     known.count += other.count
+    for shown in other.inputs:
+        if shown not in known.inputs and len(known.inputs) < INPUTS:
+            known.inputs.append(shown)
     if (
         not keep_request
         and other.request is not None
@@ -166,23 +184,79 @@ def from_failure(failure: FailureInfo, check: str, operation: str, request: Requ
         status=getattr(response, "status_code", None),
         # Where a body breaks its schema is the cause; the id that fetched that body is not
         cause="" if failure.schema or failure.kind == "IgnoredAuth" else input_cause(request),
+        fingerprint=fingerprint(response),
+        inputs=[shown_input(request)] if request is not None else [],
     )
+
+
+def fingerprint(response: Any) -> str:
+    """What tells two server errors apart: the body, numbers, hex ids and quoted values blanked, cut short ("" for
+    anything below 500: the checker's own message tells those apart)."""
+    status = getattr(response, "status_code", None)
+    if response is None or status is None or status < 500:
+        return ""
+    text = response.content[:2000].decode("utf-8", "replace")
+    text = re.sub(r"0x[0-9a-fA-F]+|[0-9a-fA-F]{8,}|\d+", "#", text)
+    text = (
+        re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", text) if len(text) > 200 else text
+    )  # a traceback's values, not a message
+    return " ".join(text.split())[:300]
+
+
+def shown_input(request: Request) -> str:
+    """A request as a finding lists it: method, path and query (credentials are in headers, never here)."""
+    parts = urlsplit(request.url)
+    return _short(f"{request.method} {parts.path}{'?' + parts.query if parts.query else ''}", 200)
+
+
+def plain_variant(request: Request) -> Request | None:
+    """The request with its most telling unusual value made plain (the path segment or query value "x", the header
+    left out, a trailing slash dropped): sent again, it says whether that value is what the server fails on."""
+    parts = urlsplit(request.url)
+    found = _unusual_values(request)
+    if not found:
+        return None
+    _, _, where, locator = min(found)
+    path, query, headers = parts.path, parts.query, dict(request.headers)
+    if where == "path" and isinstance(locator, int):
+        segments = path.split("/")
+        segments[locator] = "x"
+        path = "/".join(segments)
+    elif where == "slash":
+        path = path.rstrip("/")
+    elif where.startswith("query"):
+        pairs = parse_qsl(query, True)
+        query = urlencode([(k, "x" if i == locator else v) for i, (k, v) in enumerate(pairs)])
+    else:
+        headers = {k: v for k, v in headers.items() if k != locator}
+    url = urlunsplit((parts.scheme, parts.netloc, path, query, parts.fragment))
+    return Request(request.method, url, headers, request.body)
 
 
 def input_cause(request: Request | None) -> str:
     """The most telling unusual thing about a request's path, query or headers ("" when nothing is unusual)."""
     if request is None:
         return ""
+    found = _unusual_values(request)
+    return min(found)[1] if found else ""
+
+
+def _unusual_values(request: Request) -> list[tuple[int, str, str, Any]]:
+    """(rank, "what in where", where, locator) of each unusual value: a path segment's index, a query pair's index,
+    a header's name."""
     parts = urlsplit(request.url)
     segments = parts.path.split("/")
-    values: list[tuple[str, str, bytes]] = [("path", s, unquote_to_bytes(s)) for s in segments[1:]]
-    values += [(f"query {k}", v, v.encode("utf-8", "surrogateescape")) for k, v in parse_qsl(parts.query, True)]
-    values += [(f"header {k}", v, v.encode("latin-1", "replace")) for k, v in request.headers.items()
+    values: list[tuple[str, str, bytes, Any]] = [("path", s, unquote_to_bytes(s), i) for i, s in enumerate(segments)
+                                                 if i]  # fmt: skip
+    values += [(f"query {k}", v, v.encode("utf-8", "surrogateescape"), i)
+               for i, (k, v) in enumerate(parse_qsl(parts.query, True))]  # fmt: skip
+    values += [(f"header {k}", v, v.encode("latin-1", "replace"), k) for k, v in request.headers.items()
                if k.lower() not in _PLAIN_HEADERS]  # fmt: skip
-    found = [(rank, f"{name} {where}") for where, raw, value in values for rank, name in _unusual(raw, value, where)]
+    found = [(rank, f"{name} {where}", where, locator) for where, raw, value, locator in values
+             for rank, name in _unusual(raw, value, where)]  # fmt: skip
     if parts.path.endswith("/") and len(segments) > 2:
-        found.append((7, "path trailing slash"))
-    return min(found)[1] if found else ""
+        found.append((7, "path trailing slash", "slash", None))
+    return found
 
 
 # Headers the client sets itself, and credentials: whatever they hold, it is not what a finding is about
@@ -258,102 +332,14 @@ def _distinct(failure: FailureInfo) -> str:
         return "IgnoredAuth"  # one verdict per operation, however many requests showed it
     if failure.schema:
         # The same broken field in a hundred bodies is one failure: where it is and which keyword, not the value
-        return _schema_detail(failure)[1]
+        return schema_detail(failure)[1]
     return f"{failure.kind}:{failure.key or failure.message}"
 
 
 def _message(failure: FailureInfo) -> str:
     if failure.schema:
-        return _schema_detail(failure)[0]
+        return schema_detail(failure)[0]
     return failure.message.strip() or failure.title
-
-
-def _schema_detail(failure: FailureInfo) -> tuple[str, str]:
-    """The innermost reason a body fails its schema (`anyOf [Thing, null]` alone says only "not valid"), and a key
-    naming where it failed."""
-    root = failure.root_schema
-    path, schema_path = list(failure.instance_path), list(failure.schema_path)
-    reason = _tidy(failure.validation_message or failure.message, failure.instance)
-    if isinstance(root, dict):
-        inner = _innermost(root, schema_path, failure.instance, depth=0)
-        if inner is not None:
-            path, reason, schema_path = path + inner[0], inner[1], schema_path + inner[2]
-    where = "/".join(str(part) for part in path) or "(body)"
-    return f"at {where}: {_short(reason)}", f"{where}|{'/'.join(map(str, schema_path))}"
-
-
-def _innermost(
-    root: dict[str, Any], schema_path: list[Any], instance: Any, depth: int
-) -> tuple[list[Any], str, list[Any]] | None:
-    """Follow a failed anyOf/oneOf into the branch that fits the value's type: (path, message, schema path)."""
-    if depth > 5 or not schema_path or schema_path[-1] not in ("anyOf", "oneOf"):
-        return None
-    node: Any = root
-    for part in schema_path:
-        node = node[part] if isinstance(node, dict | list) else None
-    if not isinstance(node, list):
-        return None
-    # Keep only what $refs point into, then put each branch at the top
-    holders = {k: v for k, v in root.items() if k in ("$defs", "definitions", "components") or k.startswith("x-")}
-    chosen = None
-    types: list[str] = []
-    for index, branch in enumerate(node):
-        if not isinstance(branch, dict):
-            continue
-        candidate = {**holders, **branch}
-        try:
-            errors = list(jsonschema_rs.validator_for(candidate, validate_formats=True).iter_errors(instance))
-        except Exception:
-            return None
-        if not errors:
-            return None
-        first = errors[0]
-        if not list(first.instance_path) and type(first.kind).__name__ == "Type":
-            types.append(_type_name(candidate, root))
-            continue
-        chosen = (index, candidate, first)
-        break
-    if chosen is None:
-        expected = " or ".join(dict.fromkeys(types))
-        return [], f"{_preview(instance)} is not of type {expected}", []
-    index, candidate, error = chosen
-    path = list(error.instance_path)
-    value = instance
-    for part in path:
-        value = value[part]
-    deeper = _innermost(candidate, list(error.schema_path), value, depth + 1)
-    if deeper:
-        return path + deeper[0], deeper[1], [index, *error.schema_path, *deeper[2]]
-    return path, _tidy(error.message, value), [index, *error.schema_path]
-
-
-def _type_name(schema: dict[str, Any], root: dict[str, Any]) -> str:
-    if isinstance(schema.get("$ref"), str) and schema["$ref"].startswith("#/"):
-        target: Any = root
-        for part in schema["$ref"][2:].split("/"):
-            target = target.get(part) if isinstance(target, dict) else None
-        if isinstance(target, dict):
-            return str(target.get("title") or target.get("type") or schema["$ref"].rsplit("/", 1)[-1])
-    if "type" in schema:
-        return str(schema["type"]) if not isinstance(schema["type"], list) else "/".join(schema["type"])
-    return "the schema"
-
-
-def _tidy(message: str, value: Any) -> str:
-    """A validator message names the whole value first; a long one is shortened to its kind."""
-    cut = message.find(" is not ")
-    return _preview(value) + message[cut:] if cut > 0 else message
-
-
-def _preview(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False)
-    if len(text) <= 60:
-        return text
-    if isinstance(value, list):
-        return f"an array of {count(len(value), 'item')}"
-    if isinstance(value, dict):
-        return f"an object with {count(len(value), 'property')}"
-    return text[:57] + "…"
 
 
 def _short(text: str, limit: int = 300) -> str:

@@ -111,6 +111,17 @@ class Plan:
             "--duration", type="positive_float", metavar="S", commands=(FUZZ,), help="stop after S seconds"
         ),
     )
+    min_coverage: float | None = field(
+        default=None,
+        metadata=option(
+            "--min-coverage",
+            type="positive_float",
+            metavar="PCT",
+            shown="none",
+            help="a run that sent fewer than PCT%% of its planned boundary cases (NUL, control characters, very long "
+            "and encoded values) is inconclusive (exit 3), as is one that never reached a selected operation",
+        ),
+    )
     allow_unsafe_methods: bool = field(
         default=False,
         metadata=option(

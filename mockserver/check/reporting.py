@@ -17,6 +17,7 @@ import re
 import shlex
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
@@ -125,6 +126,9 @@ def render(report: Report, command: str, key: str | None) -> str:
                     lines.append(f"      {line}")
                 if finding.received:
                     lines.append(f"      Received: {finding.received}")
+                if len(finding.inputs) > 1:
+                    more = f" (first {len(finding.inputs)})" if finding.count > len(finding.inputs) else ""
+                    lines.append(f"      Inputs{more}: {'; '.join(_short_input(i) for i in finding.inputs)}")
                 if finding.request is not None:
                     command_line = curl(finding.request, key, short=True)
                     if command_line in shown:
@@ -138,12 +142,19 @@ def render(report: Report, command: str, key: str | None) -> str:
     for operation, reason in report.untested.items():
         lines.append(f"untested: {operation}: {reason}")
     if report.skipped:
-        lines.append(f"skipped (not GET/HEAD/OPTIONS; --allow-unsafe-methods sends them, on a disposable test server): "
-                     f"{', '.join(report.skipped)}")  # fmt: skip
+        lines.append(f"skipped as unsafe (not GET/HEAD/OPTIONS; --allow-unsafe-methods sends them, on a disposable "
+                     f"test server): {skipped_summary(report.skipped).split(':', 1)[0]}")  # fmt: skip
+        lines += [f"  skipped: {key}" for key in report.skipped]
+    if report.short:
+        lines.append(f"inconclusive: boundary cases: {report.short}")
     for error in report.errors:
         lines.append(f"error: {error}")
     lines.append(summary(report, command))
     return redact("\n".join(lines), key) + "\n"
+
+
+def _short_input(text: str) -> str:
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def summary(report: Report, command: str) -> str:
@@ -153,11 +164,14 @@ def summary(report: Report, command: str) -> str:
     stopped = f", stopped early: {report.stopped}" if report.stopped else ""
     seed = f", seed {report.seed}" if report.seed is not None else ""
     untested = f" ({len(report.untested)} not fully tested)" if report.untested else ""
+    reached = f", {len(report.reached)} of {operations} reached" if report.reached is not None else ""
+    sent, planned = report.boundary
+    boundary = f", {sent} of {count(planned, 'boundary case')} sent" if planned else ""
     skipped = f", {len(report.skipped)} skipped as unsafe" if report.skipped else ""
     return (
         f"{command} {verdict}: {count(len(report.findings), 'distinct failure')} in {count(len(checks), 'check')}, "
-        f"{count(operations, 'operation')}{untested}{skipped}, {count(report.requests, 'request')} to "
-        f"{report.base_url} in {report.seconds:.1f} s{seed}{stopped}"
+        f"{count(operations, 'operation')}{untested}{reached}{boundary}{skipped}, "
+        f"{count(report.requests, 'request')} to {report.base_url} in {report.seconds:.1f} s{seed}{stopped}"
     )
 
 
@@ -168,8 +182,21 @@ def start_line(report: Report, command: str) -> str:
     line = (f"{command}: {count(len(report.operations), 'operation')} at {report.base_url}; methods sent: {methods}"
             f"{' (read-only)' if safe else ' (--allow-unsafe-methods: this can change the server)'}")  # fmt: skip
     if report.skipped:
-        line += f"; skipped as unsafe: {', '.join(report.skipped)}"
+        line += f"; skipped as unsafe: {skipped_summary(report.skipped)}"
     return line
+
+
+FIRST_FEW = 5  # skipped operations named on the start-up line; the report lists them all
+
+
+def skipped_summary(skipped: list[str]) -> str:
+    """A line that stays readable on a large contract: "3 (POST 2, DELETE 1): POST /a, POST /b, DELETE /c"; beyond
+    `FIRST_FEW`, the first few and "..." (the report, text and JUnit, lists every one)."""
+    methods = Counter(key.split(" ", 1)[0] for key in skipped)
+    by_method = ", ".join(f"{method} {n}" for method, n in methods.most_common())
+    shown = ", ".join(skipped[:FIRST_FEW]) + (f", ... (all {len(skipped)} in the report)"
+                                               if len(skipped) > FIRST_FEW else "")  # fmt: skip
+    return f"{len(skipped)} ({by_method}): {shown}"
 
 
 def write_junit(
@@ -181,6 +208,11 @@ def write_junit(
     properties = [(name, str(value)) for name, value in ((merge.SHARD, shard), (merge.SEED, report.seed),
                   (merge.OPERATIONS, len(report.operations)), (merge.REQUESTS, report.requests))
                   if value is not None]  # fmt: skip
+    if report.reached is not None:
+        properties.append(("reached", str(len(report.reached))))
+    if report.boundary[1]:
+        properties += [("boundary-sent", str(report.boundary[0])), ("boundary-planned", str(report.boundary[1]))]
+    properties.append(("verdict", merge.VERDICTS[report.exit_code]))
     properties += [(merge.UNTESTED, operation) for operation in report.untested]
     suite = verdicts.Suite(f"mockserver {command}", report.exit_code, properties=properties, seconds=report.seconds)
     names = list(dict.fromkeys([*checks, *(f.check for f in report.findings)]))
@@ -191,6 +223,8 @@ def write_junit(
                 text = [finding.message]
                 if finding.received:
                     text.append(f"Received: {finding.received}")
+                if finding.inputs:
+                    text.append(f"Inputs ({finding.count} in all): " + "; ".join(finding.inputs))
                 if finding.request is not None:
                     text.append(f"Reproduce: {curl(finding.request, key)}")
                 case.failures.append(verdicts.Failure(redact(finding.title, key), check, redact("\n".join(text), key)))
@@ -200,6 +234,8 @@ def write_junit(
     for operation in report.skipped:
         message = "not GET/HEAD/OPTIONS; sent only with --allow-unsafe-methods"
         suite.cases.append(verdicts.Case(operation, "read-only", skipped=message))
+    if report.short:
+        suite.cases.append(verdicts.Case(verdicts.RUN, "coverage", error=f"inconclusive: {report.short}"))
     for error in report.errors:
         suite.cases.append(verdicts.Case(verdicts.RUN, "run", error=redact(error, key)))
     verdicts.write_junit(path, suite, lambda text: redact(text, key))

@@ -13,12 +13,14 @@ that looks inside them.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 from ..contract import security
+from ..contract.schemas import RESPONSE
 from ..contract.security import SecurityScheme
 from ..contract.spec import Spec
 from ..contract.verdicts import never_held
@@ -92,11 +94,14 @@ CATALOGUE = {check.name: check for check in (
 class Rules:
     """The checker's hooks and our probes; what they find is handed to `emit` (the run writes the report)."""
 
-    def __init__(self, emit: Callable[[Event], None], key: str | None, schemes: list[SecurityScheme]) -> None:
+    def __init__(self, emit: Callable[[Event], None], key: str | None, schemes: list[SecurityScheme],
+                 spec: Spec | None = None) -> None:  # fmt: skip
         self.emit = emit
         self.key = key
         self.schemes = schemes
         self.credential_names = security.secret_names(schemes)
+        self.spec = spec
+        self.boundary: dict[str, set[str]] = {}  # operation -> ids of the boundary cases planned for it
 
     def hooks(self, plan: Plan) -> dict[str, Callable[..., Any]]:
         """Our hooks, by the checker's hook name; a new rule that filters or adds cases is one more entry."""
@@ -118,6 +123,8 @@ class Rules:
             # The checker's own probe without credentials got neither data nor a refusal (a 429 from a rate limit,
             # a 404, a 5xx): that is no evidence of ignored auth (a 5xx there is our probe_auth's finding)
             return False
+        if engine.is_schema_failure(failure) and self.fits_response_view(engine.case_operation_label(case), response):
+            return False  # the checker forbids every writeOnly property; null for a nullable one is no leak
         if status >= 500 and engine.is_undefined_status(failure):
             return False  # `not_a_server_error` reports it, with its cause; "undocumented 500" would say it twice
         if status < 500 and TRAILING_SLASH in engine.path_values(case):
@@ -127,6 +134,22 @@ class Rules:
             self.emit(Warned(undocumented_rejection(engine.case_operation_label(case), status)))
             return False
         return True
+
+    def fits_response_view(self, label: str, response: Any) -> bool:
+        """Whether the body fits the contract's RESPONSE view (contract/schemas.py, shared with the proxy): a writeOnly
+        property never answered with a value, but a nullable one answered null (FastAPI's `SecretStr | None`)."""
+        op = self.spec.find(label) if self.spec is not None else None
+        documented = op.response_for(response.status_code) if op is not None else None
+        media = engine.header(response, "content-type").split(";")[0].strip().lower()
+        found = next((m for k, m in documented.content.items() if k.lower() == media), None) if documented else None
+        if self.spec is None or found is None or found.schema is None:
+            return False
+        try:
+            body = json.loads(response.content)
+        except ValueError:
+            return False
+        view = self.spec.schemas.view(found.schema, RESPONSE, label)
+        return bool(self.spec.schemas.validator(view).is_valid(body))
 
     def lacks_credentials(self, request: Any) -> bool:
         if not self.key or request is None:
@@ -148,7 +171,9 @@ class Rules:
             if location == "path" and path.endswith("{" + name + "}"):
                 values = (*values, TRAILING_SLASH)
             for value in values:
-                examples.append(engine.case_with(operation, base, location, name, value))
+                case = engine.case_with(operation, base, location, name, value)
+                self.boundary.setdefault(engine.label(operation), set()).add(engine.case_id(case))
+                examples.append(case)
 
     def plain_string_parameters(self, operation: Any) -> list[tuple[str, str]]:
         found = []

@@ -28,6 +28,7 @@ MAX_BODY = 8 * 1024 * 1024  # bytes of one response body we read before giving u
 MAX_WAIT = 120.0  # seconds one request may spend waiting out 429/503 answers before its operation is untested
 BACKOFF = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)  # waits after a 429 that says nothing about when to come back
 MIN_WAIT = 0.5  # seconds; "Retry-After: 0" on every answer must not turn into a flood
+CASE_HEADER = "X-Schemathesis-TestCaseId"  # the checker names each case it sends
 
 
 class BodyTooLarge(requests.exceptions.ContentDecodingError):
@@ -73,8 +74,10 @@ REAL_CLOCK = Clock()
 class Counters:
     """What the session saw, shared by every worker thread."""
 
-    sent: int = 0
+    sent: int = 0  # the one count of requests: taken here, where they leave, for every attempt
     rate_limited: int = 0  # 429 (and 503 + Retry-After) answers seen, waited out or not
+    targets: set[tuple[str, str]] = field(default_factory=set)  # (method, raw path) sent: the operations reached
+    cases: set[str] = field(default_factory=set)  # the checker's case ids sent (its X-Schemathesis-TestCaseId)
     waited: float = 0.0  # seconds spent waiting them out
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -183,6 +186,10 @@ class GuardedAdapter(HTTPAdapter):
             else:
                 spent = False
                 self.counters.sent += 1
+                self.counters.targets.add((str(request.method), str(request.path_url).split("?", 1)[0]))
+                case = request.headers.get(CASE_HEADER)
+                if case:
+                    self.counters.cases.add(str(case))
         if spent:
             limits.stop.set(f"--max-requests {limits.max_requests} reached")
             raise BudgetSpent(RuntimeError(f"--max-requests {limits.max_requests} reached; not sent"), request=request)

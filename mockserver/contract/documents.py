@@ -8,6 +8,7 @@ pointer, and the reason; never a traceback.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -258,3 +259,29 @@ def escape(token: str) -> str:
 
 def pointer(*tokens: object) -> str:
     return "".join("/" + escape(str(token)) for token in tokens)
+
+
+SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def folder_files(folder: str) -> list[Path]:
+    """The YAML/JSON files under a folder (fixtures), sorted, walked without following links; a file or link that
+    resolves outside the folder is an error, so nothing outside it is ever read."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise DocumentError(folder, "", "fixtures folder does not exist or is not a folder")
+    root = root.resolve()
+    found = []
+    for current, dirs, files in os.walk(root, followlinks=False):
+        dirs.sort()
+        for name in sorted(files):
+            path = Path(current) / name
+            if path.suffix.lower() not in SUFFIXES:
+                continue
+            real = path.resolve()
+            if not real.is_relative_to(root) or not real.is_file():
+                raise DocumentError(
+                    str(path), "", "resolves outside the fixtures folder (symlink?); refusing to read it"
+                )
+            found.append(path)
+    return found

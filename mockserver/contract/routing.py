@@ -130,7 +130,12 @@ class Router:
             self._by_length.setdefault(len(t.segments), []).append(t)
             self._shapes.setdefault(t.shape, []).append(t)
         self.paths = list(templates)
-        self._variants = {(t.path, m): v for t in templates.values() for m, v in (t.variants or {}).items()}
+        # operations told apart by conditions: those asking more first (`#partNumber&uploadId&x-amz-copy-source`
+        # before `#partNumber&uploadId`), so a request that meets both gets the more specific one
+        self._variants = {
+            (t.path, m): sorted(v, key=lambda pair: -len(pair[0])) for t in templates.values()
+            for m, v in (t.variants or {}).items()
+        }  # fmt: skip
 
     def match(self, method: str, raw_path: bytes, query: dict[str, list[str]] | None = None,
               headers: dict[str, str] | None = None) -> Match:  # fmt: skip
@@ -143,15 +148,19 @@ class Router:
         template_variants = self._variants.get((routed(op.path), op.method))
         if template_variants is None:
             return found
-        for conditions, candidate in template_variants:
+        for conditions, candidate in template_variants:  # the most specific first (see __init__)
             if conditions and all(_holds(name, value, query or {}, headers or {}) for name, value in conditions):
                 return found._replace(operation=candidate)
+        # else the one that asks nothing more, when it takes the body sent; else one whose request body takes the
+        # media type sent (`/analyze#overload=stream`); else the one that asks nothing more; else the first
         sent = media.base((headers or {}).get("content-type", ""))
-        if sent:  # else the one whose request body takes the media type sent (`/analyze#overload=stream`)
-            for _, candidate in template_variants:
-                if any(media.matches(sent, declared) for declared in candidate.bodies):
-                    return found._replace(operation=candidate)
-        return found
+        plain = next((candidate for conditions, candidate in template_variants if not conditions), None)
+        if plain is not None and (not sent or not plain.bodies or _takes(plain, sent)):
+            return found._replace(operation=plain)
+        for _, candidate in template_variants if sent else ():
+            if _takes(candidate, sent):
+                return found._replace(operation=candidate)
+        return found if plain is None else found._replace(operation=plain)
 
     def _match(self, method: str, raw_path: bytes) -> Match:
         if self.prefix:
@@ -187,8 +196,19 @@ class Router:
                 if op is not None:
                     params = _match_segments(other, decoded) or {}
                     return Match(FULL, op, params, [n for i in bad for n in other.names[i]])
+        # a less literal template that has the method (`GET /versions/{version}` for `/versions/$LATEST`, which
+        # documents only PUT): published contracts split one resource this way
+        for other in self._by_length.get(len(decoded), ()):
+            if other.score < template.score and method in other.operations:
+                params = _match_segments(other, decoded)
+                if params is not None:
+                    return Match(FULL, other.operations[method], params, [n for i in bad for n in other.names[i]])
         allowed = sorted({m for t in same for m in t.operations})
         return Match(METHOD, allowed=allowed, operations=[op for t in same for op in t.operations.values()])
+
+
+def _takes(operation: Operation, sent: str) -> bool:
+    return any(media.matches(sent, declared) for declared in operation.bodies)
 
 
 def _holds(name: str, value: str | None, query: dict[str, list[str]], headers: dict[str, str]) -> bool:

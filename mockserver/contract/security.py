@@ -87,11 +87,14 @@ class ApiKey(SecurityScheme):
 
     fillable: ClassVar[bool] = True
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_header", self.parameter.lower())  # looked up on every request
+
     def credential(
         self, headers: Mapping[str, str], query: Mapping[str, list[str]], cookies: Mapping[str, str]
     ) -> str | None:
         if self.location == "header":
-            value = headers.get(self.parameter.lower())
+            value = headers.get(self._header)  # type: ignore[attr-defined]
         elif self.location == "query":
             found = query.get(self.parameter)
             value = found[-1] if found else None

@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from ..contract.mount import title
 from .data.encoding import dumps
 from .events import FaultError, check_fault, is_fault
 from .journal import Journal
@@ -80,7 +81,7 @@ class Admin:
         spec = self.mock.spec
         return _json(200, {
             "mockserver": "admin",
-            "spec": spec.source.rsplit("/", 1)[-1],
+            "spec": title(spec),
             "dashboard": f"{p}/ (send Accept: text/html, as a browser does)",
             "endpoints": {
                 f"GET {p}/health": "status, operation and fixture counts, warnings",
@@ -104,7 +105,7 @@ class Admin:
         spec = self.mock.spec
         return _json(200, {
             "status": "ok",
-            "spec": spec.source.rsplit("/", 1)[-1],
+            "spec": title(spec),
             "operations": len(spec.operations),
             "fixtures": sum(len(index.by_name) for index in self.mock.fixtures.values()),
             "warnings": self.mock.warnings[:50],

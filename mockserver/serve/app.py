@@ -19,6 +19,7 @@ import random
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
@@ -94,11 +95,18 @@ class MockApp:
         stop = getattr(self.watcher, "stop", None)
         if stop is not None:
             stop()
+        self.flush()
         self.mock.store.close()
+
+    def flush(self) -> None:
+        """The log lines buffered (requestlog.py), written now: at shutdown and when closed."""
+        for log in (self.log, self.forwarder.log if self.forwarder is not None else None):
+            if log is not None:
+                log.flush()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send, self.forwarder)
+            await _lifespan(receive, send, self.forwarder, self.flush)
             return
         sockets = self.sockets
         if scope["type"] != "http" or sockets is not None and sockets.takes(scope):
@@ -106,6 +114,17 @@ class MockApp:
                 await sockets(scope, receive, send)  # socket.io (serve/events/); a WebSocket elsewhere: 403
             return
         start = _clock()
+        try:
+            await self._http(scope, receive, send, start)
+        except BaseException as exc:  # a bug, a failed send, a task cancelled at shutdown: the line is still written
+            if self.log is not None:
+                path = (scope.get("raw_path") or b"").decode("latin-1") or scope.get("path", "")
+                path = self.redactor._scrub(path, self.redactor.active([]))
+                ms = (_clock() - start) * 1000
+                self.log.write(f"{scope['method']} {path} 500 crashed {ms:.2f}ms ({type(exc).__name__})\n")
+            raise
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send, start: float) -> None:
         request = self._read(scope)
         if "content-length" in request.headers or "transfer-encoding" in request.headers:
             request = await self._read_body(request, receive)
@@ -160,6 +179,10 @@ class MockApp:
             return None
         sub = request.raw_path[len(self.admin_prefix) :].decode("latin-1")
         if request.refused is not None:
+            if request.refused.status == 413:  # an admin request is JSON a person or script wrote: one clear 400
+                limit = self.config.max_body_bytes
+                return problem_answer(problems.BAD_ADMIN, f"the body is larger than {limit} bytes (--max-body-bytes)",
+                                      field="(body)")  # fmt: skip
             return request.refused
         origin = request.headers.get("origin")
         if origin is not None and not self._trusted(origin, request.headers.get("host", "")):
@@ -298,7 +321,7 @@ async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], bod
     await send({"type": "http.response.body", "body": body})
 
 
-async def _lifespan(receive: Receive, send: Send, forwarder: Forwarder | None) -> None:
+async def _lifespan(receive: Receive, send: Send, forwarder: Forwarder | None, flush: Callable[[], None]) -> None:
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
@@ -306,6 +329,7 @@ async def _lifespan(receive: Receive, send: Send, forwarder: Forwarder | None) -
         elif message["type"] == "lifespan.shutdown":
             if forwarder is not None:  # the upstream client's connections belong to this loop
                 await forwarder.aclose()
+            flush()  # uvicorn's graceful shutdown (SIGTERM, SIGINT) in every worker: no buffered log line is lost
             await send({"type": "lifespan.shutdown.complete"})
             return
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..contract.mount import parse_mount
+
 SERVE = ("serve",)
 AUTH_MODES = ("enforce", "off")
 
@@ -27,13 +29,22 @@ def option(*flags: str, **argparse: Any) -> dict[str, Any]:
 
 @dataclass
 class Config:
-    spec: str | None = field(
+    spec: list[str] | None = field(
         default=None,
         metadata=option(
-            nargs="?",
+            nargs="*",
             metavar="SPEC",
-            help="the contract: YAML/JSON file or http(s) URL (default: the built-in contract)",
+            help="the contracts: YAML/JSON files or http(s) URLs, each under its servers path (default: the built-in "
+            "contract)",
+            per_command={"proxy": {"help": "the contract: YAML/JSON file or http(s) URL (default: the built-in one)"}},
         ),
+    )
+    mount: list[str] | None = field(
+        default=None,
+        metadata=option(
+            "--mount", commands=SERVE, action="append", metavar="/PREFIX=FILE",
+            help="serve the contract FILE under /PREFIX (a SPEC's own prefix replaced), repeatable",
+        ),  # fmt: skip
     )
     fixtures: list[str] | None = field(
         default=None,
@@ -302,6 +313,16 @@ class Config:
     def __post_init__(self) -> None:
         if isinstance(self.fixtures, str):  # one folder, as the API took it before --fixtures was repeatable
             self.fixtures = [self.fixtures] if self.fixtures else []
+        if isinstance(self.spec, str):  # one contract, as the API took it before serve took several
+            self.spec = [self.spec]
+        for text in self.mount or []:
+            try:
+                parse_mount(text)
+            except ValueError as exc:
+                raise ConfigError(str(exc)) from None
+        if (self.proxy or self.upstream) and len(self.spec or []) + len(self.mount or []) > 1:
+            raise ConfigError(f"{'proxy' if self.proxy else '--upstream'} forwards to one server: give it one contract "
+                              "(several are served by the mock alone)")  # fmt: skip
         if not 0.0 <= self.error_rate <= 1.0:
             raise ConfigError(f"error rate must be between 0 and 1, got {self.error_rate}")
         if self.latency[0] < 0 or self.latency[1] < self.latency[0]:
@@ -369,7 +390,8 @@ def _codec(metadata: Mapping[str, Any], python_type: object) -> str:
     """A field's `MOCKSERVER_*` codec, named by its option metadata (its `type`, `append` for a list), else by its
     Python type; never by the field's name."""
     cli = metadata.get("cli") or {}
-    kind = cli.get("type") if cli.get("type") in _ENV else "append" if cli.get("action") == "append" else python_type
+    listed = cli.get("action") == "append" or cli.get("nargs") == "*"
+    kind = cli.get("type") if cli.get("type") in _ENV else "append" if listed else python_type
     return kind if isinstance(kind, str) and kind in _ENV else ""
 
 

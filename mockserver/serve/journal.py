@@ -6,23 +6,21 @@ parameters, Authorization, Cookie, anything named like a key or token, in header
 value (every credential the request carried, wherever else it shows up). What only a reader needs (the ISO-8601
 time, the body excerpt as text) is worked out when the journal is read, not per request, unless the store is
 shared. A forwarded request's entry lists what it broke of the contract (`violations`: severity, direction, JSON
-pointer, reason; redacted before they get here). Log lines are buffered and written once per event-loop turn: one
-write for many requests.
+pointer, reason; redacted before they get here). The log line is requestlog.py's: written in batches.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
-import sys
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
-from typing import Any, TextIO
+from typing import Any
 from urllib.parse import quote, unquote
 
 from ..contract.verdicts import MIN_SECRET, REDACTED, secret_name
+from .requestlog import RequestLog as RequestLog  # the log line's home; imported from here too
 from .store import MemoryStore, Store
 
 _MAX_FIELD = 2048
@@ -195,9 +193,10 @@ class Journal:
                 if redact.encoded(secret) in head:  # a credential echoed in the body: scrubbed now, not at reading
                     excerpt = redact._scrub(head.decode("utf-8", "replace"), active)
                     break
-        request: bytes | str = sent if len(sent) <= EXCERPT_BYTES else sent[:EXCERPT_BYTES]
-        if active and request:
-            request = redact._scrub(request.decode("utf-8", "replace"), active)
+        head_sent = sent if len(sent) <= EXCERPT_BYTES else sent[:EXCERPT_BYTES]
+        request: bytes | str = head_sent
+        if active and head_sent:
+            request = redact._scrub(head_sent.decode("utf-8", "replace"), active)
         if active:
             path = redact._scrub(path, active)
         entry = (
@@ -243,7 +242,8 @@ FIELDS = ("time", "method", "path", "query", "headers", "status", "source", "ope
 
 def render(entry: Any) -> dict[str, Any]:
     """An entry as a reader sees it (a dict of FIELDS): ISO-8601 time, the body excerpts (`response`, and the
-    request's `body`) as text with members named like secrets redacted. Idempotent: a shared store keeps rendered entries."""
+    request's `body`) as text with members named like secrets redacted. Idempotent: a shared store keeps rendered
+    entries."""
     if isinstance(entry, dict):
         return entry
     out = dict(zip(FIELDS, entry, strict=True))
@@ -264,32 +264,3 @@ def render(entry: Any) -> dict[str, Any]:
             text += f"…(+{out['body_size'] - EXCERPT_BYTES} bytes)"
     out["body"] = text
     return out
-
-
-class RequestLog:
-    """Buffered one-line-per-request log: `GET /path 200 fixture 0.42ms`."""
-
-    def __init__(self, stream: TextIO | None = None) -> None:
-        self.stream = stream or sys.stderr
-        self.lines: list[str] = []
-        self.scheduled = False
-
-    def write(self, line: str) -> None:
-        self.lines.append(line)
-        if not self.scheduled:
-            self.scheduled = True
-            try:
-                asyncio.get_running_loop().call_soon(self.flush)
-            except RuntimeError:
-                self.flush()
-
-    def flush(self) -> None:
-        self.scheduled = False
-        if self.lines:
-            data = "".join(self.lines)
-            self.lines.clear()
-            try:
-                self.stream.write(data)
-                self.stream.flush()
-            except (OSError, ValueError):
-                pass

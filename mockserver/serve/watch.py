@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from ..contract import documents
 from ..contract.documents import DocumentError
+from ..contract.mount import mounts
 from ..contract.spec import builtin
 from .config import Config, ConfigError
 from .pipeline.core import Mock, build_mock, fixtures_folders
@@ -31,11 +32,9 @@ class Reloadable(Protocol):
 
 
 def watched(config: Config) -> list[Path]:
-    """The folders whose YAML/JSON files make the served contract and fixtures."""
-    spec = config.spec if config.spec is not None else builtin()[0]
-    found = []
-    if not documents.is_url(spec):
-        found.append(Path(spec).resolve().parent)
+    """The folders whose YAML/JSON files make the served contracts (each of them) and fixtures."""
+    sources = [m.source if m.source is not None else builtin()[0] for m in mounts(config.spec, config.mount)]
+    found = [Path(source).resolve().parent for source in sources if not documents.is_url(source)]
     found.extend(Path(folder).resolve() for folder in fixtures_folders(config))
     unique: list[Path] = []
     for path in found:

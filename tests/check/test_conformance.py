@@ -151,9 +151,14 @@ def test_read_only_unless_told(command: str, methods_spec: str, capsys: pytest.C
     # Said before the first request, and in the summary; skipped operations never make a run inconclusive
     expected = "GET, OPTIONS" if command == "fuzz" else "GET"
     assert f"methods sent: {expected} (read-only)" in err, err
-    assert "skipped as unsafe: POST /items, PUT /items/{id}, DELETE /items/{id}, PATCH /items/{id}" in err, err
-    assert "skipped (not GET/HEAD/OPTIONS; --allow-unsafe-methods sends them" in out
-    assert "2 operations, 4 skipped as unsafe" in out.splitlines()[-1] and "PASSED" in out.splitlines()[-1]
+    assert (
+        "skipped as unsafe: 4 (POST 1, PUT 1, DELETE 1, PATCH 1): POST /items, PUT /items/{id}, "
+        "DELETE /items/{id}, PATCH /items/{id}"
+    ) in err, err
+    assert "skipped as unsafe (not GET/HEAD/OPTIONS; --allow-unsafe-methods sends them" in out
+    assert "  skipped: PATCH /items/{id}" in out
+    assert "2 operations, 2 of 2 reached, " in out.splitlines()[-1] and "PASSED" in out.splitlines()[-1]
+    assert ", 4 skipped as unsafe, " in out.splitlines()[-1]
 
     counter = zoo.MethodCounter()
     with Served(counter) as served:

@@ -116,7 +116,12 @@ def printed(out: str) -> int:
 @pytest.mark.parametrize("command", ["check", "fuzz"])
 @pytest.mark.parametrize("rate", [None, "1000/s"])
 def test_the_count_printed_is_what_the_server_got(
-    logged: Logged, command: str, rate: str | None, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    logged: Logged,
+    command: str,
+    rate: str | None,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("MOCKSERVER_API_KEY", zoo.KEY)
     pace = ["--rate-limit", rate] if rate else []

@@ -28,6 +28,7 @@ from mockserver.check.findings import (
     one_line,
     received,
 )
+from tests.support import Served
 
 ROOT = {
     "anyOf": [{"$ref": "#/$defs/Thing"}, {"type": "null"}],
@@ -242,3 +243,69 @@ def test_exit_codes() -> None:
     assert report.exit_code == FAILED == 1  # a failure found is a failure, tested or not
     report.errors.append("cannot reach")
     assert report.exit_code == ERROR == 2
+
+
+def _error_app(bodies: dict[str, str]) -> Any:
+    """GET /api/conversations/{id}: a 500 with the body of the first marker found in the raw path, else 200."""
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        raw = scope["raw_path"].decode("latin-1")
+        body = next((text for marker, text in bodies.items() if marker in raw), None)
+        status, data = (500, body.encode()) if body is not None else (200, b"null")
+        await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"text/plain")]})
+        await send({"type": "http.response.body", "body": data})
+
+    return app
+
+
+def _failed(served_url: str, path: str, body: str) -> Finding:
+    sent = Request("GET", f"{served_url}/api/conversations/{path}", {}, None)
+    response = SimpleNamespace(status_code=500, content=body.encode(), headers={"content-type": "text/plain"})
+    info = FailureInfo("ServerError", "Server error", "Received 500", key="500")
+    return from_failure(info, "not_a_server_error", "GET /api/conversations/{conversation_id}", sent, response)
+
+
+@pytest.mark.e2e
+def test_one_cause_across_many_inputs_is_one_finding_listing_them() -> None:
+    """The server fails on every id alike (a plain "x" too): the unusual inputs are not to blame."""
+    from mockserver.check.conformance import blame
+
+    body = "Traceback: KeyError: 'store' at line 42"
+    with Served(_error_app({"/api/conversations/": body})) as served:
+        report = Report(base_url=served.url)
+        for path in ("a%00b", "x" * 300, "%C3%BCn", "a%01b"):
+            report.add(_failed(served.url, path, body))
+        assert len(report.findings) == 4  # one per unusual input, before blame
+        with requests.Session() as session:
+            blame(report, session, 5.0)
+    report.consolidate()
+    [finding] = report.findings
+    assert finding.cause == "" and finding.count == 4 and len(finding.inputs) == 4
+
+
+@pytest.mark.e2e
+def test_two_causes_behind_one_status_stay_two_findings() -> None:
+    """Two different server errors (two tracebacks) behind one 500, and two unusual ids the server chokes on (a plain
+    id answers 200): four findings, each blamed on what triggers it."""
+    from mockserver.check.conformance import blame
+
+    bodies = {
+        "trajectory": "Traceback: FileNotFoundError: events/0.json",
+        "%00": "Internal Server Error",
+        "x" * 256: "Internal Server Error",
+        "docker": "Traceback: docker.errors.APIError: 500 Server Error",
+    }
+    with Served(_error_app(bodies)) as served:
+        report = Report(base_url=served.url)
+        for path, marker in (("abc/trajectory", "trajectory"), ("docker", "docker"), ("def/trajectory", "trajectory"),
+                             ("a%00b", "%00"), ("x" * 300, "x" * 256), ("b%00c", "%00")):  # fmt: skip
+            report.add(_failed(served.url, path, bodies[marker]))
+        with requests.Session() as session:
+            blame(report, session, 5.0)
+    report.consolidate()
+    shown = sorted((f.cause, f.fingerprint[:20], f.count) for f in report.findings)
+    assert shown == [("", "Traceback: FileNotFo", 2), ("", "Traceback: docker.er", 1),
+                     ("NUL byte in path", "Internal Server Erro", 2),
+                     ("over 255 bytes in path", "Internal Server Erro", 1)], shown  # fmt: skip

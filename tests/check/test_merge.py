@@ -214,7 +214,8 @@ def test_write_junit_records_what_merge_needs(tmp_path: Path) -> None:
     [suite] = ET.parse(path).getroot()
     assert suite[0].tag == "properties"  # first child, as the JUnit schema wants
     props = {p.get("name"): p.get("value") for p in suite.iter("property")}
-    assert props == {"shard": "2/3", "seed": "7", "operations": "5", "requests": "50", "exit-code": "1"}
+    assert props == {"shard": "2/3", "seed": "7", "operations": "5", "requests": "50", "verdict": "FAILED",
+                     "exit-code": "1"}  # fmt: skip
     part = merge.read(str(path))
     assert (part.shard, part.seed, part.exit_code, part.operations, part.requests) == (Shard(2, 3), "7", 1, 5, 50)
     assert (part.cases, part.failures, part.errors) == (5 * len(CHECKS), 1, 0)

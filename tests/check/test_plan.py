@@ -70,9 +70,9 @@ def test_fuzz_only_options_are_fuzz_only():
 def test_a_command_line_becomes_a_plan_field_by_field():
     args = parser().parse_args(
         ["fuzz", "s.yaml", "--url", "http://h", "--api-key", "sekrit", "--max-examples", "3", "--seed", "5",
-         "--include", "GET /x", "--include", "getY", "--workers", "2", "--request-timeout", "1.5", "--rate-limit", "4/s",
-         "--max-requests", "9", "--duration", "7", "--allow-unsafe-methods", "--junit-xml", "j.xml", "--cassette",
-         "c.yaml", "--no-progress"]
+         "--include", "GET /x", "--include", "getY", "--workers", "2", "--request-timeout", "1.5",
+         "--rate-limit", "4/s", "--max-requests", "9", "--duration", "7", "--allow-unsafe-methods", "--junit-xml",
+         "j.xml", "--cassette", "c.yaml", "--no-progress"]
     )  # fmt: skip
     plan: Plan = _from_args(Plan, args, fuzz=True)
     assert plan == Plan(

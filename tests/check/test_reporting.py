@@ -275,3 +275,41 @@ def test_a_key_a_report_would_escape_is_refused(key: str) -> None:
 @pytest.mark.parametrize("key", ["zoo-key-4f1c9a7e", "Abc.~!#$%&'()*+,/:;<=>?@[]^_`{|}-123"])
 def test_a_key_of_visible_ascii_is_fine(key: str) -> None:
     assert verdicts.key_problem(key) == ""
+
+
+def test_the_start_line_stays_readable_on_a_large_contract():
+    skipped = [f"POST /things/{i}" for i in range(500)] + [f"DELETE /things/{i}" for i in range(84)]
+    report = Report(base_url="http://127.0.0.1:1", operations=["GET /a"], skipped=skipped, methods=["GET"])
+    line = reporting.start_line(report, "check")
+    assert len(line) < 400, line
+    assert "skipped as unsafe: 584 (POST 500, DELETE 84): POST /things/0, POST /things/1" in line
+    assert "... (all 584 in the report)" in line
+    text = reporting.render(report, "mockserver check", None)
+    assert all(f"  skipped: {key}\n" in text for key in skipped)
+
+
+def test_exit_codes_are_written_once_and_help_docs_and_junit_agree(tmp_path, capsys):
+    from mockserver import cli
+    from mockserver.check import commands, merge
+
+    page = (Path(__file__).parents[2] / "docs" / "reference" / "exit-codes.md").read_text()
+    rows = {int(line.split("|")[1]): line.split("|")[2].strip() for line in page.splitlines()
+            if line.startswith("| ") and line.split("|")[1].strip().isdigit()}  # fmt: skip
+    assert rows == commands.MEANING
+    for command in ("check", "fuzz"):
+        with pytest.raises(SystemExit):
+            cli.main([command, "--help"])
+        shown = " ".join(capsys.readouterr().out.split())
+        assert all(" ".join(f"{code} {text}".split()) in shown for code, text in commands.MEANING.items())
+    for code in commands.MEANING:
+        report = Report(base_url="http://127.0.0.1:1", operations=["GET /a"])
+        if code == 1:
+            report.findings.append(Finding("GET /a", "not_a_server_error", "Server error", "500"))
+        elif code == 2:
+            report.errors.append("contract: broken")
+        elif code == 3:
+            report.untest("GET /a", "never reached")
+        reporting.write_junit(report, tmp_path / "run.xml", "check", None, ("not_a_server_error",))
+        properties = {p.get("name"): p.get("value") for p in ET.parse(tmp_path / "run.xml").getroot().iter("property")}
+        assert (properties["exit-code"], properties["verdict"]) == (str(code), merge.VERDICTS[code])
+        assert commands.MEANING[code].startswith(merge.VERDICTS[code].lower())

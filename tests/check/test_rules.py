@@ -21,6 +21,7 @@ from mockserver.check import conformance, engine, rules
 from mockserver.check.findings import Report
 from mockserver.check.plan import Plan
 from mockserver.contract import security
+from mockserver.contract.spec import load_spec
 
 from . import zoo
 from .conftest import Served
@@ -273,3 +274,49 @@ def test_the_printed_long_curl_reproduces_the_500(zoo_server: Served, capsys: py
         url = next(word for word in shell_words(curl) if word.startswith("http"))
         answer = httpx.get(url, headers={"X-Session-API-Key": zoo.KEY}, timeout=10)
         assert answer.status_code == 500 and answer.headers["content-type"].startswith("text/plain"), url
+
+
+SETTINGS = {
+    "openapi": "3.1.0",
+    "info": {"title": "settings", "version": "1"},
+    "paths": {
+        "/api/settings": {
+            "get": {
+                "responses": {
+                    "200": {
+                        "description": "settings",
+                        "content": {"application/json": {"schema": {
+                            "type": "object",
+                            "required": ["llm_model"],
+                            "properties": {
+                                "llm_model": {"type": "string"},
+                                # FastAPI's `SecretStr | None`, as real OpenHands 0.53 documents it
+                                "llm_api_key": {"anyOf": [{"type": "string", "format": "password", "writeOnly": True},
+                                                          {"type": "null"}]},
+                            },
+                        }}},
+                    }
+                }
+            }
+        }
+    },
+}  # fmt: skip
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("secret, failures", [(None, 0), ("sk-live-123456", 1)])
+def test_a_nullable_write_only_secret_answered_null_passes_and_a_value_fails(
+    tmp_path: Path, secret: str | None, failures: int
+) -> None:
+    contract = tmp_path / "settings.json"
+    contract.write_text(json.dumps(SETTINGS))
+
+    async def server(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            await JSONResponse({"llm_model": "m", "llm_api_key": secret})(scope, receive, send)
+
+    with Served(server) as served:
+        report = conformance.run(Plan(served.url, spec=str(contract), seed=1, max_examples=3),
+                                 load_spec(str(contract)))  # fmt: skip
+    assert [f.check for f in report.findings] == ["response_schema_conformance"] * failures, report.findings
+    assert report.exit_code == failures

@@ -59,8 +59,9 @@ def artefacts(url: str, key: str, tmp_path: Path, *extra: str) -> list[str]:
             *extra,
         ]
         if command == "fuzz":
-            argv += ["--duration", "3", "--cassette", str(cassette), "--rate-limit", "100"]
-        result = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+            # a count bounds the run; --duration only guards against a hang (a loaded machine sends few per second)
+            argv += ["--max-requests", "30", "--duration", "120", "--cassette", str(cassette), "--rate-limit", "100"]
+        result = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
         assert result.returncode == 1, result.stdout + result.stderr
         assert "$MOCKSERVER_API_KEY" in result.stdout
         found += [result.stdout, result.stderr, junit.read_text()]

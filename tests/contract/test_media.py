@@ -46,3 +46,26 @@ def test_base_drops_parameters_and_case() -> None:
 )
 def test_matches(actual: str, declared: str, expected: bool) -> None:
     assert media.matches(actual, declared) is expected
+
+
+def test_accepted_reads_weights_as_rfc_9110_says() -> None:
+    assert media.accepted("Text/HTML;level=1;q=0.5, */*;q=0, application/json") == [
+        ("text/html", 0.5),
+        ("*/*", 0.0),
+        ("application/json", 1.0),
+    ]
+    # unreadable or out-of-range weights count as 1 (qvalue = 0[.ddd] / 1[.000]); empty entries are skipped
+    assert media.accepted("a/b;q=2, c/d;q=abc, , e/f;q=0.1234, g/h;q=1.000") == [
+        ("a/b", 1.0),
+        ("c/d", 1.0),
+        ("e/f", 1.0),
+        ("g/h", 1.0),
+    ]
+
+
+def test_weigh_takes_the_most_specific_range() -> None:
+    ranges = media.accepted("text/*;q=0.3, text/html;q=0, */*;q=0.1")
+    assert media.weigh("text/html", ranges) == (0.0, 2, 1)
+    assert media.weigh("text/plain", ranges) == (0.3, 1, 0)
+    assert media.weigh("image/png", ranges) == (0.1, 0, 2)
+    assert media.weigh("image/png", media.accepted("text/*")) is None

@@ -21,21 +21,12 @@ from typing import Any
 import pytest
 
 from tests.browser import Page, chromium
-from tests.support import ROOT, free_port, listening, require, serve, stop, wait_until
+from tests.support import OPENHANDS, ROOT, free_port, listening, require, serve, stop, wait_until
 
 pytestmark = pytest.mark.e2e
 
 FRONTEND = ROOT.parent / "shared" / "openhands-frontend-0.53.0"
-PROFILE = (
-    "contracts/openhands/openapi.json",
-    "--fixtures",
-    "fixtures/openhands",
-    "--fixtures",
-    "fixtures/openhands-app",
-    "--auth",
-    "off",
-    "--stateful",
-)  # fmt: skip  (the arguments of `make serve-openhands`)
+PROFILE = OPENHANDS  # the arguments of `make serve-openhands`
 WAIT = 60  # seconds: a deadline for a hang, never a speed limit
 
 

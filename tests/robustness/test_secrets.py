@@ -74,10 +74,13 @@ def test_the_api_key_is_in_no_artefact(tmp_path: Path):
     # reproductions (curl lines, cassettes) that carry headers.
     with serve("--error-rate", "0.5", "--no-request-log", env={"MOCKSERVER_API_KEY": KEY}) as faulty:
         check, _ = run_cli("check", faulty.url, "--api-key", KEY, "--max-examples", "5", "--seed", "1",
-                           "--junit-xml", str(tmp_path / "check.xml"), "--no-progress", timeout=120)  # fmt: skip
-        fuzz, _ = run_cli("fuzz", faulty.url, "--duration", "3", "--max-requests", "60", "--seed", "1",
-                          "--cassette", str(tmp_path / "fuzz.yaml"), "--junit-xml", str(tmp_path / "fuzz.xml"),
-                          "--no-progress", timeout=120, env={"MOCKSERVER_API_KEY": KEY})  # fmt: skip
+                           "--junit-xml", str(tmp_path / "check.xml"), "--no-progress", timeout=300)  # fmt: skip
+        # bounded by a count (--max-requests); --duration and the timeout only guard against a hang: under load a
+        # 3-second run once sent a single request
+        fuzz, _ = run_cli("fuzz", faulty.url, "--max-requests", "40", "--rate-limit", "100/s", "--duration", "240",
+                          "--seed", "1", "--cassette", str(tmp_path / "fuzz.yaml"), "--junit-xml",
+                          str(tmp_path / "fuzz.xml"), "--no-progress", timeout=300,
+                          env={"MOCKSERVER_API_KEY": KEY})  # fmt: skip
     assert check.returncode == 1 and fuzz.returncode == 1, (check.stdout[-2000:], fuzz.stdout[-2000:])
     artefacts["check output"] = check.stdout + check.stderr
     artefacts["fuzz output"] = fuzz.stdout + fuzz.stderr

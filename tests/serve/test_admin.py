@@ -213,11 +213,15 @@ def test_the_journal_answers_queries_with_a_count(client):
     assert client.get("/__mock/requests", params={"status": "401"}).json()["count"] == 1
     assert client.get("/__mock/requests", params={"status": "4xx"}).json()["count"] == 2
     assert client.get("/__mock/requests", params={"operation": OP, "status": "2xx"}).json()["count"] == 2
-    assert client.get("/__mock/requests", params={"source": "fixture", "method": "get"}).json()["count"] == 3  # the 401 too
+    fixtures = client.get("/__mock/requests", params={"source": "fixture", "method": "get"}).json()
+    assert fixtures["count"] == 3  # the 401 too: its fixture answered
     assert client.get("/__mock/requests", params={"path": "/api/*", "limit": "1"}).json()["count"] == 3
     assert len(client.get("/__mock/requests", params={"path": "/api/*", "limit": "1"}).json()["requests"]) == 1
     assert client.get("/__mock/requests", params={"method": "POST"}).json() == {
-        **client.get("/__mock/requests", params={"method": "POST"}).json(), "count": 0, "requests": []}
+        **client.get("/__mock/requests", params={"method": "POST"}).json(),
+        "count": 0,
+        "requests": [],
+    }
     bad = client.get("/__mock/requests", params={"status": "teapot"})
     assert bad.status_code == 400 and bad.json()["field"] == "status"
 
@@ -236,3 +240,15 @@ def test_browser_noise_is_not_journaled(client):
     client.get("/__mock/requests")  # the dashboard's polling: an admin request
     client.get("/__mock/", headers={"Accept": "text/html"})
     assert client.get("/__mock/requests").json()["count"] == 0
+
+
+def test_the_journal_keeps_the_request_body_with_secrets_redacted(client_factory):
+    from tests.support import CONVERSATIONS
+
+    client = client_factory(spec=CONVERSATIONS, api_key="the-configured-key")
+    sent = {"title": "From a test", "llm_api_key": "sk-very-secret", "note": "the-configured-key"}
+    client.post("/api/conversations", json=sent, headers={"X-Session-API-Key": "the-configured-key"})
+    entry = client.get("/__mock/requests?limit=1").json()["requests"][0]
+    assert '"title":"From a test"' in entry["body"]
+    assert "sk-very-secret" not in entry["body"] and "the-configured-key" not in entry["body"]
+    assert entry["body"].count("[redacted]") == 2

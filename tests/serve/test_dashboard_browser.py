@@ -11,7 +11,7 @@ import os
 import pytest
 
 from tests.browser import chromium
-from tests.support import CONVERSATIONS, CONVERSATIONS_FIXTURES, KEY_HEADER, Served, serve
+from tests.support import CONVERSATIONS, CONVERSATIONS_FIXTURES, KEY_HEADER, OPENHANDS, Served, serve
 
 pytestmark = pytest.mark.e2e
 OP = "GET /api/conversations/{conversation_id}"
@@ -113,12 +113,11 @@ OVERFLOW = """(() => {
     const box = node.getBoundingClientRect();
     if (node.clientWidth > 0 && node.scrollWidth > node.clientWidth + 1)
       bad.push(`${node.tagName}#${node.id}.${node.className} hides ${node.scrollWidth - node.clientWidth}px sideways`);
-    else if (box.width > 0 && box.right > innerWidth + 1) bad.push(`${node.tagName}#${node.id}.${node.className} ends at ${box.right}`);
+    else if (box.width > 0 && box.right > innerWidth + 1)
+      bad.push(`${node.tagName}#${node.id}.${node.className} ends at ${box.right}`);
   }
   return bad.slice(0, 20);
 })()"""
-OPENHANDS = ("contracts/openhands/openapi.json", "--fixtures", "fixtures/openhands", "--fixtures",
-             "fixtures/openhands-app", "--auth", "off", "--stateful")  # `make serve-openhands`
 LONG = "/api/conversations/" + "a-very-long-conversation-identifier-" * 6
 
 
@@ -162,10 +161,14 @@ def test_the_dashboard_fits_1280_by_800(args, operations):
         assert page.evaluate(OVERFLOW) == []
         _shot(page, f"detail-{operations}.png")
         if operations == 47:  # the search narrows the list
-            page.evaluate("const s = document.getElementById('search'); s.value = 'git changes';"
-                          "s.dispatchEvent(new Event('input'))")
-            shown = page.evaluate("[...document.querySelectorAll('#operations .op')].filter((o) => !o.hidden)"
-                                  ".map((o) => o.dataset.operation)")
+            page.evaluate(
+                "const s = document.getElementById('search'); s.value = 'git changes';"
+                "s.dispatchEvent(new Event('input'))"
+            )
+            shown = page.evaluate(
+                "[...document.querySelectorAll('#operations .op')].filter((o) => !o.hidden)"
+                ".map((o) => o.dataset.operation)"
+            )
             assert shown and all("git" in op and "changes" in op for op in shown)
 
 

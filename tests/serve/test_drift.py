@@ -7,12 +7,13 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from mockserver.serve.config import Config
-from mockserver.serve.forward.drift import VIOLATION, WARNING, Checker, Drift, Report, unmatched
+from mockserver.serve.forward.drift import VIOLATION, WARNING, Drift, Report, unmatched
+from mockserver.serve.forward.proxy import checker as judge
 from mockserver.serve.pipeline.core import build_mock
 from tests.support import SHOP
 
 MOCK = build_mock(Config(spec=SHOP))
-CHECKER = Checker(MOCK.validators, MOCK.generator.validator, MOCK.producer.body_schema)
+CHECKER = judge(MOCK)
 PETS = MOCK.spec.find("listPets")
 PET = MOCK.spec.find("getPet")
 assert PETS is not None and PET is not None
@@ -123,8 +124,47 @@ def test_answers_are_checked_against_the_response_view(tmp_path):
         "                  name: {type: string}\n                  password: {type: string, writeOnly: true}\n"
     )
     mock = build_mock(Config(spec=str(contract)))
-    checker = Checker(mock.validators, mock.generator.validator, mock.producer.body_schema)
+    checker = judge(mock)
     op = mock.spec.operations[0]
     assert checker.response(op, "GET", 200, JSON, b'{"name": "ann"}', True) == []
     (leak,) = checker.response(op, "GET", 200, JSON, b'{"name": "ann", "password": "pw"}', True)
     assert leak.pointer.startswith("/body") and leak.severity == VIOLATION  # a writeOnly property never comes back
+
+
+NULLABLE_SECRET = """openapi: 3.1.0
+info: {title: t, version: '1'}
+paths:
+  /api/settings:
+    get:
+      responses:
+        '200':
+          description: settings
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  llm_model: {type: string}
+                  llm_api_key:
+                    anyOf: [{type: string, format: password, writeOnly: true}, {type: 'null'}]
+"""
+
+
+def test_a_nullable_write_only_secret_answered_null_is_no_leak_and_a_value_is(tmp_path):
+    """FastAPI's `SecretStr | None`: real OpenHands answers `"llm_api_key": null`."""
+    contract = tmp_path / "settings.yaml"
+    contract.write_text(NULLABLE_SECRET)
+    mock = build_mock(Config(spec=str(contract)))
+    checker = judge(mock)
+    op = mock.spec.operations[0]
+    assert checker.response(op, "GET", 200, JSON, b'{"llm_model": "m", "llm_api_key": null}', True) == []
+    (leak,) = checker.response(op, "GET", 200, JSON, b'{"llm_model": "m", "llm_api_key": "sk-123456"}', True)
+    assert leak.pointer.startswith("/body") and leak.severity == VIOLATION
+
+
+def test_a_real_405_to_head_is_not_a_violation():
+    """HEAD goes to the GET operation (the contract lists no HEAD); a server that refuses it says nothing against
+    the contract."""
+    (found,) = CHECKER.response(PETS, "HEAD", 405, {**JSON, "allow": "GET"}, b"", True)
+    assert found.severity == WARNING and "documents no HEAD" in found.reason
+    assert CHECKER.response(PETS, "GET", 405, JSON, b"{}", True)[0].severity == VIOLATION

@@ -1,15 +1,13 @@
-"""The journal and the log line without HTTP: redaction by name and by value, bounded memory, buffered writes."""
+"""The journal without HTTP: redaction by name and by value, bounded memory (the log line: test_requestlog.py)."""
 
 from __future__ import annotations
 
-import asyncio
-import io
 from typing import Any
 
 import pytest
 
 from mockserver.serve import journal as journal_module
-from mockserver.serve.journal import REDACTED, Journal, Redactor, RequestLog
+from mockserver.serve.journal import REDACTED, Journal, Redactor
 
 SECRET = "s3cret-Val/+="
 
@@ -104,40 +102,6 @@ def test_name_verdicts_are_cached_but_bounded():
     for i in range(10_050):
         redactor.secret(f"X-Header-{i}")
     assert len(redactor._verdicts) == 10_000
-
-
-def test_log_lines_outside_an_event_loop_are_written_at_once():
-    stream = io.StringIO()
-    RequestLog(stream).write("GET / 200 generated 0.10ms\n")
-    assert stream.getvalue() == "GET / 200 generated 0.10ms\n"
-
-
-def test_log_lines_in_one_event_loop_turn_are_written_together():
-    class Counting(io.StringIO):
-        writes = 0
-
-        def write(self, text: str) -> int:
-            self.writes += 1
-            return super().write(text)
-
-    stream = Counting()
-    log = RequestLog(stream)
-
-    async def burst() -> int:
-        for i in range(50):
-            log.write(f"line {i}\n")
-        before = stream.writes
-        await asyncio.sleep(0)  # the turn ends: the buffer is flushed
-        return before
-
-    assert asyncio.run(burst()) == 0
-    assert stream.writes == 1 and stream.getvalue().count("\n") == 50
-
-
-def test_a_closed_log_stream_never_breaks_a_request():
-    stream = io.StringIO()
-    stream.close()
-    RequestLog(stream).write("GET / 200 generated 0.10ms\n")  # no exception: losing a log line beats a 500
 
 
 def test_min_secret_is_what_the_module_says():

@@ -486,6 +486,36 @@ def test_choose_media_without_content_or_json(facts):
     assert choose_media(xml_only, None) == "application/xml"
 
 
+XML = "application/xml"
+
+
+@pytest.mark.parametrize(
+    ("accept", "media"),
+    [
+        ("application/xml;q=0, */*", JSON),  # q=0: not acceptable, whatever else is (RFC 9110 12.4.2)
+        ("application/xml; Q=0.000, */*;q=0.1", JSON),
+        ("application/xml, application/json;q=0.5", XML),
+        ("application/json;q=0.1, application/xml;q=0.2", XML),  # weights, not the header's order
+        ("*/*;q=0.5, application/xml", XML),
+        ("application/*;q=0.5, application/xml;q=0", JSON),  # the more specific range overrides the broader one
+        ("application/xml;q=0", JSON),  # nothing acceptable: the default, not a 406
+        ("application/json;q=0", XML),  # nothing acceptable: the default among what was not refused
+        ("application/xml;q=bogus", XML),  # an unreadable weight counts as 1
+        ("application/json, application/xml", JSON),
+    ],
+)
+def test_choose_media_honours_q_values(facts, accept, media):
+    response = facts("/strict/{id}").operation.responses["422"]  # JSON and XML
+    assert choose_media(response, accept) == media
+
+
+@pytest.mark.parametrize(
+    ("accept", "media"), [("text/plain;q=0.5, application/json", JSON), ("*/*, text/plain", TEXT), ("*/*", JSON)]
+)
+def test_a_named_type_beats_anything_at_the_same_weight(facts, accept, media):
+    assert choose_media(facts("/things/{id}").operation.responses["200"], accept) == media
+
+
 @pytest.mark.parametrize(
     ("statuses", "expected"),
     [

@@ -4,6 +4,8 @@ steers without touching the app's requests."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.support import CONVERSATION, KEY_HEADER
 
@@ -100,17 +102,25 @@ def test_remove_one_or_all(client):
         ({"operation": OP, "response": {"status": "200"}}, "/response/status"),
         ({"operation": OP, "response": {"status": 503}}, "/response/status"),
         ({"operation": OP, "response": {"status": 200, "headers": ["x"]}}, "/response/headers"),
-        ({"operation": OP, "response": {"status": 200, "headers": {"Content-Length": "9"}}},
-         "/response/headers/Content-Length"),
+        (
+            {"operation": OP, "response": {"status": 200, "headers": {"Content-Length": "9"}}},
+            "/response/headers/Content-Length",
+        ),
         ({"operation": OP, "response": {"status": 200, "headers": {"X-A": {"b": 1}}}}, "/response/headers/X-A"),
-        ({"operation": OP, "response": {"status": 200, "headers": {"Content-Type": "text/csv"}, "body": "a"}},
-         "/response/headers/Content-Type"),
+        (
+            {"operation": OP, "response": {"status": 200, "headers": {"Content-Type": "text/csv"}, "body": "a"}},
+            "/response/headers/Content-Type",
+        ),
         ({"operation": OP, "response": {"status": 200, "body": {"status": "PAUSED"}}}, "/body/status"),
         ({"operation": OP, "response": {"status": 200, "body": None}, "prefer": "code=422"}, "prefer"),
-        ({"operation": OP, "response": {"status": 200, "body": None}, "allow_undocumented": "yes"},
-         "allow_undocumented"),
-        ({"operation": OP, "response": {"status": 599, "body": "x" * 300_000}, "allow_undocumented": True},
-         "/response/body"),
+        (
+            {"operation": OP, "response": {"status": 200, "body": None}, "allow_undocumented": "yes"},
+            "allow_undocumented",
+        ),
+        (
+            {"operation": OP, "response": {"status": 599, "body": "x" * 300_000}, "allow_undocumented": True},
+            "/response/body",
+        ),
     ],
 )
 def test_a_bad_override_is_a_400_naming_the_member(client, body, field):
@@ -172,8 +182,13 @@ def test_an_override_wins_over_query_controls_and_prefer(client):
     assert answer.json() is None
 
 
-CONVERSATION_BODY = {"conversation_id": "pinned", "title": "Pinned by a test", "status": "STOPPED",
-                     "created_at": "2026-01-01T00:00:00Z", "last_updated_at": "2026-01-01T00:00:00Z"}
+CONVERSATION_BODY = {
+    "conversation_id": "pinned",
+    "title": "Pinned by a test",
+    "status": "STOPPED",
+    "created_at": "2026-01-01T00:00:00Z",
+    "last_updated_at": "2026-01-01T00:00:00Z",
+}
 
 
 def test_a_response_override_answers_exactly_that(client):
@@ -266,3 +281,72 @@ def _walk(value):
     elif isinstance(value, list):
         for v in value:
             yield from _walk(v)
+
+
+# --- nothing a client sends to the admin API crashes the mock ---------------------------------------------------
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=12,
+)
+_MEMBERS = st.sampled_from(["operation", "params", "prefer", "response", "fault", "times", "allow_undocumented"])
+_RESPONSE = st.fixed_dictionaries(
+    {},
+    optional={
+        "status": st.integers(-5, 700) | _JSON,
+        "headers": _JSON | st.dictionaries(st.text(), _JSON),
+        "body": _JSON,
+    },  # fmt: skip
+)
+_OVERRIDE = st.dictionaries(_MEMBERS, _JSON | _RESPONSE | st.just(OP) | st.sampled_from(["reset", "code=200"]))
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(body=_OVERRIDE)
+def test_any_override_is_added_or_refused_with_one_clear_400(client, body):
+    checked = client.post("/__mock/overrides/check", json=body)
+    assert checked.status_code == 200
+    added = client.post("/__mock/overrides", json=body)
+    assert added.status_code in (201, 400), added.text
+    assert (added.status_code == 201) == checked.json()["ok"]
+    if added.status_code == 400:
+        assert added.json()["detail"].startswith(added.json()["field"])
+    else:  # whatever was added answers, and the journal can be asked about it
+        answer = client.get(CONVERSATION + "running", headers=KEY)
+        assert answer.status_code < 500 or answer.headers["x-mock-source"] == "override"
+        client.delete("/__mock/overrides")
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(query=st.dictionaries(st.sampled_from(["method", "path", "operation", "status", "source", "limit", "x"]),
+                             st.text(max_size=30)))  # fmt: skip
+def test_any_journal_query_is_answered_or_refused(client, query):
+    found = client.get("/__mock/requests", params=query)
+    assert found.status_code in (200, 400)
+    assert client.delete("/__mock/requests", params=query).status_code in (204, 400)
+
+
+def test_a_response_header_is_checked_against_its_documented_schema(client_factory):
+    from tests.support import SHOP
+
+    client = client_factory(spec=SHOP)
+    response = {"status": 200, "headers": {"X-Total-Count": "many"}, "body": []}
+    refused = client.post("/__mock/overrides", json={"operation": "GET /pets", "response": response})
+    assert refused.status_code == 400 and refused.json()["field"] == "/response/headers/X-Total-Count"
+    response["headers"] = {"X-Total-Count": "-1"}
+    assert client.post("/__mock/overrides", json={"operation": "GET /pets", "response": response}).status_code == 400
+    response["headers"] = {"X-Total-Count": "0"}
+    assert client.post("/__mock/overrides", json={"operation": "GET /pets", "response": response}).status_code == 201
+    answer = client.get("/v1/pets", headers={"Authorization": "Bearer t"})
+    assert (answer.json(), answer.headers["x-total-count"]) == ([], "0")
+
+
+def test_an_admin_body_past_the_limit_is_one_clear_400(client_factory):
+    client = client_factory(max_body_bytes=1000)
+    big = {"operation": OP, "response": {"status": 200, "body": {"title": "x" * 2000}}}
+    refused = client.post("/__mock/overrides", json=big)
+    assert refused.status_code == 400 and "larger than 1000 bytes" in refused.json()["detail"]

@@ -128,15 +128,34 @@ def test_proxy_reports_drift_and_its_recording_replays_the_real_answers(tmp_path
         assert not any(form in blob for form in forms)
 
 
-def test_ctrl_c_also_prints_the_summary_and_writes_junit(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", ["proxy", "serve"])
+def test_ctrl_c_also_prints_the_summary_and_writes_junit_in_a_new_folder(tmp_path: Path, command: str) -> None:
     app, _ = oh.create()
-    junit = tmp_path / "junit.xml"
+    junit = tmp_path / "reports" / "drift.xml"  # the README's command, with no reports/ folder yet
     with Served(app) as upstream:
-        with serve("--upstream", upstream.url, "--junit-xml", str(junit), subcommand="proxy") as proxy:
+        with serve("--upstream", upstream.url, "--junit-xml", str(junit), subcommand=command) as proxy:
+            path = CONVERSATION + ("running" if command == "proxy" else "drifted")  # serve: no fixture answers it
+            assert httpx.get(proxy.url + path, headers=KEY, trust_env=False).status_code == 200
+    assert "Traceback" not in proxy.stderr.text()
+    if command == "proxy":
+        assert proxy.process.returncode == 0  # no violation
+        assert "mockserver: proxy PASSED: 1 request forwarded" in proxy.stderr.text()
+        assert ET.parse(junit).getroot().find("testsuite").get("failures") == "0"  # type: ignore[union-attr]
+    else:
+        assert proxy.process.returncode == 1  # "drifted" answers a status the contract lacks
+        assert ET.parse(junit).getroot().find("testsuite").get("failures") == "1"  # type: ignore[union-attr]
+
+
+def test_a_report_that_cannot_be_written_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    app, _ = oh.create()
+    (tmp_path / "taken").write_text("a file where the folder should be")
+    with Served(app) as upstream:
+        with serve("--upstream", upstream.url, "--junit-xml", str(tmp_path / "taken" / "drift.xml"),
+                   subcommand="proxy") as proxy:  # fmt: skip
             assert httpx.get(proxy.url + CONVERSATION + "running", headers=KEY, trust_env=False).status_code == 200
-    assert proxy.process.returncode == 0  # no violation
-    assert "mockserver: proxy PASSED: 1 request forwarded" in proxy.stderr.text()
-    assert ET.parse(junit).getroot().find("testsuite").get("failures") == "0"  # type: ignore[union-attr]
+    text = proxy.stderr.text()
+    assert proxy.process.returncode == 2 and "Traceback" not in text, text
+    assert "mockserver proxy: error: cannot write JUnit XML: " in text and "mockserver: proxy PASSED" in text
 
 
 def test_a_dead_upstream_is_a_502_and_the_proxy_stays_up(tmp_path: Path) -> None:
@@ -161,3 +180,46 @@ def test_hybrid_serve_forwards_what_no_fixture_answers() -> None:
     assert (forwarded.headers["x-mock-source"], forwarded.json()["status"]) == ("upstream", "PAUSED")
     assert "the rest forwarded to " + upstream.url in hybrid.stderr.text()
     assert "mockserver: serve FAILED: 1 request forwarded" in hybrid.stderr.text()
+
+
+def test_the_request_line_reaches_the_upstream_byte_for_byte() -> None:
+    """A catch-all upstream (a plain http.server logging request lines) sees every path exactly as the client sent
+    it: no dot segment folded, no percent-encoding changed."""
+    import http.client
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen: list[str] = []
+
+    class CatchAll(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            seen.append(self.path)
+            self.send_response(404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    upstream = ThreadingHTTPServer(("127.0.0.1", 0), CatchAll)
+    thread = threading.Thread(target=upstream.serve_forever, daemon=True)
+    thread.start()
+    paths = ["/api/conversations/..", "/api/conversations/a%2Fb", "/api/conversations/%2e%2e", "/api/./x/../y",
+             "/api/conversations/%2E%2E/%2f?q=a%2Fb&r=..", "/api/conversations/x%20y%7e"]  # fmt: skip
+    try:
+        with serve("--upstream", f"http://127.0.0.1:{upstream.server_address[1]}", "--no-request-log",
+                   subcommand="proxy") as proxy:  # fmt: skip
+            for path in paths:
+                connection = http.client.HTTPConnection("127.0.0.1", int(proxy.url.rsplit(":", 1)[1]), timeout=10)
+                connection.request("GET", path, headers=KEY)  # http.client sends the target as given
+                assert connection.getresponse().status == 404
+                connection.close()
+    finally:
+        upstream.shutdown()
+        upstream.server_close()
+        thread.join(timeout=5)
+    assert seen == paths

@@ -236,3 +236,15 @@ def test_parameter_styles_are_read_as_the_parameter_object_says(client_factory: 
     assert wrong.status_code == 422
     assert {tuple(e["loc"]) for e in wrong.json()["errors"]} == {("path", "id"), ("query", "filter", "size")}
     assert client.get("/items/.5/;tags=a", params={**valid, "ids": "1|x"}).status_code == 422
+
+
+def test_path_keys_with_conditions_and_templates_inside_segments_route(client_factory: Client) -> None:
+    client = mock(client_factory, "path-keys.yaml")
+    assert set(client.post("/", headers={"X-Amz-Target": "Svc.GetA"}).json()) == {"a"}
+    assert set(client.post("/", headers={"X-Amz-Target": "Svc.GetB"}).json()) == {"b"}
+    assert set(client.post("/photos").json()) == {"created"}
+    assert set(client.post("/photos?uploads").json()) == {"upload_id"}
+    assert set(client.get("/v1/operations%2Fop-1").json()) == {"done"}
+    assert set(client.post("/v1/operations%2Fop-1:cancel").json()) == {"cancelled"}
+    assert set(client.get("/intents/book/versions/$LATEST").json()) == {"version"}  # the template has GET
+    assert set(client.put("/intents/book/versions/$LATEST").json()) == {"saved"}

@@ -39,14 +39,15 @@ def recorder(folder: Path, api_key: str | None = None) -> Recorder:
 
 
 def exchange(cid: str = "running", status: int = 200, body: Any = None, *, raw: bytes | None = None,
-             headers: list[tuple[str, str]] | None = None, secrets: tuple[str, ...] = (), method: str = "GET",
+             headers: list[tuple[str, str]] | None = None, secrets: tuple[str, ...] = (oh.KEY,), method: str = "GET",
              path: str | None = None, query: dict[str, list[str]] | None = None) -> Exchange:  # fmt: skip
+    """An exchange of a request that carried the key (`secrets=()`: one without it)."""
     path = path or CONVERSATION + quote(cid, safe="")  # as sent: percent-encoded
     operation = OP if path.startswith(CONVERSATION) and path.count("/") == 3 and method == "GET" else None
     content = raw if raw is not None else json.dumps(body).encode()
+    sent = {KEY_HEADER.lower(): oh.KEY} if secrets else {}
     return Exchange(method, path, operation, {"conversation_id": cid} if operation else {}, query or {},
-                    {KEY_HEADER.lower(): oh.KEY}, status, headers if headers is not None else [JSON], content,
-                    secrets)  # fmt: skip
+                    sent, status, headers if headers is not None else [JSON], content, secrets)  # fmt: skip
 
 
 def files(folder: Path) -> dict[str, str]:
@@ -108,10 +109,11 @@ def test_one_file_per_request_identity(tmp_path, monkeypatch):
     assert "transient 429" in "\n".join(rec.summary())
     rec = recorder(tmp_path)
     rec.submit(exchange("poll", body=first))
-    rec.submit(exchange("poll", body=oh.conversation("poll", "RUNNING")))  # the latest answer wins
+    rec.submit(exchange("poll", body=oh.conversation("poll", "RUNNING")))  # both kept: a sequence, in order
     rec.submit(exchange("hot", 429, {"detail": "Too Many Requests"}))  # nothing better known: kept, flagged
     rec.close()
-    assert "status: RUNNING" in (tmp_path / OP.operation_id / "poll.yaml").read_text()
+    polled = documents.parse((tmp_path / OP.operation_id / "poll.yaml").read_text(), "poll.yaml")
+    assert [step["body"]["status"] for step in polled["responses"]] == ["STARTING", "RUNNING"]
     hot = tmp_path / OP.operation_id / "hot.yaml"
     assert "flagged:" in hot.read_text() and hot in rec.flagged
     rec = recorder(tmp_path)
@@ -242,3 +244,36 @@ def test_a_raw_path_with_control_characters_still_reads_back(tmp_path):
     outcome = replay.handle(MockRequest("GET", raw.encode("latin-1")))  # the same bytes, unencoded, find it
     answer = outcome.answer
     assert (answer.status, answer.body, answer.source) == (404, b'{"detail":"Not Found"}', "fixture")
+
+
+def test_keyed_and_keyless_answers_of_one_request_both_replay(tmp_path, client_factory):
+    """The keyless 401 never overwrites the answer given with the key, in either order."""
+    for order in (1, -1):
+        folder = tmp_path / f"order{order}"
+        rec = recorder(folder)
+        answers = [exchange("does-not-exist", body=None),
+                   exchange("does-not-exist", 401, {"detail": "Unauthorized"}, secrets=())][::order]  # fmt: skip
+        for answer in answers:
+            rec.submit(answer)
+        rec.close()
+        client = client_factory(fixtures=str(folder), api_key=oh.KEY)
+        keyed = client.get(CONVERSATION + "does-not-exist", headers={KEY_HEADER: oh.KEY})
+        keyless = client.get(CONVERSATION + "does-not-exist")
+        assert (keyed.status_code, keyed.content) == (200, b"null")
+        assert (keyless.status_code, keyless.json()) == (401, {"detail": "Unauthorized"})
+
+
+def test_a_one_off_error_never_replaces_a_good_answer_and_a_success_replaces_errors(tmp_path, client_factory):
+    rec = recorder(tmp_path)
+    good = oh.CONVERSATIONS["running"]
+    rec.submit(exchange("running", body=good))
+    rec.submit(exchange("running", 500, {"detail": "boom"}))  # one-off: left out
+    rec.submit(exchange("running", 422, {"detail": [{"msg": "x"}]}))  # left out too
+    rec.submit(exchange("late", 500, {"detail": "warming up"}))
+    rec.submit(exchange("late", body=good))  # the first success is the answer
+    rec.close()
+    assert "one-off 500 answers kept out" in "\n".join(rec.summary())
+    client = client_factory(fixtures=str(tmp_path), api_key=oh.KEY)
+    for cid in ("running", "late", "running"):
+        answer = client.get(CONVERSATION + cid, headers={KEY_HEADER: oh.KEY})
+        assert (answer.status_code, answer.json()) == (200, good)

@@ -138,3 +138,17 @@ def test_a_password_never_shows_in_messages():
 def test_a_malformed_state_url_is_refused(url):
     with pytest.raises(ConfigError):
         Config(state_url=url)
+
+
+def test_keep_journal_keeps_only_the_given_entries_and_the_count(store):
+    for number in range(3):
+        store.record({"n": number})
+    _, entries = store.journal()
+    store.keep_journal([e for e in entries if e["n"] != 1])
+    total, kept = store.journal()
+    assert total == 3 and [e["n"] for e in kept] == [0, 2]
+    store.record({"n": 3})
+    store.record({"n": 4})
+    assert [e["n"] for e in store.journal()[1]] == [2, 3, 4]  # still bounded by the capacity (3)
+    store.keep_journal([])
+    assert store.journal() == (5, [])

@@ -247,3 +247,19 @@ def test_a_generated_list_holds_each_item_as_its_detail_answers_it(client_factor
     for item in listed:
         assert client.get(f"/things/{item['id']}").json() == item
         assert item["url"] == f"/things/{item['id']}"
+
+
+def test_the_recorder_notes_an_answer_served_without_credentials_and_replay_needs_none(tmp_path, client_factory):
+    from tests.serve import openhands_upstream as oh
+    from tests.serve.test_recorder import exchange, recorder
+
+    rec = recorder(tmp_path)
+    rec.submit(exchange("running", body=oh.CONVERSATIONS["running"], secrets=()))  # no credential was sent
+    rec.submit(exchange("stopped", body=oh.CONVERSATIONS["running"] | {"conversation_id": "stopped"},
+                        secrets=(oh.KEY,)))  # fmt: skip
+    rec.close()
+    recorded = {p.stem: p.read_text() for p in tmp_path.rglob("*.yaml")}
+    assert "auth: none" in recorded["running"] and "auth: none" not in recorded["stopped"]
+    client = client_factory(fixtures=str(tmp_path))
+    assert client.get("/api/conversations/running").status_code == 200  # as the upstream answered it: no key
+    assert client.get("/api/conversations/stopped").status_code == 401  # that one was answered to a key

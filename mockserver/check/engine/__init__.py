@@ -15,10 +15,13 @@ from __future__ import annotations
 from . import events, vcr
 from .cases import (
     adopt_body,
+    case_id,
     case_operation_label,
     case_with,
     failure_info,
     first_case,
+    header,
+    is_schema_failure,
     is_unanswered_auth_probe,
     is_undefined_status,
     parameters,
@@ -54,8 +57,9 @@ from .run import GRACE, guarded_fresh_sessions, pump, start
 __all__ = [
     "CAPABILITIES", "ESCAPES_VCR_QUOTES", "GRACE", "KEEPS_ROOT_SCHEMA", "OPTIONAL", "PRIVATE", "QUICK_TARGET_PHASE",
     "RECORDS_STARTING_STATE", "RELEASE", "STARTING_STATE_PRIVATE", "WORDING", "Target", "adopt_body", "cache_dir",
-    "case_operation_label", "case_with", "configure", "documents_status", "events", "failure_info", "first_case", "guarded_fresh_sessions",
-    "is_unanswered_auth_probe", "is_undefined_status", "keep_storage_out_of_cwd", "known_checks", "label", "load",
-    "load_for_replay", "operations", "parameters", "path_template", "path_values", "pump", "recheck",
-    "request_kwargs", "set_max_time", "start", "vcr",
+    "case_id", "case_operation_label", "case_with", "configure", "documents_status", "events", "failure_info",
+    "first_case", "guarded_fresh_sessions", "header", "is_schema_failure", "is_unanswered_auth_probe",
+    "is_undefined_status", "keep_storage_out_of_cwd", "known_checks", "label", "load", "load_for_replay",
+    "operations", "parameters", "path_template", "path_values", "pump", "recheck", "request_kwargs", "set_max_time",
+    "start", "vcr",
 ]  # fmt: skip

@@ -95,6 +95,11 @@ def case_with(operation: Any, base: Any, location: str, name: str, value: str) -
     return case
 
 
+def case_id(case: Any) -> str:
+    """The id the checker sends with a case (its X-Schemathesis-TestCaseId header): how the session knows it left."""
+    return str(case.id)
+
+
 def path_values(case: Any) -> list[str]:
     return [str(value) for value in (getattr(case, "path_parameters", None) or {}).values()]
 
@@ -117,10 +122,23 @@ def is_undefined_status(failure: Any) -> bool:
     return isinstance(failure, UndefinedStatusCode)
 
 
+def header(response: Any, name: str) -> str:
+    """A header of the checker's response (lower-case names, a list of values each), "" when absent."""
+    values = response.headers.get(name.lower()) or []
+    return str(values[0]) if isinstance(values, list) and values else str(values or "")
+
+
+def is_schema_failure(failure: Any) -> bool:
+    """A `response_schema_conformance` failure: the body broke the checker's own view of the schema."""
+    from schemathesis.openapi.checks import JsonSchemaError
+
+    return isinstance(failure, JsonSchemaError)
+
+
 def is_unanswered_auth_probe(failure: Any) -> bool:
-    """An `ignored_auth` failure whose request without (or with wrong) credentials got no 2xx. The checker sends
-    that request on a session of its own, which our throttling does not see; its titles say whether data came back
-    ("API accepts ...") or anything else ("Unexpected response ...")."""
+    """An `ignored_auth` failure whose request without (or with wrong) credentials got no 2xx (the checker sends it on
+    a session of its own, which `run.guarded_fresh_sessions` routes through ours); its titles say whether data came
+    back ("API accepts ...") or anything else ("Unexpected response ...")."""
     from schemathesis.openapi.checks import IgnoredAuth
 
     return isinstance(failure, IgnoredAuth) and not str(failure.title).startswith("API accepts")

@@ -285,6 +285,7 @@ _MISSING = object()
 
 
 def _draw(strategy: Any, rng: random.Random) -> Any:
+    # Hypothesis internals: each is listed in data/ledger.py, whose canary is tests/serve/test_hypothesis_ledger.py
     from hypothesis.control import BuildContext
     from hypothesis.errors import HypothesisException, StopTest
     from hypothesis.internal.conjecture.data import ConjectureData

@@ -8,10 +8,8 @@ here too, so a connection only renders them. Nothing here knows sockets; `server
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from ...contract import documents
@@ -19,7 +17,7 @@ from ...contract.documents import DocumentError, escape
 from ...contract.spec import Spec
 from .template import Template, TemplateError, compile_value
 
-SUFFIXES = (".yaml", ".yml", ".json")
+SUFFIXES = documents.SUFFIXES
 MAX_EVENTS = 10_000
 MAX_DELAY_MS = 600_000
 FAULTS = ("disconnect", "drop", "error")  # server DISCONNECT packet | transport closed | CONNECT_ERROR at handshake
@@ -143,7 +141,8 @@ def load_streams(folders: str | list[str] | None, spec: Spec | None, path: str =
     found = EventStreams(normal_path(path))
     if folders is None:
         return found
-    for file in [f for folder in ([folders] if isinstance(folders, str) else folders) for f in _files(folder)]:
+    folders = [folders] if isinstance(folders, str) else folders
+    for file in [f for folder in folders for f in documents.folder_files(folder)]:
         data = documents.load(str(file))
         items = data if isinstance(data, list) else [data]
         for i, item in enumerate(items):
@@ -344,22 +343,3 @@ def _whole(value: Any) -> int | None:
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         return int(value)
     return None
-
-
-def _files(folder: str) -> list[Path]:
-    """YAML/JSON files under the folder, never one that resolves outside it (the HTTP loader's rule)."""
-    root = Path(folder)
-    if not root.is_dir():
-        raise DocumentError(folder, "", "fixtures folder does not exist or is not a folder")
-    root = root.resolve()
-    found = []
-    for current, dirs, files in os.walk(root, followlinks=False):
-        dirs.sort()
-        for name in sorted(files):
-            path = Path(current) / name
-            if path.suffix.lower() in SUFFIXES:
-                real = path.resolve()
-                if not real.is_relative_to(root) or not real.is_file():
-                    raise DocumentError(str(path), "", "resolves outside the fixtures folder (symlink?); refusing it")
-                found.append(path)
-    return found

@@ -1,14 +1,15 @@
 """Contract drift in real traffic: what a forwarded exchange breaks of the contract, tallied for the exit summary and
 JUnit XML.
 
-Rules: requests are checked by the mock's own `RequestValidator`s, responses against the response view of their
-schema (no writeOnly property, as the mock's own answers) by validators compiled once per operation, status and media
-type (the producer's views and the generator's cache, shared with the mock). A finding is a `Drift` (operation,
-direction, JSON pointer, reason) of severity `violation` or `warning`; what the contract omits but is never held
-against a server (`contract.verdicts.never_held`: a 429, a 401/403 to a request without credentials) is a warning, and
-so is traffic no operation matches. The JUnit file is `contract.verdicts`' (classname the operation, name "drift",
-an `exit-code` property for `report merge`). Nothing here does I/O but `write_junit`; the caller redacts reasons
-before they are kept or shown.
+Rules: requests are checked by the mock's own `RequestValidator`s, responses against the response view of their schema
+(`schemas.RESPONSE`: a writeOnly property answered with a value is a leak, one answered null is not, as for FastAPI's
+`SecretStr | None`) by validators compiled once per operation, status and media type (`response_views`, kept apart from
+the mock's own stricter ANSWER views in the generator's shared cache). A finding is a `Drift` (operation, direction,
+JSON pointer, reason) of severity `violation` or `warning`; what the contract omits but is never held against a server
+(`contract.verdicts.never_held`: a 429, a 401/403 to a request without credentials) is a warning, and so is traffic no
+operation matches. The JUnit file is `contract.verdicts`' (classname the operation, name "drift", an `exit-code`
+property for `report merge`). Nothing here does I/O but `write_junit`; the caller redacts reasons before they are kept
+or shown.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ import orjson
 from ...contract import media as mediatypes
 from ...contract import words
 from ...contract.documents import pointer as json_pointer
-from ...contract.schemas import Schema
+from ...contract.schemas import RESPONSE as RESPONSE_VIEW
+from ...contract.schemas import Schema, SchemaSet
 from ...contract.spec import Operation
 from ...contract.verdicts import Case, Failure, Suite, never_held, write_junit
 from ..pipeline.validation import RequestValidator, Violation, deepest
@@ -36,6 +38,27 @@ MAX_BODY_FINDINGS = 10
 CHECK = "drift"  # the JUnit name of every case: what was asked of the operation
 Compile = Callable[[str, Schema], Any]  # (cache key, schema) -> a compiled validator (Generator.validator)
 View = Callable[[Operation, str, str], "Schema | None"]  # (operation, status key, media) -> response view (Producer)
+
+
+def response_views(schemas: SchemaSet) -> View:
+    """The response view of each documented body schema, made once: what a real server's answer is judged by."""
+    views: dict[tuple[str, str, str], Schema | None] = {}
+
+    def view(op: Operation, status: str, media: str) -> Schema | None:
+        key = (op.key, status, media)
+        if key not in views:
+            response = op.responses.get(status)
+            found = response.content.get(media) if response is not None else None
+            schema = found.schema if found is not None else None
+            views[key] = None if schema is None else schemas.view(schema, RESPONSE_VIEW, f"{op.key} {status} {media}")
+        return views[key]
+
+    return view
+
+
+def judging(compile: Compile) -> Compile:
+    """The generator's validator cache, under keys of their own: the mock caches its ANSWER views there."""
+    return lambda key, schema: compile(f"judged|{key}", schema)
 
 
 @dataclass(frozen=True)
@@ -75,6 +98,11 @@ class Checker:
     def response(self, op: Operation, method: str, status: int, headers: Mapping[str, str], body: bytes | None,
                  credentials: bool) -> list[Drift]:  # fmt: skip
         """`headers` with lower-case names; `body` None when it could not be read (an unknown content coding)."""
+        if method != op.method and status in (405, 501):
+            # HEAD (or OPTIONS) routed to the GET operation: the contract does not document that method, and a
+            # server that refuses it is within its rights
+            return [Drift(op.key, RESPONSE, "/status", f"{method} answered {status}: the contract documents no "
+                          f"{method} for this path", WARNING)]  # fmt: skip
         response = op.response_for(status)
         if response is None:
             documented = ", ".join(op.responses) or "none"

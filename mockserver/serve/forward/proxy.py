@@ -1,14 +1,14 @@
 """Forwarding to a real server: `mockserver proxy` (every request) and `serve --upstream` (what no fixture answers).
 
-Rules: requests go only to the URL the user gave (`--upstream`), never to a contract's `servers`; the raw path and
-query are passed on as sent (`%2F` stays `%2F`), with the client's headers minus hop-by-hop ones and `Host`.
-Nothing blocks the event loop: one `httpx.AsyncClient` (no environment proxies, no cookie jar, no redirects
-followed), the answer streamed in under a byte bound and the whole exchange under a deadline; a large body is checked
-in a thread. An upstream that is down, slow, resets or sends too much gives the client a 502/504 problem and one log
-line, and nothing is recorded. The answer goes back unchanged but for hop-by-hop headers, a `Location` pointing at the
-upstream (made relative, so the client stays on the proxy), CORS (the proxy's own unless `--no-cors`) and, when asked,
-`X-Contract-Violations`. Both directions are checked against the contract (drift.py); every finding is printed
-(redacted, capped per distinct finding), journaled and tallied for the exit summary and JUnit XML.
+Rules: requests go only to the URL the user gave (`--upstream`), never to a contract's `servers`; the raw path and query
+are passed on byte for byte (`%2F` stays `%2F`, `/a/..` is not folded: `exact_url`), with the client's headers minus
+hop-by-hop ones and `Host`. Nothing blocks the event loop: one `httpx.AsyncClient` (no environment proxies, no cookie
+jar, no redirects followed), the answer streamed in under a byte bound and the whole exchange under a deadline; a large
+body is checked in a thread. An upstream that is down, slow, resets or sends too much gives the client a 502/504 problem
+and one log line, and nothing is recorded. The answer goes back unchanged but for hop-by-hop headers, a `Location`
+pointing at the upstream (made relative, so the client stays on the proxy), CORS (the proxy's own unless `--no-cors`)
+and, when asked, `X-Contract-Violations`. Both directions are checked against the contract (drift.py); every finding is
+printed (redacted, capped per distinct finding), journaled and tallied for the exit summary and JUnit XML.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from ..pipeline.answer import Answer, problem_answer
 from ..pipeline.core import Mock, MockRequest, Outcome
 from ..pipeline.preferences import CONTROL
 from ..pipeline.validation import TOO_MANY_QUERY
-from .drift import VIOLATION, Checker, Drift, Report, request_drift, unmatched
+from .drift import VIOLATION, Checker, Drift, Report, judging, request_drift, response_views, unmatched
 from .recorder import Exchange, Recorder
 
 FROM_UPSTREAM = "upstream"  # X-Mock-Source of a forwarded answer
@@ -71,6 +71,17 @@ class UpstreamError:
     reason: str
 
 
+def exact_url(base: httpx.URL, target: bytes) -> httpx.URL:
+    """`base` with its request target `target`, byte for byte: httpx folds dot segments (`/a/..` becomes `/`), which
+    would send another request than the client's, so its parsed form gets the path and query as sent."""
+    url = base.copy_with(raw_path=target)
+    if url.raw_path == target or not target.isascii():
+        return url
+    path, mark, query = target.decode("ascii").partition("?")
+    url._uri_reference = url._uri_reference._replace(path=path, query=query if mark else None)  # private: see above
+    return url
+
+
 class Upstream:
     """The real server: one async client, bounded in time and bytes."""
 
@@ -94,7 +105,7 @@ class Upstream:
     async def send(self, method: str, raw_path: bytes, query_string: bytes, headers: list[tuple[bytes, bytes]],
                    body: bytes) -> Received | UpstreamError:  # fmt: skip
         target = self.prefix + raw_path + (b"?" + query_string if query_string else b"")
-        request = httpx.Request(method, self.base.copy_with(raw_path=target), headers=outgoing(headers),
+        request = httpx.Request(method, exact_url(self.base, target), headers=outgoing(headers),
                                 content=body or None)  # fmt: skip
         try:
             return await asyncio.wait_for(self._exchange(request), self.timeout)
@@ -168,6 +179,12 @@ def decoded(body: bytes, coding: str, limit: int) -> bytes | None:
     return None
 
 
+def checker(mock: Mock) -> Checker:
+    """Both directions judged as a real server's traffic: requests by the mock's validators, answers by the RESPONSE
+    view (a nullable writeOnly secret answered null passes, a value is a leak)."""
+    return Checker(mock.validators, judging(mock.generator.validator), response_views(mock.producer.schemas))
+
+
 class Forwarder:
     """The seam the ASGI adapter calls: every request (`everything`, the proxy) or those it `takes` (hybrid) go to
     `forward`; `finish` writes the summary, the JUnit file and pending recordings when the server has stopped."""
@@ -176,13 +193,15 @@ class Forwarder:
                  stream: TextIO | None = None) -> None:  # fmt: skip
         assert config.upstream is not None
         self.everything = config.proxy
+        self.command = "proxy" if config.proxy else "serve"
+        self.unwritten = False  # a report file could not be written: exit 2
         self.router = mock.router
         self.api_key = config.api_key
         self.header = config.violations_header
         self.own_cors = config.cors
         self.schemes = [s for s in mock.spec.security_schemes.values() if s.type != "mutualTLS"]
         self.redactor = Redactor(security.secret_names(self.schemes), config.api_key)
-        self.checker = Checker(mock.validators, mock.generator.validator, mock.producer.body_schema)
+        self.checker = checker(mock)
         self.report = Report([op.key for op in mock.spec.operations])
         self.recorder = Recorder(config.record, mock.spec, self.checker, self.redactor) if config.record else None
         self.upstream = upstream or Upstream(config.upstream, config.upstream_timeout, config.max_upstream_bytes)
@@ -201,7 +220,7 @@ class Forwarder:
     def use(self, mock: Mock) -> None:
         """A new core (`--watch`): its routes and validators from now on; the tally and the recording carry on."""
         self.router = mock.router
-        self.checker = Checker(mock.validators, mock.generator.validator, mock.producer.body_schema)
+        self.checker = checker(mock)
         self.report.operations = [op.key for op in mock.spec.operations]
         if self.recorder is not None:
             self.recorder.use(mock.spec, self.checker)
@@ -290,16 +309,32 @@ class Forwarder:
         await self.upstream.aclose()
 
     def finish(self, command: str, junit: str | None) -> list[str]:
-        """After the server stopped: pending recordings written, JUnit XML written; the summary lines."""
+        """After the server stopped: pending recordings written, JUnit XML written (its folder made when missing);
+        the summary lines. A file that cannot be written is one error line and exit 2, never a traceback."""
         lines = self.report.summary(command)
         if self.recorder is not None:
-            self.recorder.close()
+            try:
+                self.recorder.close()
+            except OSError as exc:
+                lines.append(self._unwritten("the recording", exc))
             lines += self.recorder.summary()
         if junit:
-            self.report.write_junit(junit, command)
-            lines.append(f"mockserver: wrote JUnit XML to {junit}")
+            try:
+                self.report.write_junit(junit, command)
+                lines.append(f"mockserver: wrote JUnit XML to {junit}")
+            except OSError as exc:
+                lines.append(self._unwritten("JUnit XML", exc))
         return lines
+
+    def _unwritten(self, what: str, exc: OSError) -> str:
+        self.unwritten = True
+        return f"mockserver {self.command}: error: cannot write {what}: {exc.strerror or exc}: {exc.filename or ''}"
 
     @property
     def failed(self) -> bool:
         return bool(self.report.of(VIOLATION))
+
+    @property
+    def exit_code(self) -> int:
+        """1 once a violation was seen (a file left unwritten never hides it), else 2 for a file left unwritten."""
+        return 1 if self.failed else 2 if self.unwritten else 0

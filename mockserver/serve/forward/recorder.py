@@ -1,9 +1,11 @@
 """Recording upstream answers as fixture files in fixtures.py's format, so that `serve --fixtures DIR` replays them.
 
 Rules: one file per request identity (operation, path parameters, the query and header parameters the operation
-declares; for traffic no operation matches, method + raw path + query), named from it so that the same request
-always lands in the same file: the latest answer wins, except that a transient one (429, 503, ...) never replaces a
-recorded answer. A 401 to an operation that requires credentials becomes its `when: unauthorized` fixture. Nothing
+declares, whether credentials were sent to an operation that requires them; for traffic no operation matches,
+method + raw path + query), named from it so that the same request always lands in the same file. Every distinct
+answer is kept (`kept_answers`: a sequence the mock replays in turn, the first success first), and neither a transient
+one (429, 503, ...) nor an error after a success ever replaces a good answer. A 401 to an operation that requires
+credentials becomes its `when: unauthorized` fixture. Nothing
 secret is written: credential headers and `Set-Cookie` are redacted by name, every credential the request carried
 (and the configured key) by value in every form it takes on the wire, and body fields named like keys or tokens.
 Volatile headers (Date, Server, Content-Length) and hop-by-hop ones are dropped. Each document is parsed by the
@@ -88,7 +90,8 @@ class Recorder:
         self.checker = checker
         self.redactor = redactor
         self.router = Router(spec.operations, spec.prefix)
-        self.known: dict[tuple[Any, ...], tuple[str, bool]] = {}  # identity -> (digest of the answer, transient)
+        # identity -> its distinct answers so far, in order, each with its digest: what the fixture replays
+        self.known: dict[tuple[Any, ...], list[tuple[str, Exchange]]] = {}
         self.files: dict[tuple[Any, ...], Path] = {}
         self.flagged: set[Path] = set()
         self.skipped: Counter[str] = Counter()
@@ -110,23 +113,21 @@ class Recorder:
         kept = [(k, v) for k, v in exchange.response_headers if k not in DROPPED]  # a new Date is not a new answer
         content = repr((exchange.status, kept)).encode() + (exchange.body or b"")
         digest = hashlib.blake2b(content, digest_size=16).hexdigest()
-        transient = exchange.status in TRANSIENT
         known = self.known.get(identity)
-        if known is not None:
-            if known[0] == digest:
-                return
-            if transient and not known[1]:
-                self.skipped[f"transient {exchange.status} answers kept out of an identity already recorded"] += 1
-                return
-        elif len(self.known) >= MAX_FIXTURES:
+        if known is None and len(self.known) >= MAX_FIXTURES:
             self.skipped[f"over {MAX_FIXTURES} fixtures in one run"] += 1
             return
-        self.known[identity] = (digest, transient)
-        self.pool.submit(self._write, identity, exchange)
+        answers = kept_answers(known or [], digest, exchange)
+        if isinstance(answers, str):
+            if answers:
+                self.skipped[answers] += 1
+            return
+        self.known[identity] = answers
+        self.pool.submit(self._write, identity, tuple(e for _, e in answers))
 
     def _refused(self, exchange: Exchange) -> str | None:
         if exchange.method == "HEAD":
-            return "HEAD answers (GET's fixture serves HEAD)"
+            return "HEAD answers (GET's fixture serves HEAD; a HEAD the upstream refuses is not replayed yet)"
         if exchange.body is None:
             return "bodies with a content coding the recorder cannot decode"
         media = next((v for k, v in exchange.response_headers if k == "content-type"), "application/json")
@@ -144,8 +145,10 @@ class Recorder:
             return ("edge", exchange.method, raw_path, self._query(None, exchange.query))
         if self._unauthorized(exchange):
             return ("unauthorized", op.key)
+        # with or without credentials: two answers of one request, neither replacing the other
+        keyless = op.requires_auth and not exchange.secrets
         return ("operation", op.key, tuple(sorted(exchange.params.items())), self._query(op, exchange.query),
-                self._headers(op, exchange.headers))  # fmt: skip
+                self._headers(op, exchange.headers), keyless)  # fmt: skip
 
     def _unauthorized(self, exchange: Exchange) -> bool:
         return exchange.operation is not None and exchange.operation.requires_auth and exchange.status == 401
@@ -162,9 +165,10 @@ class Recorder:
 
     # --- in the recorder's thread ------------------------------------------------------------------------------
 
-    def _write(self, identity: tuple[Any, ...], exchange: Exchange) -> None:
+    def _write(self, identity: tuple[Any, ...], answers: tuple[Exchange, ...]) -> None:
+        exchange = answers[-1]
         try:
-            path, text, flagged = self.document(identity, exchange)
+            path, text, flagged = self.document(identity, *answers)
             _atomic_write(path, text)
         except (OSError, DocumentError) as exc:
             reason = f"{type(exc).__name__}: {exc}"
@@ -177,8 +181,9 @@ class Recorder:
         self.files[identity] = path
         (self.flagged.add if flagged else self.flagged.discard)(path)
 
-    def document(self, identity: tuple[Any, ...], exchange: Exchange) -> tuple[Path, str, bool]:
-        """(file, its text, whether it is flagged) for one exchange; the text is what the loader reads back."""
+    def document(self, identity: tuple[Any, ...], exchange: Exchange, *later: Exchange) -> tuple[Path, str, bool]:
+        """(file, its text, whether it is flagged) for an identity's answers (`later`: the distinct ones that came
+        after the first, replayed in turn, the last repeated); the text is what the loader reads back."""
         op = exchange.operation
         key = hashlib.blake2b(repr(identity).encode(), digest_size=4).hexdigest()
         doc: dict[str, Any] = {}
@@ -194,7 +199,7 @@ class Recorder:
             else:
                 params = {k: self._scrub(v, exchange) for k, v in exchange.params.items()}
                 query = tuple((k, self._scrub(v, exchange)) for k, v in identity[3])
-                name = self._name(params, query, identity[4], key)
+                name = self._name(params, query, identity[4], key) + ("--keyless" if identity[5] else "")
                 match = {"path": {k: self._scrub(v, exchange) for k, v in exchange.params.items()}}
                 if identity[4]:
                     match["headers"] = {k: self._scrub(v, exchange) for k, v in identity[4]}
@@ -209,17 +214,14 @@ class Recorder:
             doc["match"] = match
         if op is not None and op.requires_auth and not exchange.secrets and exchange.status < 400:
             doc["auth"] = "none"  # the upstream served it without credentials: replaying it will not demand them
-        response: dict[str, Any] = {"status": exchange.status}
-        headers = self._response_headers(exchange)
-        if headers:
-            response["headers"] = headers
-        media = headers.get("content-type", "application/json")
-        body = exchange.body or b""
-        if body:
-            response["body"] = self._body(body, media, exchange)
-        doc["response"] = response
+        responses = [self._response(answer) for answer in (exchange, *later)]
+        if later:
+            doc["responses"] = responses
+        else:
+            doc["response"] = responses[0]
         path = folder / f"{name}.yaml"
-        flags = self._flags(exchange, doc)
+        flags = [flag for answer, response in zip((exchange, *later), responses, strict=True)
+                 for flag in self._flags(answer, response, doc.get("when"))]  # fmt: skip
         if flags:
             doc = _with_flags(doc, flags)
         try:
@@ -235,17 +237,27 @@ class Recorder:
         comment = f"# Recorded by mockserver from {exchange.method} {shown} ({exchange.status})"
         return path, _dump(doc, comment), bool(flags)
 
-    def _flags(self, exchange: Exchange, doc: dict[str, Any]) -> list[str]:
+    def _response(self, exchange: Exchange) -> dict[str, Any]:
+        response: dict[str, Any] = {"status": exchange.status}
+        headers = self._response_headers(exchange)
+        if headers:
+            response["headers"] = headers
+        media = headers.get("content-type", "application/json")
+        body = exchange.body or b""
+        if body:
+            response["body"] = self._body(body, media, exchange)
+        return response
+
+    def _flags(self, exchange: Exchange, response: dict[str, Any], when: str | None) -> list[str]:
         """What the contract says of the answer as written (after redaction): the reasons to flag it."""
         op = exchange.operation
         if op is None:
             return []
-        response = doc["response"]
         headers = {k.lower(): v for k, v in response.get("headers", {}).items()}
         media = headers.get("content-type", "application/json")
         written = encode(response["body"], media) if "body" in response else b""
         drifts = self.checker.response(op, exchange.method, exchange.status, headers, written, True)
-        if doc.get("when") == "unauthorized":  # the loader takes an undocumented 401 here
+        if when == "unauthorized":  # the loader takes an undocumented 401 here
             drifts = [d for d in drifts if d.pointer != "/status"]
         return [f"{d.direction} {d.pointer}: {d.reason}" for d in drifts]
 
@@ -315,6 +327,32 @@ class Recorder:
         for reason, count in self.failures.most_common(5):
             lines.append(f"  failed to record: {count} - {reason}")
         return lines
+
+
+MAX_VARIANTS = 8  # distinct answers kept for one request identity (a status polled through its states)
+
+
+def kept_answers(known: list[tuple[str, Exchange]], digest: str,
+                 exchange: Exchange) -> list[tuple[str, Exchange]] | str:  # fmt: skip
+    """An identity's answers with `exchange` taken in, or why it is left out ("" when it is already there). Every
+    distinct answer is kept, in order (the mock replays them in turn, the last repeated); the first success is the
+    first answer once there is one; a transient answer (429, 503, ...) or an error after a success never replaces a
+    good answer: it is left out and counted."""
+    if any(seen == digest for seen, _ in known):
+        return ""
+    transient = exchange.status in TRANSIENT
+    if known and all(e.status in TRANSIENT for _, e in known):
+        return [(digest, exchange)]  # a real answer (or a newer "later") replaces "come back later"
+    if transient and known:
+        return f"transient {exchange.status} answers kept out of an identity already recorded"
+    succeeded = [item for item in known if item[1].status < 400]
+    if exchange.status >= 400 and succeeded:
+        return f"one-off {exchange.status} answers kept out of an identity with a good answer"
+    if exchange.status < 400 and known and not succeeded:
+        return [(digest, exchange)]  # the first success is the answer; the errors before it were passing
+    if len(known) >= MAX_VARIANTS:
+        return f"answers past {MAX_VARIANTS} distinct ones for one request"
+    return [*known, (digest, exchange)]
 
 
 def _not_json(constant: str) -> Any:

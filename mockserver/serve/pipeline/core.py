@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from ...contract import security
+from ...contract.mount import load_mounted, mounts
 from ...contract.routing import FULL, METHOD, Router
-from ...contract.spec import Operation, Spec, builtin, load_spec
+from ...contract.spec import Operation, Spec, builtin
 from ..config import Config
 from ..data.generation import Generator, seed_of, slot_of
 from ..events.streams import EventStreams, load_streams
@@ -112,13 +113,13 @@ class _Recipe:
 def fixtures_folders(config: Config) -> list[str]:
     if config.fixtures is not None:
         return [folder for folder in config.fixtures if folder]
-    return [builtin()[1]] if config.spec is None else []
+    return [] if config.spec or config.mount else [builtin()[1]]
 
 
 def build_mock(config: Config, store: Store | None = None) -> Mock:
     """Loads and checks everything the server needs; raises DocumentError/ConfigError for a user's mistake (an
     unreachable `--state-url` included). Without `store`, opens the one the config names."""
-    spec = load_spec(config.spec, strict=config.strict)
+    spec = load_mounted(mounts(config.spec, config.mount), strict=config.strict)
     fixtures = load_fixtures(fixtures_folders(config), spec)
     streams = load_streams(fixtures_folders(config), spec, config.socketio_path)
     if store is None:

@@ -13,7 +13,6 @@ warnings, not errors.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -40,32 +39,14 @@ from .fixture import (
 )  # fmt: skip
 from .validation import check_body
 
-SUFFIXES = (".yaml", ".yml", ".json")
+SUFFIXES = documents.SUFFIXES
 _TOP_KEYS = {"operation", "name", "match", "when", "response", "responses", "then", "flagged", "auth", "state"}
 WHENS = ("request", "unauthorized", "named")  # named: served only when asked for by name (Prefer: example=)
 BODY_ROOTS = ("path", "query")  # what a response body's {{...}} may name, besides now
 _RESPONSE_KEYS = {"status", "headers", "body", "delay_ms"}
 
 
-def fixture_files(folder: str) -> list[Path]:
-    root = Path(folder)
-    if not root.is_dir():
-        raise DocumentError(folder, "", "fixtures folder does not exist or is not a folder")
-    root = root.resolve()
-    found = []
-    for current, dirs, files in os.walk(root, followlinks=False):
-        dirs.sort()
-        for name in sorted(files):
-            path = Path(current) / name
-            if path.suffix.lower() not in SUFFIXES:
-                continue
-            real = path.resolve()
-            if not real.is_relative_to(root) or not real.is_file():
-                raise DocumentError(
-                    str(path), "", "resolves outside the fixtures folder (symlink?); refusing to read it"
-                )
-            found.append(path)
-    return found
+fixture_files = documents.folder_files  # the YAML/JSON files of a fixtures folder, none outside it
 
 
 def load_fixtures(folders: str | list[str] | None, spec: Spec) -> dict[str, FixtureIndex]:

@@ -365,12 +365,27 @@ def choose_media(response: Response, accept: str | None) -> str | None:
 
 @lru_cache(maxsize=4096)  # a handful of Accept headers per operation in practice; bounded whatever comes in
 def _choose(offered: tuple[str, ...], accept: str | None) -> str | None:
+    """The offered type the client weighs most (q-values; a more specific range first, then the header's order, JSON
+    first among equals); when none is acceptable, JSON (or the first) among those not refused (q=0), not a 406."""
     if not offered:
         return None
     if accept:
-        for wanted in map(mediatypes.base, accept.split(",")):
-            if wanted != "*/*":  # anything: the default below, JSON first
-                for media in offered:
-                    if mediatypes.matches(mediatypes.base(media), wanted):
-                        return media
+        ranges = mediatypes.accepted(accept)
+        best: tuple[float, bool, int, bool, int] | None = None
+        chosen = None
+        refused = set()
+        for index, media in enumerate(offered):
+            found = mediatypes.weigh(mediatypes.base(media), ranges)
+            if found is None:
+                continue
+            weight, specificity, position = found
+            if weight <= 0:
+                refused.add(media)
+                continue
+            key = (-weight, specificity == 0, position, not mediatypes.is_json(media), index)
+            if best is None or key < best:
+                best, chosen = key, media
+        if chosen is not None:
+            return chosen
+        offered = tuple(m for m in offered if m not in refused) or offered
     return next((m for m in offered if mediatypes.is_json(m)), offered[0])

@@ -98,6 +98,23 @@ class Judge:
             return decision.detail or decision.problem.default
         return None
 
+    def header(self, schema: Any, value: str) -> str | None:
+        """Why a header value breaks its documented schema (read as a typed value where the schema says so)."""
+        resolved = self.schemas.resolve(schema)
+        kind = resolved.get("type") if isinstance(resolved, dict) else None
+        typed: Any = value
+        try:
+            if kind == "integer":
+                typed = int(value)
+            elif kind == "number":
+                typed = float(value)
+            elif kind == "boolean" and value in ("true", "false"):
+                typed = value == "true"
+        except ValueError:
+            return f"{value[:40]!r} is not of type {kind!r}"
+        error = next(iter(self.schemas.validator(schema).iter_errors(typed)), None)
+        return None if error is None else error.message
+
     def body(self, op: Operation, status: str, media: str, body: Any) -> list[tuple[str, str]]:
         """(JSON pointer, reason) for each way `body` breaks the documented response (its response view)."""
         schema = self.producer.body_schema(op, status, media)
@@ -217,6 +234,13 @@ def _response(op: Operation, response: Any, allow: bool, judge: Judge | None) ->
             clean[key] = text
     has_body = "body" in response
     body = response.get("body")
+    if documented is not None and judge is not None:
+        declared = {name.lower(): schema for name, (_, schema) in documented.headers.items()}
+        for key, text in clean.items():
+            schema = declared.get(key.lower())
+            reason = judge.header(schema, text) if schema is not None else None
+            if reason is not None:
+                raise OverrideError(f"/response/headers/{key}", reason)
     if documented is not None:
         offered = list(documented.content)
         if media is None:

@@ -109,16 +109,21 @@ class _ParamCheck:
         constraints = {k: v for k, v in resolved.items() if k not in ANNOTATIONS} if isinstance(resolved, dict) else {}
         self.any_string = constraints in ({}, {"type": "string"})
 
-    def gather(self, query: dict[str, list[str]]) -> dict[str, Any] | None:
-        """A query object sent as its properties: `name[key]=v` (deepObject), or each `key=v` (form, exploded)."""
+    def gather(self, query: dict[str, list[str]], declared: set[str]) -> dict[str, Any] | None:
+        """A query object sent as its properties: `name[key]=v` (deepObject), or each `key=v` (form, exploded: its
+        properties, or for a map every name no other parameter declares)."""
         name, style = self.param.name, self.param.style
         if style == "deepObject":
             found = {k[len(name) + 1 : -1]: v for k, v in query.items() if k.startswith(name + "[") and k.endswith("]")}
         elif style == "form" and self.param.explode and self.fields:
             found = {k: query[k] for k in self.fields if k in query}
+        elif style == "form" and self.param.explode:
+            found = {k: v for k, v in query.items() if k not in declared}
         else:
             return None
-        return {k: _coerce_scalar(v[-1], self.fields.get(k, set())) for k, v in found.items()} if found else None
+        if not found:  # an exploded empty object leaves nothing on the wire: required, it is that empty object
+            return {} if style == "form" and self.param.required else None
+        return {k: _json_or(v[-1], self.fields.get(k, set())) for k, v in found.items()}
 
     def _unstyled(self, values: list[str]) -> list[str]:
         """A path value's label (`.v`) or matrix (`;name=v`) prefix taken off; space- or pipe-delimited arrays split."""
@@ -143,6 +148,14 @@ class _ParamCheck:
             return [_coerce_scalar(v, self.item_types) for v in values]
         if "object" in self.types and values[-1].startswith("{"):
             return _json_or(values[-1], self.types)
+        if "object" in self.types and self.param.style == "simple" and "," in values[-1]:
+            # a header or path object: `k=v,k2=v2` exploded, `k,v,k2,v2` not
+            parts = values[-1].split(",")
+            if self.param.explode:
+                pairs = [p.partition("=")[::2] for p in parts]
+            else:
+                pairs = list(zip(parts[::2], parts[1::2], strict=False))
+            return {k: _coerce_scalar(v, self.fields.get(k, set())) for k, v in pairs}
         return _coerce_scalar(values[-1], self.types)
 
 
@@ -198,6 +211,7 @@ class RequestValidator:
         self.bodies = {media: _BodyCheck(obj, schemas) for media, obj in operation.bodies.items()}
         self.media = list(operation.bodies)
         self.path_checks = {c.param.name: c for c in self.checks if c.param.location == "path"}
+        self.query_names = {c.param.name for c in self.checks if c.param.location == "query"}
         self.path_any_string = all(c.any_string for c in self.path_checks.values())
         self.bare = not self.bodies and all(c.param.location == "path" and c.any_string for c in self.checks)
         self.path_strings = all(c.types <= {"string"} and c.types for c in self.path_checks.values())
@@ -234,8 +248,8 @@ class RequestValidator:
             source = sources[param.location]
             key = param.name.lower() if param.location == "header" else param.name
             raw = source.get(key)
-            if (raw is None or raw == []) and check.fields and param.location == "query":
-                gathered = check.gather(query)
+            if (raw is None or raw == []) and "object" in check.types and param.location == "query":
+                gathered = check.gather(query, self.query_names)
                 if gathered is not None:
                     for error in map(deepest, check.validator.iter_errors(gathered)):
                         found.append(Violation((param.location, param.name, *error.instance_path), error.message,
