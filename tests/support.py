@@ -30,6 +30,9 @@ CONVERSATIONS = str(ROOT / "tests" / "contracts" / "conversations.openapi.yaml")
 CONVERSATIONS_FIXTURES = str(ROOT / "tests" / "contracts" / "conversations-fixtures")
 KEY_HEADER = "X-Session-API-Key"
 CONVERSATION = "/api/conversations/"
+# Every wait here is a guard against a hang, never a speed bound: on a busy 2-core machine (stress-ng beside the
+# suite) a start, a reload or a clean shutdown can take many times what it takes on a quiet one.
+HANG_S = 60.0
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -37,7 +40,7 @@ def stop(process: subprocess.Popen) -> None:
     if process.poll() is None:
         process.send_signal(signal.SIGINT)
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=HANG_S / 2)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
@@ -102,7 +105,7 @@ class Server:
 
 @contextmanager
 def serve(
-    *args: str, env: dict[str, str] | None = None, timeout: float = 30.0, subcommand: str = "serve"
+    *args: str, env: dict[str, str] | None = None, timeout: float = HANG_S, subcommand: str = "serve"
 ) -> Iterator[Server]:
     """`mockserver serve ARGS --port 0` (or `proxy`) as a subprocess; yields once it listens; always stops it."""
     command = [*cli(), subcommand, *args, "--port", "0"]
@@ -146,7 +149,9 @@ def free_port() -> int:
 
 
 def wait_until(check: Callable[[], object], seconds: float, what: str = "") -> float:
-    """Polls `check` until it is true and returns how long that took; fails at the deadline (a hang guard)."""
+    """Polls `check` until it is true and returns how long that took; fails at the deadline (a hang guard): `seconds`,
+    or HANG_S if longer, so that a loaded machine never fails a wait that a quiet one passes in `seconds`."""
+    seconds = max(seconds, HANG_S)
     began = time.monotonic()
     while not check():
         if time.monotonic() - began > seconds:

@@ -27,7 +27,7 @@ def test_serve_options_parse_into_a_config():
          "--no-admin", "--admin-prefix", "/_m", "--journal-size", "7", "--no-request-log", "--workers", "2"]
     )  # fmt: skip
     config = _config(args)
-    assert (config.spec, config.fixtures, config.seed, config.api_key) == (SHOP, ["f"], 4, "k")
+    assert (config.spec, config.fixtures, config.seed, config.api_key) == ([SHOP], ["f"], 4, "k")
     assert config.fixtures_only and config.edge_cases and not config.admin and not config.request_log
     assert config.latency == (10, 20) and config.error_rate == 0.1
     assert config.cors_origins == ["http://a", "http://b"] and config.admin_prefix == "/_m" and config.journal_size == 7

@@ -91,12 +91,15 @@ def run(
     def finish() -> Report:
         if limits.stop.reason:
             emit(events.Stopped(limits.stop.reason))
-        report.requests = counters.sent
-        report.rate_limited = counters.rate_limited
         if not report.errors:
             cover(report, selected, base_url, counters, rules.boundary, plan.min_coverage)
+        before = counters.sent
         if not report.errors:
             blame(report, session(), plan.request_timeout)
+        if counters.sent > before:  # a phase of its own, so that the progress lines still add up
+            emit(Progress("blame", counters.sent, 0, time.monotonic() - started, before))
+        report.requests = counters.sent  # after the last request of the run: the re-sends of `blame` too
+        report.rate_limited = counters.rate_limited
         report.seconds = time.monotonic() - started
         report.consolidate()
         if report.rate_limited:

@@ -3,12 +3,13 @@
 Rules: a contract is mounted under its own `servers[0]` path (`Spec.prefix`) unless `--mount /PREFIX=FILE` gives
 another. One contract stays the `Spec` `load_spec` builds (its prefix set aside, as always). Several are each
 loaded alone first (so a mistake names its own file), then merged: each bundled document is kept whole under
-`x-mockserver-mounts/<n>` with its local `$ref`s rebased there, so its components never meet another's (`$defs`
-keys are made distinct by the schema set); each operation is copied under `/prefix/path` with its path item's shared
-parameters and its document's global security folded in; security schemes of one name but different definitions
-are renamed. Two operations of different contracts that could answer the same request (same method, templates
-matching a common path) are refused, naming both. Fixtures and overrides name an operation by its mounted
-"METHOD /prefix/path", its operationId, or its contract's own "METHOD /path" when only one contract has it.
+`x-mockserver-mounts/<n>` with its local `$ref`s rebased there, so its components never meet another's (the schema
+set makes `$defs` keys distinct, and reads each document's schemas in its own OpenAPI version, 3.0 or 3.1); each
+operation is copied under `/prefix/path` with its path item's shared parameters and its document's global security
+folded in; security schemes of one name but different definitions are renamed. Two operations of different
+contracts that could answer the same request (same method, templates matching a common path) are refused, naming
+both. Fixtures and overrides name an operation by its mounted "METHOD /prefix/path", its operationId (the first
+contract's, when two share one), or its contract's own "METHOD /path" when only one contract has it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 from .documents import DocumentError, escape, is_url, pointer
 from .schemas import lookup
-from .spec import _NAME_MAPS, METHODS, Operation, Spec, _build, load_spec
+from .spec import _NAME_MAPS, METHODS, Operation, Spec, _Builder, load_spec
 
 MOUNTS = "x-mockserver-mounts"
 
@@ -97,8 +98,8 @@ def title(spec: Spec) -> str:
 
 
 def load_mounted(wanted: list[Mount], *, strict: bool = False) -> Spec:
-    """The contracts of `wanted` as one `Spec`; a `DocumentError` for a mistake in one of them, for contracts that
-    cannot be served together (OpenAPI 3.0 with 3.1), and for two operations answering the same request."""
+    """The contracts of `wanted` as one `Spec`; a `DocumentError` for a mistake in one of them, or for two operations
+    of different contracts that would answer the same request."""
     if len(wanted) == 1:
         spec = load_spec(wanted[0].source, strict=strict)
         if wanted[0].prefix is not None:
@@ -108,22 +109,20 @@ def load_mounted(wanted: list[Mount], *, strict: bool = False) -> Spec:
     for mount in wanted:
         spec = load_spec(mount.source, strict=strict)
         contracts.append(Contract(spec.source, spec.prefix if mount.prefix is None else mount.prefix, spec))
-    first = contracts[0]
-    for c in contracts[1:]:
-        if c.spec.version[:3] != first.spec.version[:3]:
-            raise DocumentError(c.source, "/openapi", f"OpenAPI {c.spec.version} cannot be served with "
-                                f"{first.source}'s {first.spec.version} (one minor version per process)")  # fmt: skip
     _refuse_overlaps(contracts)
-    document, warnings = _merge(contracts)
+    document, warnings, dialects = _merge(contracts)
     source = ", ".join(f"{c.source} at {c.prefix or '/'}" for c in contracts)
-    merged = _build(document, source, first.spec.version, strict)
+    builder = _Builder(document, source, document["openapi"], strict)
+    builder.schemas.dialects = dialects  # a 3.0 contract's schemas read as 3.0 beside a 3.1 one
+    operations = builder.operations()
     for c in contracts:
         c.keys = {op.key: f"{op.method} {_join(c.prefix, op.path)}" for op in c.spec.operations}
     mistakes = [m for c in contracts for m in c.spec.schemas.mistakes]
-    merged.schemas.mistakes[:] = mistakes  # said once, with their own files (the merged ones repeat them)
+    builder.schemas.mistakes[:] = mistakes  # said once, with their own files (the merged ones repeat them)
+    builder.schemas.warnings.extend(warnings)  # said at start-up, not counted as the contracts' mistakes
     return MountedSpec(
-        source, document, first.spec.version, "", merged.operations, merged.schemas, merged.security_schemes,
-        [*warnings, *(w for c in contracts for w in c.spec.warnings)], contracts,
+        source, document, document["openapi"], "", operations, builder.schemas, builder.security_schemes,
+        [w for c in contracts for w in c.spec.warnings], contracts,
     )  # fmt: skip
 
 
@@ -171,7 +170,16 @@ def _tokens(template: str) -> list[tuple[str, Any]]:
 
 
 def _intersect(a: list[tuple[str, Any]], b: list[tuple[str, Any]]) -> bool:
-    """Whether some path matches both patterns (a product of the two automata, explored breadth first)."""
+    """Whether some path matches both patterns (a product of the two automata, explored breadth first), after the
+    cheap refusals: their literal beginnings or endings differ, or (no `{+name}`) their numbers of `/` do."""
+    for ends in (a, b), (a[::-1], b[::-1]):
+        for (kind_a, char_a), (kind_b, char_b) in zip(*ends, strict=False):
+            if kind_a != "lit" or kind_b != "lit":
+                break
+            if char_a != char_b:
+                return False
+    if not any(kind != "lit" and value for kind, value in a + b) and a.count(("lit", "/")) != b.count(("lit", "/")):
+        return False
     alphabet = {v for kind, v in a + b if kind == "lit"} | {"\x00"}
 
     def closure(tokens: list[tuple[str, Any]], i: int) -> frozenset[int]:
@@ -208,15 +216,19 @@ def _intersect(a: list[tuple[str, Any]], b: list[tuple[str, Any]]) -> bool:
 # --- one document -------------------------------------------------------------------------------------------------
 
 
-def _merge(contracts: list[Contract]) -> tuple[dict[str, Any], list[str]]:
+def _merge(contracts: list[Contract]) -> tuple[dict[str, Any], list[str], list[tuple[str, bool]]]:
+    """The merged document, warnings, and where each contract's schemas are (pointer prefix, OpenAPI 3.0)."""
     store: dict[str, Any] = {}
     root: dict[str, Any] = {MOUNTS: store}
     paths: dict[str, dict[str, Any]] = {}
     schemes: dict[str, Any] = {}
     ids: dict[str, str] = {}
     warnings = []
+    dialects = []
     for n, c in enumerate(contracts):
         doc = store[str(n)] = _rebase(c.spec.document, f"/{MOUNTS}/{n}")
+        openapi30 = c.spec.version.startswith("3.0")
+        dialects.append((f"/{MOUNTS}/{n}", openapi30))
         renamed = {}
         for name, scheme in ((doc.get("components") or {}).get("securitySchemes") or {}).items():
             new, i = name, 1
@@ -251,10 +263,15 @@ def _merge(contracts: list[Contract]) -> tuple[dict[str, Any], list[str]]:
                         del op["operationId"]
                     ids.setdefault(op_id, c.source)
                 merged_item[method] = op
+                dialects.append((pointer("paths", _join(c.prefix, path), method), openapi30))
     info = {"title": ", ".join(Path(c.source).name for c in contracts), "version": ""}
-    document = {"openapi": contracts[0].spec.version, "info": info, "paths": paths,
+    # the newest version read: views honour 3.1's leftover `nullable` (a 3.0 schema has none left once converted)
+    version = next(
+        (c.spec.version for c in contracts if not c.spec.version.startswith("3.0")), contracts[0].spec.version
+    )
+    document = {"openapi": version, "info": info, "paths": paths,
                 "components": {"securitySchemes": schemes}, MOUNTS: store}  # fmt: skip
-    return document, warnings
+    return document, warnings, dialects
 
 
 _DATA = frozenset({"example", "default", "const", "enum", "value"})

@@ -196,13 +196,6 @@ class Router:
                 if op is not None:
                     params = _match_segments(other, decoded) or {}
                     return Match(FULL, op, params, [n for i in bad for n in other.names[i]])
-        # a less literal template that has the method (`GET /versions/{version}` for `/versions/$LATEST`, which
-        # documents only PUT): published contracts split one resource this way
-        for other in self._by_length.get(len(decoded), ()):
-            if other.score < template.score and method in other.operations:
-                params = _match_segments(other, decoded)
-                if params is not None:
-                    return Match(FULL, other.operations[method], params, [n for i in bad for n in other.names[i]])
         allowed = sorted({m for t in same for m in t.operations})
         return Match(METHOD, allowed=allowed, operations=[op for t in same for op in t.operations.values()])
 

@@ -34,7 +34,10 @@ REQUEST, RESPONSE = "request", "response"
 # null, which RESPONSE accepts from a real server: FastAPI's `SecretStr | None`), so that no checker flags it.
 ANSWER = "answer"
 # What makes a side's view differ from the schema as written
-_MARKERS = {RESPONSE: ("writeOnly", "x-writeOnly"), ANSWER: ("writeOnly", "x-writeOnly"), REQUEST: ("readOnly",)}
+# A discriminator's pin on a branch: required in answers, only checked when sent in requests (a client may leave the
+# tag out where the branches tell themselves apart, as plain JSON Schema reads a oneOf; Schemathesis does)
+_PIN = "x-discriminator-pin"
+_MARKERS = {RESPONSE: ("writeOnly", "x-writeOnly"), ANSWER: ("writeOnly", "x-writeOnly"), REQUEST: ("readOnly", _PIN)}
 _SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
 _SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
 _SCHEMA_VALUES = (
@@ -50,6 +53,8 @@ class SchemaSet:
         self.document = document
         self.file = file
         self.openapi30 = openapi30
+        # (pointer prefix, openapi30) for documents merged into this one (contract/mount.py): their own dialect
+        self.dialects: list[tuple[str, bool]] = []
         self.strict = strict  # refuse every mistake instead of warning and working around it
         self.defs: dict[str, Schema] = {}
         self._keys: dict[str, str] = {}  # JSON pointer -> $defs key
@@ -70,6 +75,13 @@ class SchemaSet:
         """The converted schema found at `pointer`, checked against the JSON Schema meta-schema."""
         converted = self._walk(schema, pointer)
         return self._check(converted, pointer)
+
+    def _is30(self, pointer: str) -> bool:
+        """Whether the schema at `pointer` is read as OpenAPI 3.0 (its merged document's version, else this one's)."""
+        for prefix, openapi30 in self.dialects:
+            if pointer == prefix or pointer.startswith(prefix + "/"):
+                return openapi30
+        return self.openapi30
 
     def standalone(self, schema: Schema) -> Schema:
         """A schema with the definitions it reaches attached, ready for a validator or a generator. Only the
@@ -146,7 +158,7 @@ class SchemaSet:
                 self._warn(exc.pointer, f"{exc.reason}; any value accepted there")
                 target = True
             siblings = {k: v for k, v in node.items() if k != "$ref"}
-            if self.openapi30:
+            if self._is30(pointer):
                 # 3.0 ignores $ref siblings; `nullable` beside a $ref is common enough to honour.
                 return {"anyOf": [target, {"type": "null"}]} if siblings.get("nullable") is True else target
             if not siblings:
@@ -179,7 +191,7 @@ class SchemaSet:
             self._tidy(out, pointer)
         if "discriminator" in out:
             self._discriminate(node, out)
-        if self.openapi30:
+        if self._is30(pointer):
             out = _from_openapi30(out)
         if isinstance(out.get("items"), list):  # draft-4 style tuple; 2020-12 spells it prefixItems
             out["prefixItems"] = out.pop("items")
@@ -200,7 +212,7 @@ class SchemaSet:
             unique = [r for i, r in enumerate(required) if r not in required[:i]]
             out["required"] = unique
             self._warn(f"{pointer}/required", "duplicate entries in 'required'; each is required once")
-        if not self.openapi30:
+        if not self._is30(pointer):
             for bound in ("Minimum", "Maximum"):
                 flag = out.get("exclusive" + bound)
                 if isinstance(flag, bool):
@@ -262,7 +274,7 @@ class SchemaSet:
                 if not values:
                     pinned.append(branch)
                     continue
-                tag = {"properties": {name: {"enum": values}}, "required": [name]}
+                tag = {"properties": {name: {"enum": values}}, "required": [name], _PIN: True}
                 pinned.append({"allOf": [branch, tag]})
             out[keyword] = pinned
 
@@ -366,6 +378,8 @@ class SchemaSet:
                     out["required"] = kept
                 else:
                     out.pop("required")
+        if side == REQUEST and out.get(_PIN) is True:
+            out.pop("required", None)
         if side == REQUEST and not self.openapi30 and out.get("nullable") is True:
             # A 3.1 document that still says `nullable: true` (a converted 3.0 one) means it; requests take null
             rest = {k: v for k, v in out.items() if k != "nullable"}

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..contract.mount import parse_mount
+from ..contract.mount import mounts
 
 SERVE = ("serve",)
 AUTH_MODES = ("enforce", "off")
@@ -39,13 +39,6 @@ class Config:
             per_command={"proxy": {"help": "the contract: YAML/JSON file or http(s) URL (default: the built-in one)"}},
         ),
     )
-    mount: list[str] | None = field(
-        default=None,
-        metadata=option(
-            "--mount", commands=SERVE, action="append", metavar="/PREFIX=FILE",
-            help="serve the contract FILE under /PREFIX (a SPEC's own prefix replaced), repeatable",
-        ),  # fmt: skip
-    )
     fixtures: list[str] | None = field(
         default=None,
         metadata=option(
@@ -54,6 +47,16 @@ class Config:
             action="append",
             metavar="DIR",
             help="fixtures folder, repeatable (default: the built-in fixtures with the built-in contract)",
+        ),
+    )
+    mount: list[str] | None = field(
+        default=None,
+        metadata=option(
+            "--mount",
+            commands=SERVE,
+            action="append",
+            metavar="/PREFIX=FILE",
+            help="serve the contract FILE under /PREFIX (a SPEC's own prefix replaced), repeatable",
         ),
     )
     host: str = field(
@@ -315,12 +318,11 @@ class Config:
             self.fixtures = [self.fixtures] if self.fixtures else []
         if isinstance(self.spec, str):  # one contract, as the API took it before serve took several
             self.spec = [self.spec]
-        for text in self.mount or []:
-            try:
-                parse_mount(text)
-            except ValueError as exc:
-                raise ConfigError(str(exc)) from None
-        if (self.proxy or self.upstream) and len(self.spec or []) + len(self.mount or []) > 1:
+        try:
+            several = len(mounts(self.spec, self.mount)) > 1
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        if several and (self.proxy or self.upstream):
             raise ConfigError(f"{'proxy' if self.proxy else '--upstream'} forwards to one server: give it one contract "
                               "(several are served by the mock alone)")  # fmt: skip
         if not 0.0 <= self.error_rate <= 1.0:

@@ -71,13 +71,6 @@ class RequestLog:
             except (OSError, ValueError):  # a closed or failing stream: losing log lines beats a 500
                 pass
 
-    def close(self) -> None:
-        """Flushes and cancels the timer (the loop may be about to close)."""
-        timer, self._timer = self._timer, None
-        if timer is not None and self._loop is not None and not self._loop.is_closed():
-            timer.cancel()
-        self.flush()
-
 
 def flush_all() -> None:
     """Every log's buffered lines, written now (shutdown, exit)."""

@@ -270,6 +270,8 @@ class Walker:
         if extra is False or {"patternProperties", "propertyNames", "unevaluatedProperties"} & schema.keys():
             return
         low, high = int(schema.get("minProperties", 0)), schema.get("maxProperties")
+        if self.mode == "readable" and not isinstance(extra, dict) and low == 0:
+            return  # a free-form object says nothing of its keys: random ones would only mislead a client ({})
         count = self.rng.randint(max(low, 1), max(low, 3))
         if high is not None:
             count = min(count, int(high))
