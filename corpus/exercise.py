@@ -60,6 +60,8 @@ class Result:
 
 def cause_of(text: str) -> str:
     """A reason with its particulars (quoted names, pointers, numbers) replaced, so equal faults group."""
+    if " is " in text and len(text) > 60:  # a validator's "<value> is not of type 'x'": the value is no cause
+        text = "<value>" + text[text.index(" is ") :] if text.index(" is ") > 30 else text
     text = re.sub(r"\b(GET|PUT|POST|DELETE|OPTIONS|HEAD|PATCH|TRACE) /\S*", "METHOD /…", text)
     text = re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", text)
     text = re.sub(r"(#?/[\w~.{}$@:%+-]+)+", "/…", text)
@@ -71,7 +73,7 @@ def exercise(path: str, name: str | None = None) -> Result:
     """Start the mock on the document at `path` and send one request per operation."""
     result = Result(name or path)
     began = time.perf_counter()
-    config = Config(spec=path, request_log=False, cors=False)
+    config = Config(spec=[path], request_log=False, cors=False)
     try:
         mock = build_mock(config)
     except DocumentError as exc:

@@ -51,7 +51,7 @@ def fuzz(path: str, negative: bool, examples: int) -> dict[str, Any]:
     credentials = _credentials(spec)
     options: dict[str, Any] = {"auth": {"openapi": credentials}} if credentials else {}
     schema = schemathesis.openapi.from_dict(spec.document, config=SchemathesisConfig.from_dict(options))
-    config = Config(spec=path, request_log=False, cors=False)
+    config = Config(spec=[path], request_log=False, cors=False)
     schema.app = create_app(config, Mock(spec, {}, config))
     mode: Any = GenerationMode.NEGATIVE if negative else GenerationMode.POSITIVE
     out: dict[str, Any] = {"operations": 0, "cases": 0, "5xx": 0, "failures": Counter(), "cannot": Counter(),

@@ -83,8 +83,8 @@ def _conditions(path: str) -> tuple[tuple[str, str | None], ...]:
     out: list[tuple[str, str | None]] = []
     for item in re.split(r"[&;]", parts[1]):
         name, eq, value = item.partition("=")
-        if name:
-            out.append((name, value if eq else None))
+        if name:  # `a={a}`: any value of `a`
+            out.append((name, value if eq and not value.startswith("{") else None))
     return tuple(out)
 
 

@@ -35,7 +35,7 @@ REQUEST, RESPONSE = "request", "response"
 ANSWER = "answer"
 # What makes a side's view differ from the schema as written
 # A discriminator's pin on a branch: required in answers, only checked when sent in requests (a client may leave the
-# tag out where the branches tell themselves apart, as plain JSON Schema reads a oneOf; Schemathesis does)
+# tag out where the branches tell themselves apart, as plain JSON Schema reads a oneOf; the checker does)
 _PIN = "x-discriminator-pin"
 _MARKERS = {RESPONSE: ("writeOnly", "x-writeOnly"), ANSWER: ("writeOnly", "x-writeOnly"), REQUEST: ("readOnly", _PIN)}
 _SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")

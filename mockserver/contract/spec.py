@@ -13,7 +13,7 @@ never the raw document, for anything the model answers (operations, prefix, secu
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urldefrag, urljoin, urlparse
@@ -429,7 +429,7 @@ class _Builder:
                     if self.strict:
                         raise
                     self.warnings.append(f"{exc}; {method.upper()} {path} answers a problem, the others are served")
-                    ops.append(Operation(method.upper(), path, op_id, [], False, {}, [],
+                    ops.append(Operation(method.upper(), path, op_id, _template_parameters(path), False, {}, [],
                                          unservable=(exc.file, exc.pointer, exc.reason)))  # fmt: skip
         return ops
 
@@ -439,9 +439,18 @@ class _Builder:
         w = f"{wp}/{method}"
         obj = self.mapping(raw, w, "an operation")
         params = {**shared, **self.parameters(obj.get("parameters"), w + "/parameters")}
-        for name in re.findall(r"{([^}]+)}", re.split(r"[#?]", path, maxsplit=1)[0]):  # `#...`: not a path
-            name = name.lstrip("+#./;?&").rstrip("*")  # RFC 6570 operators (`{+name}`)
-            params.setdefault(("path", name), Parameter(name, "path", True, {"type": "string"}, "simple", False))
+        templated = {param.name for param in _template_parameters(path)}
+        for param in _template_parameters(path):
+            params.setdefault(("path", param.name), param)
+        for key, param in list(params.items()):
+            if param.location == "path" and param.name not in templated:  # a path parameter no request can send
+                del params[key]
+                moved = "{" + param.name + "}" in path  # in the key's `?a={a}` part: a query parameter, as meant
+                if moved:
+                    params[("query", param.name)] = replace(param, location="query", style="form", explode=True)
+                reason = f"path parameter {param.name!r} is not in the path template"
+                self.mistake(DocumentError(self.file, w + "/parameters", reason),
+                             "read as a query parameter" if moved else "ignored")  # fmt: skip
         body_required = False
         content: dict[str, MediaType] = {}
         if "requestBody" in obj:
@@ -474,6 +483,15 @@ class _Builder:
         security = self.security(obj.get("security", global_security), w + "/security")
         return Operation(method.upper(), path, op_id, list(params.values()), body_required, responses, security,
                          content)  # fmt: skip
+
+
+def _template_parameters(path: str) -> list[Parameter]:
+    """A string path parameter per name of a path template (`#...` and `?...` are not the path; RFC 6570 operators,
+    `{+name}`, are not the name)."""
+    names = re.findall(r"{([^}]+)}", re.split(r"[#?]", path, maxsplit=1)[0])
+    return [
+        Parameter(n.lstrip("+#./;?&").rstrip("*"), "path", True, {"type": "string"}, "simple", False) for n in names
+    ]
 
 
 def _prefix(document: dict[str, Any]) -> str:

@@ -246,3 +246,5 @@ def test_path_keys_with_conditions_and_templates_inside_segments_route(client_fa
     assert set(client.post("/photos?uploads").json()) == {"upload_id"}
     assert set(client.get("/v1/operations%2Fop-1").json()) == {"done"}
     assert set(client.post("/v1/operations%2Fop-1:cancel").json()) == {"cancelled"}
+    assert client.get("/api/iconsets/v3/categories", params={"platform": "ios7"}).status_code == 200
+    assert client.get("/api/iconsets/v3/categories", params={"platform": "web"}).status_code == 422

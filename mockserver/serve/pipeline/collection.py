@@ -88,7 +88,9 @@ def infer(spec: Spec) -> list[Collection]:
         properties = {name: sub for o in objects for name, sub in (o.get("properties") or {}).items()}
         write_only = {n for n, sub in properties.items() if spec.schemas.write_only(sub)}  # required or not
         id_param = last[1:-1]
-        param = next(p for p in op.parameters if p.location == "path" and p.name == id_param)
+        param = next((p for p in op.parameters if p.location == "path" and p.name == id_param), None)
+        if param is None:  # the last segment is more than one parameter (`/instances/{type}-{version}`)
+            continue
         param_schema = spec.schemas.resolve(param.schema)
         id_integer = isinstance(param_schema, dict) and param_schema.get("type") in ("integer", ["integer"])
         id_field = id_param if id_param in properties else "id" if "id" in properties else None
