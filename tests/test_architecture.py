@@ -1,8 +1,6 @@
 """The architecture rules of the package, as assertions on its source text: each concept in one room, the two
-products apart, library internals in one package (CONTRIBUTING.md, "The layout").
-
-A rule broken only in a part of the tree another change is still moving (serve/ during issue 18) is reported as an
-expected failure naming the modules, never silently passed: `held(...)` fails outright for the rest of the tree."""
+products apart, library internals in one package (CONTRIBUTING.md, "The layout"). Each rule fails outright,
+naming the modules that break it."""
 
 from __future__ import annotations
 
@@ -15,8 +13,6 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "mockserver"
 SOURCES = {path.relative_to(PACKAGE).as_posix(): path.read_text() for path in sorted(PACKAGE.rglob("*.py"))}
 MAX_LINES = 400
-# Where a rule may still be broken while issue 18's serve half lands (checked against whatever exists)
-MOVING = ("serve/", "contract/schemas.py", "contract/spec.py")  # spec and schemas: the serve half splits them
 
 
 def imports(name: str) -> set[str]:
@@ -43,10 +39,8 @@ def importing(prefix: str) -> set[str]:
 
 
 def held(broken: set[str], rule: str) -> None:
-    """Fail on `broken` modules outside `MOVING`; an expected failure naming those inside it."""
-    assert {n for n in broken if not n.startswith(MOVING)} == set(), rule
-    if broken:
-        pytest.xfail(f"{rule}: not yet in {', '.join(sorted(broken))}")
+    """Fail, naming the modules, when any module breaks the rule."""
+    assert not broken, f"{rule}: broken in {', '.join(sorted(broken))}"
 
 
 def test_the_sources_are_there():

@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .bundling import _NAME_MAPS
 from .documents import DocumentError, escape, is_url, pointer
 from .schemas import lookup
-from .spec import _NAME_MAPS, METHODS, Operation, Spec, _Builder, load_spec
+from .spec import METHODS, Operation, Spec, _Builder, load_spec
 
 MOUNTS = "x-mockserver-mounts"
 

@@ -13,120 +13,35 @@ never the raw document, for anything the model answers (operations, prefix, secu
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urldefrag, urljoin, urlparse
-
-from referencing import Registry, Resource, Specification
-from referencing.exceptions import Unresolvable
+from urllib.parse import urlparse
 
 from . import documents
+from .bundling import _bundle
 from .documents import DocumentError, pointer
+from .model import _NO_CONTENT, IGNORED_HEADERS, METHODS, MediaType, Operation, Parameter, Response, Spec
 from .schemas import Schema, SchemaSet, lookup
 from .security import SecurityScheme, parse_schemes
 
-METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-_OPAQUE = Specification.OPAQUE
+__all__ = [
+    "BUILTIN",
+    "IGNORED_HEADERS",
+    "METHODS",
+    "MediaType",
+    "Operation",
+    "Parameter",
+    "Response",
+    "Spec",
+    "builtin",
+    "load_spec",
+]
+
 _PACKAGE = Path(__file__).resolve().parent.parent
 BUILTIN = _PACKAGE.parent / "contracts" / "builtin.yaml"
 if not BUILTIN.exists():  # installed as a wheel: contracts/ and fixtures/ ship inside the package
     BUILTIN = _PACKAGE / "_builtin" / "contracts" / "builtin.yaml"
-
-
-@dataclass
-class Parameter:
-    name: str
-    location: str  # path | query | header | cookie
-    required: bool
-    schema: Schema
-    style: str
-    explode: bool
-    allow_empty: bool = False  # a query parameter sent with an empty value (`?flag=`) is valid, whatever its schema
-
-
-_NO_CONTENT = frozenset({"204", "205", "304", "1XX"})  # statuses whose answers carry no content
-
-# OpenAPI 3.0.3 and 3.1.1, Parameter Object: a header parameter with one of these names "SHALL be ignored" (the
-# media type and the security scheme say what they carry)
-IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})
-
-
-@dataclass
-class MediaType:
-    schema: Schema | None
-    examples: dict[str, Any]
-
-
-@dataclass
-class Response:
-    status: str  # "200", "4XX" or "default"
-    content: dict[str, MediaType]
-    headers: dict[str, tuple[bool, Schema]]  # name -> (required, schema)
-
-
-@dataclass(frozen=True)
-class Operation:
-    method: str  # upper case
-    path: str  # template, without the server prefix
-    operation_id: str
-    parameters: list[Parameter]
-    body_required: bool
-    responses: dict[str, Response]
-    security: list[list[SecurityScheme]]  # alternatives, each a list that must all be present; [] = none needed
-    bodies: dict[str, MediaType] = field(default_factory=dict)  # every documented request media type -> its object
-    unservable: tuple[str, ...] = ()  # why the operation cannot be served: (file, JSON pointer, reason); () if it can
-    key: str = field(init=False)  # "METHOD /path", read several times per request: computed once
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "key", f"{self.method} {self.path}")
-
-    @property
-    def requires_auth(self) -> bool:
-        """Whether every alternative needs credentials (an empty requirement `{}` makes them optional)."""
-        return bool(self.security)
-
-    def named(self, name: str) -> bool:
-        """Whether `name` is this operation's operationId, "METHOD /path" or its path (any case)."""
-        return name.lower() in (self.operation_id.lower(), self.key.lower(), self.path.lower())
-
-    def response_for(self, status: int) -> Response | None:
-        """The documented response for a status: exact code, then range (4XX), then default."""
-        return (
-            self.responses.get(str(status))
-            or self.responses.get(f"{str(status)[0]}XX")
-            or self.responses.get("default")
-        )
-
-
-@dataclass
-class Spec:
-    source: str
-    document: dict[str, Any]
-    version: str
-    prefix: str
-    operations: list[Operation]
-    schemas: SchemaSet
-    security_schemes: dict[str, SecurityScheme] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-
-    def find(self, name: str) -> Operation | None:
-        """An operation by operationId or "METHOD /path"."""
-        for op in self.operations:
-            if name in (op.operation_id, op.key) or name.upper() == op.key.upper():
-                return op
-        return None
-
-    def select(self, names: list[str]) -> list[Operation]:
-        """The operations any of `names` designates (operationId, "METHOD /path" or a path); all when empty.
-        A name that designates nothing raises `LookupError` with that name."""
-        wanted = [name.strip() for name in names if name.strip()]
-        if not wanted:
-            return list(self.operations)
-        for name in wanted:
-            if not any(op.named(name) for op in self.operations):
-                raise LookupError(name)
-        return [op for op in self.operations if any(op.named(name) for name in wanted)]
 
 
 def builtin() -> tuple[str, str]:
@@ -152,132 +67,6 @@ def load_spec(source: str | Path | None = None, *, strict: bool = False) -> Spec
     spec = _build(document, source, version, strict)
     spec.warnings[:0] = warnings
     return spec
-
-
-# --- bundling -----------------------------------------------------------------------------------------------------
-
-
-def _uri(source: str) -> str:
-    return source if documents.is_url(source) else Path(source).resolve().as_uri()
-
-
-def _retrieve(uri: str) -> Resource[Any]:
-    location = unquote(urlparse(uri).path) if uri.startswith("file:") else uri
-    try:
-        return _OPAQUE.create_resource(documents.load(location))
-    except DocumentError as exc:
-        raise _Unretrievable(exc) from None
-
-
-class _Unretrievable(Exception):
-    def __init__(self, error: DocumentError) -> None:
-        self.error = error
-
-
-# Keys whose values are maps of names (a property, a path, a media type ...), not of keywords: an entry named
-# `default` or `x-rate-limit` there is a name
-_NAME_MAPS = frozenset({
-    "properties", "patternProperties", "$defs", "definitions", "dependentSchemas", "paths", "webhooks", "schemas",
-    "responses", "parameters", "examples", "requestBodies", "headers", "securitySchemes", "links", "callbacks",
-    "content", "encoding", "variables", "mapping", "pathItems",
-})  # fmt: skip
-
-
-def _bundle(root: dict[str, Any], source: str, warnings: list[str] | None = None) -> dict[str, Any]:
-    """The document with every external `$ref` copied into `components`. With `warnings` (not strict), a `$ref`
-    that cannot be fetched is left as it is, with a warning (what it points at then accepts anything)."""
-    root_uri = _uri(source)
-    registry: Registry[Any] = Registry(retrieve=_retrieve).with_resource(root_uri, _OPAQUE.create_resource(root))  # type: ignore[call-arg]
-    bundled: dict[str, dict[str, Any]] = {}  # components section -> name -> content
-    keys: dict[str, str] = {}  # absolute target URI -> "section/name"
-
-    def walk(node: Any, base: str, file: str, where: str, names: bool = False) -> Any:
-        if isinstance(node, list):
-            return [walk(item, base, file, f"{where}/{i}") for i, item in enumerate(node)]
-        if not isinstance(node, dict):
-            return node
-        out = {}
-        for key, value in node.items():
-            if names:
-                out[key] = walk(value, base, file, f"{where}/{documents.escape(str(key))}")
-            elif key == "$ref" and isinstance(value, str):
-                out[key] = lenient(value, base, file, f"{where}/$ref")
-            elif key in ("example", "default", "const", "enum") or (key == "examples" and isinstance(value, list)):
-                out[key] = value
-            elif isinstance(key, str) and key.startswith("x-"):
-                out[key] = value  # an extension is data: nothing inside it is fetched (nor needed to serve)
-            else:
-                out[key] = walk(value, base, file, f"{where}/{documents.escape(str(key))}", key in _NAME_MAPS)
-        return out
-
-    def lenient(value: str, base: str, file: str, where: str) -> str:
-        try:
-            return ref(value, base, file, where)
-        except DocumentError as exc:
-            if warnings is None:
-                raise
-            if urldefrag(urljoin(base, value))[0] != root_uri:  # inside the document: said where it is read
-                warnings.append(f"{exc}; left unresolved")
-            return value
-
-    def ref(value: str, base: str, file: str, where: str) -> str:
-        target = urljoin(base, value)
-        uri, fragment = urldefrag(target)
-        fragment = unquote(fragment)
-        if uri == root_uri:
-            if lookup(root, fragment) is None and fragment:
-                raise DocumentError(file, where, f"$ref {value!r} points nowhere")
-            return "#" + fragment
-        if target in keys:
-            return "#/components/" + keys[target]
-        try:
-            resolved = registry.resolver(base_uri=base).lookup(value)
-        except _Unretrievable as exc:
-            raise DocumentError(file, where, f"$ref {value!r}: {exc.error}") from None
-        except Unresolvable as exc:
-            cause: BaseException | None = exc
-            for _ in range(5):  # referencing wraps our error twice: Unresolvable <- Unretrievable <- _Unretrievable
-                if cause is None or isinstance(cause, _Unretrievable):
-                    break
-                cause = cause.__cause__ or cause.__context__
-            if isinstance(cause, _Unretrievable):
-                raise DocumentError(file, where, f"$ref {value!r}: {cause.error}") from None
-            raise DocumentError(file, where, f"$ref {value!r} points nowhere") from None
-        stem = Path(urlparse(uri).path).stem
-        name = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{stem}_{fragment.rsplit('/', 1)[-1]}" if fragment else stem)
-        section = _section(where)
-        taken = bundled.setdefault(section, {})
-        existing = (root.get("components") or {}).get(section) or {}
-        key, n = name, 1
-        while key in taken or key in existing:
-            n += 1
-            key = f"{name}_{n}"
-        keys[target] = f"{section}/{key}"
-        taken[key] = None
-        target_file = unquote(urlparse(uri).path) if uri.startswith("file:") else uri
-        taken[key] = walk(resolved.contents, uri, target_file, fragment)
-        return "#/components/" + keys[target]
-
-    document = walk(root, root_uri, source, "")
-    for section, items in bundled.items():
-        components = document.setdefault("components", {})
-        components.setdefault(section, {}).update(items)
-    return document
-
-
-_SCHEMA_WORDS = {"schema", "schemas", "items", "properties", "allOf", "anyOf", "oneOf", "not", "additionalProperties"}
-_SECTIONS = {
-    "parameters": "parameters", "responses": "responses", "requestBody": "requestBodies",
-    "requestBodies": "requestBodies", "headers": "headers", "examples": "examples", "links": "links",
-}  # fmt: skip
-
-
-def _section(where: str) -> str:
-    """The `components` section a bundled target belongs in, judged from where its `$ref` stood."""
-    segments = where.split("/")
-    if _SCHEMA_WORDS & set(segments):
-        return "schemas"
-    return next((_SECTIONS[s] for s in reversed(segments) if s in _SECTIONS), "schemas")
 
 
 # --- building operations ------------------------------------------------------------------------------------------

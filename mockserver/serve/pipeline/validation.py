@@ -11,9 +11,6 @@ other media taken as they come. A media type the operation does not document is 
 
 from __future__ import annotations
 
-import binascii
-import email.parser
-import email.policy
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -26,6 +23,7 @@ from ...contract import media as mediatypes
 from ...contract.documents import DocumentError, escape
 from ...contract.schemas import REQUEST, RESPONSE, Schema, SchemaSet
 from ...contract.spec import MediaType, Operation, Parameter, Spec
+from .forms import form_fields
 
 MAX_VIOLATIONS = 20
 MEDIA_TYPE = "value_error.media_type"  # the violation type that makes a 415
@@ -302,7 +300,7 @@ class RequestValidator:
                 return [Violation(("body",), "Form body is not valid UTF-8", "value_error.encoding")]
             document = check.form(parse_qsl(text, keep_blank_values=True))
         elif kind == mediatypes.MULTIPART:
-            pairs = _multipart(body, content_type) if body else []
+            pairs = form_fields(body, content_type) if body else []
             if pairs is None:
                 return [Violation(("body",), "Malformed multipart/form-data body", "value_error.multipart")]
             document = check.form(pairs)
@@ -344,30 +342,6 @@ def _well_formed_xml(body: bytes) -> list[Violation]:
     except (expat.ExpatError, ValueError) as exc:
         return [Violation(("body",), f"XML is not well-formed: {exc}", "value_error.xml")]
     return []
-
-
-def _multipart(body: bytes, content_type: str) -> list[tuple[str, str]] | None:
-    """The (name, text) pairs of a multipart/form-data body; None when it cannot be read as one."""
-    if "boundary=" not in content_type.lower():
-        return None
-    if body.strip().startswith(b"--") and body.strip().endswith(b"--") and body.count(b"--") == 2:
-        return []  # only the closing delimiter: a form of no fields (RFC 7578 allows it; email's parser does not)
-    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1", "replace")
-    try:
-        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
-    except (ValueError, TypeError, binascii.Error):
-        return None
-    if not message.is_multipart():
-        return None
-    pairs = []
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        if not isinstance(name, str):
-            continue
-        payload = part.get_payload(decode=True)
-        data = payload if isinstance(payload, bytes) else b""
-        pairs.append((name, data.decode("utf-8", "replace")))
-    return pairs
 
 
 def check_body(
