@@ -124,8 +124,8 @@ def test_home_renders_without_a_failed_call(app: App, browser: Any) -> None:
     page.wait(f"!!{by_id('home-screen')}", WAIT)
     assert page.evaluate(f"!{by_id('ai-config-modal')}"), "settings exist: no first-run modal"
     shot(page, "home")
-    paths = {e["path"] for e in app.journal()}
-    assert {"/api/options/config", "/api/settings"} <= paths
+    wanted = {"/api/options/config", "/api/settings"}
+    wait_until(lambda: wanted <= {e["path"] for e in app.journal()}, WAIT, "the app's first calls")
     assert failed_calls(app) == []
     page.close()
 
