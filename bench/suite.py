@@ -497,8 +497,8 @@ def _refusal(settings: Settings, broken: Path) -> dict[str, Any]:
     for _ in range(settings.rounds):
         began = time.perf_counter()
         relative = str(broken.relative_to(ROOT))  # the message names the file as given: no machine path in RESULTS
-        done = subprocess.run(pinned([python(), "-m", "mockserver", "serve", relative, "--strict", "--port", "0"], SERVER_CORE),
-                              capture_output=True, text=True, cwd=ROOT, timeout=120)  # fmt: skip
+        command = [python(), "-m", "mockserver", "serve", relative, "--strict", "--port", "0"]
+        done = subprocess.run(pinned(command, SERVER_CORE), capture_output=True, text=True, cwd=ROOT, timeout=120)
         seconds.append(time.perf_counter() - began)
         lines = done.stderr.strip()
         if done.returncode != 2:
