@@ -30,7 +30,7 @@ CONVERSATIONS = str(ROOT / "tests" / "contracts" / "conversations.openapi.yaml")
 CONVERSATIONS_FIXTURES = str(ROOT / "tests" / "contracts" / "conversations-fixtures")
 KEY_HEADER = "X-Session-API-Key"
 CONVERSATION = "/api/conversations/"
-# Every wait here is a guard against a hang, never a speed bound: on a busy 2-core machine (stress-ng beside the
+# Every wait here is a guard against a hang, never a speed bound: on a busy 2-core machine (a CPU hog beside the
 # suite) a start, a reload or a clean shutdown can take many times what it takes on a quiet one.
 HANG_S = 60.0
 

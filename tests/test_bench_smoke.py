@@ -72,7 +72,7 @@ def test_the_shards_section_is_spliced_in_place() -> None:
 def test_smoke_run_writes_results(tmp_path: Path) -> None:
     out, raw = tmp_path / "RESULTS.md", tmp_path / "results.json"
     cmd = [sys.executable, "-m", "bench", "--smoke", "--load", "python", "--out", str(out), "--json", str(raw)]
-    # a hang guard, not a speed bound: beside stress-ng the smoke run took over 2 minutes
+    # a hang guard, not a speed bound: beside a CPU hog the smoke run took over 2 minutes
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
     data = json.loads(raw.read_text())
