@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -285,3 +286,17 @@ def folder_files(folder: str) -> list[Path]:
                 )
             found.append(path)
     return found
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """A file written whole or not at all (a temporary file beside it, then renamed): a reader never sees half of
+    it (the recorder's fixtures, read back by --watch)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem[:40]}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -13,7 +13,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import mockserver.serve.forward.recorder as recorder_module
 from mockserver.cli import main
 from mockserver.contract import documents, security
 from mockserver.contract.verdicts import secret_name
@@ -96,9 +95,9 @@ def test_nothing_secret_reaches_a_file(tmp_path):
 
 def test_one_file_per_request_identity(tmp_path, monkeypatch):
     writes: list[Path] = []
-    original = recorder_module._atomic_write
+    original = documents.write_atomically
     counted = lambda path, text: (writes.append(path), original(path, text))  # noqa: E731
-    monkeypatch.setattr(recorder_module, "_atomic_write", counted)
+    monkeypatch.setattr(documents, "write_atomically", counted)
     rec = recorder(tmp_path)
     first = oh.conversation("poll", "STARTING")
     rec.submit(exchange("poll", body=first, headers=[JSON, ("date", "one")]))

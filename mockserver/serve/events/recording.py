@@ -13,15 +13,14 @@ before it is written.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from ...contract import documents
 from ...contract.documents import DocumentError
 from ...contract.spec import Spec
 from ...contract.verdicts import REDACTED, redact, secret_name
@@ -106,7 +105,7 @@ class StreamRecording:
         comment = (f"# Recorded by mockserver proxy from a socket.io session at {self.path}?{query}: "
                    f"{len(self.events)} events on connect, {len(self.replies)} client events answered")  # fmt: skip
         text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=120, default_flow_style=False)
-        _atomic_write(target, f"{comment}\n{text}")
+        documents.write_atomically(target, f"{comment}\n{text}")
         return target
 
     def _clean(self, value: Any, name: str = "") -> Any:
@@ -122,15 +121,3 @@ class StreamRecording:
         if isinstance(value, (bytes, bytearray)):
             return "[binary attachment not recorded]"
         return value
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem[:40]}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import sys
 import tempfile
@@ -169,7 +168,7 @@ class Recorder:
         exchange = answers[-1]
         try:
             path, text, flagged = self.document(identity, *answers)
-            _atomic_write(path, text)
+            documents.write_atomically(path, text)
         except (OSError, DocumentError) as exc:
             reason = f"{type(exc).__name__}: {exc}"
             if self.failures[reason] == 0:
@@ -379,15 +378,3 @@ def _dump(doc: dict[str, Any], comment: str) -> str:
     if same:
         return f"{comment}\n{text}"
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"  # the standard library: any size of integer
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem[:40]}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
