@@ -32,12 +32,16 @@ serve-openhands: $(STAMP)
 	$(BIN)/mockserver serve contracts/openhands/openapi.json --fixtures fixtures/openhands \
 		--fixtures fixtures/openhands-app --auth off --stateful --host $(HOST) --port $(OPENHANDS_PORT)
 
+# pytest-xdist: TEST_WORKERS processes (default 2: this project's 2-core machines), each given half the tests in order
+# (the longest files first: tests/conftest.py), then taking from the other's when done. Not --dist loadfile/loadscope:
+# they run one test per node id, and Schemathesis' parametrized tests share theirs. TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 2
 test: $(TEST_STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
 
 # The inner loop (< 1 min): unit and in-process tests; no subprocesses, load, fuzzing or browsers
 test-fast: $(TEST_STAMP)
-	$(BIN)/python -m pytest -m "not e2e" tests --ignore=tests/robustness
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal -m "not e2e" tests --ignore=tests/robustness
 
 $(DOCS_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[docs]'

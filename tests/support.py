@@ -33,6 +33,10 @@ CONVERSATION = "/api/conversations/"
 # Every wait here is a guard against a hang, never a speed bound: on a busy 2-core machine (a CPU hog beside the
 # suite) a start, a reload or a clean shutdown can take many times what it takes on a quiet one.
 HANG_S = 60.0
+# The robustness suite's counts (tests/robustness/support.py `report`), one line per measured fact, printed at the end
+# of the run by tests/conftest.py. Kept here, in a module always imported as `tests.support`: a test module's relative
+# `.support` and an absolute import would otherwise be two modules with two lists.
+COUNTS: list[str] = []
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -131,7 +135,7 @@ def serve(
 
 
 def run_cli(
-    *args: str, timeout: float = 10.0, cwd: Path | None = None, env: dict[str, str] | None = None
+    *args: str, timeout: float = HANG_S, cwd: Path | None = None, env: dict[str, str] | None = None
 ) -> tuple[subprocess.CompletedProcess[str], float]:
     """Runs the CLI to completion; returns the result and its wall time (the process is killed on timeout)."""
     start = time.monotonic()
@@ -179,7 +183,7 @@ class Served:
 
     def __enter__(self) -> Served:
         self.thread.start()
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + HANG_S
         while not self.server.started:
             if time.monotonic() > deadline or not self.thread.is_alive():
                 raise RuntimeError("test server did not start")
@@ -196,6 +200,36 @@ class Served:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+
+# --- generated contracts ------------------------------------------------------------------------------------------
+
+
+def rich_contract(operations: int = 1000) -> Path:
+    """bench/contracts.py's rich contract of `operations` operations, as a JSON file in bench/out/contracts/ (ignored by
+    git). JSON because YAML's writer takes seconds for it, at the collection of each module that uses it; written to a
+    temporary file and renamed, because each pytest-xdist worker writes it and none may read half a file."""
+    import json
+    import tempfile
+
+    from bench.contracts import rich_contract as document
+
+    folder = ROOT / "bench" / "out" / "contracts"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"rich-contract-{operations}-operations.json"
+    text = json.dumps(document(operations), indent=1)
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=folder, suffix=".tmp", delete=False) as out:
+            out.write(text)
+        os.replace(out.name, path)
+    return path
+
+
+def rich_sample(every: int, operations: int = 1000) -> list[str]:
+    """One operation in `every` of the rich contract, the kinds taken in turn (operation i is of kind i % FAMILIES)."""
+    from bench.contracts import FAMILIES
+
+    return [f"op_{k * every + (k - k * every) % FAMILIES}" for k in range(operations // every)]
 
 
 # --- real components (Redis, a browser): Debian packages, started here on a free loopback port, always stopped -----
@@ -225,7 +259,7 @@ def redis_server() -> Iterator[str]:
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + HANG_S
         while not _pong(port):
             if process.poll() is not None or time.monotonic() > deadline:
                 err = process.stderr.read().decode() if process.stderr else ""

@@ -5,6 +5,7 @@ naming the modules that break it."""
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from pathlib import Path
 
@@ -15,7 +16,8 @@ SOURCES = {path.relative_to(PACKAGE).as_posix(): path.read_text() for path in so
 MAX_LINES = 400
 
 
-def imports(name: str) -> set[str]:
+@functools.cache  # each rule asks about every module: parse each once
+def imports(name: str) -> frozenset[str]:
     """Absolute names of the modules a source file imports (relative imports resolved)."""
     package = ["mockserver", *name.split("/")[:-1]]
     found = set()
@@ -27,7 +29,7 @@ def imports(name: str) -> set[str]:
             module = ".".join([*base, *([node.module] if node.module else [])])
             found.add(module)
             found |= {f"{module}.{alias.name}" for alias in node.names}  # `from . import engine`
-    return found
+    return frozenset(found)
 
 
 def files_where(pattern: str, flags: int = 0) -> set[str]:

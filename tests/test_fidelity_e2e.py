@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.contracts import write_rich
-from tests.serve.test_fidelity_conformance import sample
-from tests.support import ROOT, run_cli, serve
+from tests.support import ROOT, rich_contract, rich_sample, run_cli, serve
 
 pytestmark = pytest.mark.e2e
 
@@ -34,8 +32,8 @@ def test_mock_passes_its_own_check(name):
 
 
 def test_mock_of_the_large_contract_passes_its_own_check_on_a_sample():
-    large = write_rich(ROOT / "bench" / "out" / "contracts", 1000)
-    include = [arg for name in sample(50) for arg in ("--include", name)]
+    large = rich_contract(1000)
+    include = [arg for name in rich_sample(50) for arg in ("--include", name)]
     _check(str(large), *include)
 
 

@@ -92,7 +92,7 @@ def run(
         if limits.stop.reason:
             emit(events.Stopped(limits.stop.reason))
         if not report.errors:
-            cover(report, selected, base_url, counters, rules.boundary, plan.min_coverage)
+            cover(report, selected, base_url, counters, rules.boundary, plan.min_coverage, rules.boundary_planned)
         before = counters.sent
         if not report.errors:
             blame(report, session(), plan.request_timeout)
@@ -163,10 +163,11 @@ def blame(report: Report, session: Any, timeout: float) -> None:
 
 
 def cover(report: Report, selected: list[Operation], base_url: str, counters: throttling.Counters,
-          boundary: dict[str, set[str]], floor: float | None) -> None:  # fmt: skip
+          boundary: dict[str, set[str]], floor: float | None,
+          unmade: Callable[[Operation], int] = lambda op: 0) -> None:  # fmt: skip
     """What the run covered, from what left the session: the operations reached (a selected one never reached is
     untested: inconclusive, never passed) and the boundary cases sent of those planned (under `floor` percent:
-    inconclusive)."""
+    inconclusive); `unmade(op)`: the boundary cases an operation never reached would have had."""
     router = Router(selected, urlsplit(base_url).path.rstrip("/"))
     reached = set()
     for method, path in counters.targets:
@@ -178,7 +179,8 @@ def cover(report: Report, selected: list[Operation], base_url: str, counters: th
     for op in selected:
         if op.key not in reached:
             report.untest(op.key, f"never reached: no request went to it ({why})")
-    planned = sum(len(ids) for ids in boundary.values())
+    unseen = [op for op in selected if op.key not in reached and op.key not in boundary]
+    planned = sum(len(ids) for ids in boundary.values()) + sum(unmade(op) for op in unseen)
     sent = sum(len(ids & counters.cases) for ids in boundary.values())
     report.boundary = (sent, planned)
     if floor is not None and planned and sent * 100 < floor * planned:

@@ -22,7 +22,7 @@ from urllib.parse import quote
 from ..contract import security
 from ..contract.schemas import RESPONSE
 from ..contract.security import SecurityScheme
-from ..contract.spec import Spec
+from ..contract.spec import Operation, Spec
 from ..contract.verdicts import never_held
 from . import engine, throttling
 from .engine.events import Event, Found, Untested, Warned
@@ -102,12 +102,14 @@ class Rules:
         self.credential_names = security.secret_names(schemes)
         self.spec = spec
         self.boundary: dict[str, set[str]] = {}  # operation -> ids of the boundary cases planned for it
+        self.boundary_values = False  # whether the run adds them (`hooks`)
 
     def hooks(self, plan: Plan) -> dict[str, Callable[..., Any]]:
         """Our hooks, by the checker's hook name; a new rule that filters or adds cases is one more entry."""
         found: dict[str, Callable[..., Any]] = {"filter_failure": self.keep_failure}
         if plan.boundary_values:
             found["before_add_examples"] = self.add_boundary_cases
+            self.boundary_values = True
         return found
 
     def probes(self) -> list[Callable[[Any, Spec, str, Any, float], None]]:
@@ -176,16 +178,22 @@ class Rules:
                 examples.append(case)
 
     def plain_string_parameters(self, operation: Any) -> list[tuple[str, str]]:
-        found = []
-        for location, name, schema in engine.parameters(operation):
-            if schema.get("type") != "string" or location not in ("path", "query", "header"):
-                continue
-            if name.lower() in self.credential_names:
-                continue
-            if any(key in schema for key in ("maxLength", "enum", "const", "pattern", "format")):
-                continue
-            found.append((location, name))
-        return found
+        found = engine.parameters(operation)
+        return [(where, name) for where, name, schema in found if self.is_plain(where, name, schema)]
+
+    def is_plain(self, location: str, name: str, schema: Any) -> bool:
+        return isinstance(schema, dict) and schema.get("type") == "string" and location in ("path", "query", "header") \
+            and name.lower() not in self.credential_names \
+            and not any(key in schema for key in ("maxLength", "enum", "const", "pattern", "format"))  # fmt: skip
+
+    def boundary_planned(self, op: Operation) -> int:
+        """How many boundary cases `add_boundary_cases` will give an operation, from the contract alone: for one the
+        run never reached, whose cases the engine never made."""
+        if not self.boundary_values:
+            return 0
+        values = {"path": PATH_VALUES, "query": QUERY_VALUES, "header": HEADER_VALUES}
+        return sum(len(values[p.location]) + (p.location == "path" and op.path.endswith("{" + p.name + "}"))
+                   for p in op.parameters if self.is_plain(p.location, p.name, p.schema))  # fmt: skip
 
     def probe_auth(self, schema: Any, spec: Spec, base_url: str, session: Any, timeout: float) -> None:
         """One valid request per protected operation, without credentials: it must get 401/403, and never data."""

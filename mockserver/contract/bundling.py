@@ -81,13 +81,19 @@ def _bundle(root: dict[str, Any], source: str, warnings: list[str] | None = None
                 warnings.append(f"{exc}; left unresolved")
             return value
 
+    internal: dict[str, str] = {}  # a `#...` reference of the root document -> what it becomes (52,609 in Graph)
+
     def ref(value: str, base: str, file: str, where: str) -> str:
+        if base == root_uri and value in internal:
+            return internal[value]
         target = urljoin(base, value)
         uri, fragment = urldefrag(target)
         fragment = unquote(fragment)
         if uri == root_uri:
             if lookup(root, fragment) is None and fragment:
                 raise DocumentError(file, where, f"$ref {value!r} points nowhere")
+            if base == root_uri:
+                internal[value] = "#" + fragment
             return "#" + fragment
         if target in keys:
             return "#/components/" + keys[target]

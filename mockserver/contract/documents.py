@@ -262,6 +262,20 @@ def pointer(*tokens: object) -> str:
     return "".join("/" + escape(str(token)) for token in tokens)
 
 
+def at_pointer(document: Any, pointer: str, missing: Any = None) -> Any:
+    """The value at a JSON pointer (RFC 6901) in `document`, or `missing` when nothing is there."""
+    node = document
+    for raw in pointer.split("/")[1:] if pointer else []:
+        token = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and token in node:
+            node = node[token]
+        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+        else:
+            return missing
+    return node
+
+
 SUFFIXES = (".yaml", ".yml", ".json")
 
 

@@ -3,7 +3,8 @@
 Rules: matching is done segment by segment on the raw (still percent-encoded) path, so `%2F` inside an id stays in
 the id. Literal segments beat templated ones (`/pets/mine` over `/pets/{id}`, whatever the method: a concrete path
 is its own resource). Templates of the same shape (`/items/{item_id}` and `/items/{digest}`: only their parameter
-names differ) are one resource: the one that has the method wins, and only when none has it is the request a method
+names differ) are one resource: the one that has the method wins (of several that have it, the first whose path
+parameters are valid, when the caller says how to tell), and only when none has it is the request a method
 mismatch (405, `Allow` listing what they offer together). HEAD falls back to GET. A path key may carry what the
 request must also hold after `#` or `?` (published AWS contracts: `/#X-Amz-Target=Svc.Op`, `/{Bucket}?uploads`): it
 routes on the path part, and operations of one method there are told apart by those query or header values when the
@@ -13,6 +14,7 @@ caller passes them (else the first is taken). Template names lose RFC 6570 opera
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 from urllib.parse import unquote_to_bytes
@@ -36,6 +38,9 @@ class Match(NamedTuple):
 
 _NO_MATCH = Match(NONE)
 _NONE_BAD: list[str] = []  # shared, never written: almost every path decodes
+_new = tuple.__new__  # a Match without the named tuple's own __new__ (a Python function): built on every request
+_NO_LIST: list[Operation] = []  # shared, never written
+_NO_INDEXES: list[int] = []  # shared, never written
 
 
 @dataclass
@@ -88,7 +93,11 @@ def _conditions(path: str) -> tuple[tuple[str, str | None], ...]:
     return tuple(out)
 
 
-def _compile(path: str) -> tuple[list[str | re.Pattern[str]], list[list[str]]]:
+def _compile(
+    path: str, enums: dict[str, list[str]] | None = None
+) -> tuple[list[str | re.Pattern[str]], list[list[str]]]:
+    """A template's segments: literal text, or a regex of its parameters. A parameter that shares its segment with
+    another and has an `enum` matches only those values (`{id}{ext}` with ext `.json`: `a.json` is id `a`)."""
     segments: list[str | re.Pattern[str]] = []
     names: list[list[str]] = []
     for part in path.split("/")[1:]:
@@ -98,20 +107,29 @@ def _compile(path: str) -> tuple[list[str | re.Pattern[str]], list[list[str]]]:
             names.append([])
             continue
         pieces = re.split(r"{[^}]+}", part)
-        pattern = "".join(re.escape(p) + ("(.+?)" if i < len(found) else "") for i, p in enumerate(pieces))
+        groups = [
+            "(" + "|".join(map(re.escape, sorted(enums[n], key=len, reverse=True))) + ")"
+            if len(found) > 1 and enums and enums.get(n) else "(.+?)" for n in found
+        ]  # fmt: skip
+        pattern = "".join(re.escape(p) + (groups[i] if i < len(found) else "") for i, p in enumerate(pieces))
         segments.append(re.compile(pattern + r"\Z", re.S))
         names.append(found)
     return segments, names
 
 
 class Router:
-    def __init__(self, operations: list[Operation], prefix: str = "") -> None:
+    def __init__(self, operations: list[Operation], prefix: str = "",
+                 accepts: Callable[[Operation, dict[str, str]], bool] | None = None) -> None:  # fmt: skip
+        """`accepts(operation, path parameters)`: whether the values fit the operation's path parameters; given,
+        templates of one shape that all have the method are told apart by it (`/Contacts/{ContactID}`, a uuid,
+        and `/Contacts/{ContactNumber}`: the first whose parameters fit wins, else the first)."""
         self.prefix = prefix.encode()
+        self.accepts = accepts
         templates: dict[str, _Template] = {}
         for op in operations:
             path = routed(op.path)
             if path not in templates:
-                segments, names = _compile(path)
+                segments, names = _compile(path, _enums(op))
                 literal = sum(isinstance(s, str) for s in segments)
                 # literal characters count inside mixed segments too: `{name}:cancel` is more literal than `{name}`
                 chars = len(re.sub(r"{[^}]+}", "", path)) - len(segments)
@@ -130,6 +148,14 @@ class Router:
             self._by_length.setdefault(len(t.segments), []).append(t)
             self._shapes.setdefault(t.shape, []).append(t)
         self.paths = list(templates)
+        # (template path, method) -> the other templates of its shape that have the method too
+        self._rivals = {
+            (t.path, m): [o for o in same if o is not t and m in o.operations]
+            for same in self._shapes.values() if len(same) > 1 for t in same for m in t.operations
+        }  # fmt: skip
+        self._rivals = {k: v for k, v in self._rivals.items() if v} if accepts is not None else {}
+        if not any(t.variants for t in templates.values()):  # the usual contract: no wrapper to pass through
+            self.match = self._match  # type: ignore[method-assign]
         # operations told apart by conditions: those asking more first (`#partNumber&uploadId&x-amz-copy-source`
         # before `#partNumber&uploadId`), so a request that meets both gets the more specific one
         self._variants = {
@@ -162,13 +188,14 @@ class Router:
                 return found._replace(operation=candidate)
         return found if plain is None else found._replace(operation=plain)
 
-    def _match(self, method: str, raw_path: bytes) -> Match:
+    def _match(self, method: str, raw_path: bytes, query: object = None, headers: object = None) -> Match:
         if self.prefix:
             if not (raw_path == self.prefix or raw_path.startswith(self.prefix + b"/")):
                 return _NO_MATCH
             raw_path = raw_path[len(self.prefix) :] or b"/"
-        bad: list[int] = []
+        bad: list[int] = _NO_INDEXES
         if b"%" in raw_path or not raw_path.isascii():
+            bad = []
             decoded: list[str] = []
             for i, part in enumerate(raw_path.split(b"/")[1:]):
                 raw = unquote_to_bytes(part) if b"%" in part else part
@@ -186,8 +213,16 @@ class Router:
         else:
             return _NO_MATCH
         op = template.operations.get(method)
+        if op is not None and self._rivals and self.accepts is not None and (template.path, method) in self._rivals:
+            if not self.accepts(op, params):
+                for other in self._rivals[(template.path, method)]:
+                    theirs = _match_segments(other, decoded)
+                    if theirs is not None and self.accepts(other.operations[method], theirs):
+                        template, op, params = other, other.operations[method], theirs
+                        break
         if op is not None:  # the template that matched has the method: the usual case, no other shape to look at
-            return Match(FULL, op, params, [n for i in bad for n in template.names[i]] if bad else _NONE_BAD)
+            found = [n for i in bad for n in template.names[i]] if bad else _NONE_BAD
+            return _new(Match, (FULL, op, params, found, _NONE_BAD, _NO_LIST))  # type: ignore[arg-type]
         same = self._shapes[template.shape]
         wanted = [method, "GET"] if method == "HEAD" else [method]
         for name in wanted:
@@ -198,6 +233,16 @@ class Router:
                     return Match(FULL, op, params, [n for i in bad for n in other.names[i]])
         allowed = sorted({m for t in same for m in t.operations})
         return Match(METHOD, allowed=allowed, operations=[op for t in same for op in t.operations.values()])
+
+
+def _enums(operation: Operation) -> dict[str, list[str]]:
+    """Path parameter name -> the texts its schema's `enum` allows (numbers and booleans as written in a path)."""
+    out = {}
+    for param in operation.parameters:
+        values = param.schema.get("enum") if param.location == "path" and isinstance(param.schema, dict) else None
+        if isinstance(values, list) and values and all(isinstance(v, (str, int, float)) for v in values):
+            out[param.name] = [str(v).lower() if isinstance(v, bool) else str(v) for v in values]
+    return out
 
 
 def _takes(operation: Operation, sent: str) -> bool:

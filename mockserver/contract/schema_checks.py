@@ -72,7 +72,11 @@ class SchemaChecks(SchemaViews):
             jsonschema_rs.validator_for(schema, validate_formats=True)
             return
         meta.validate(schema)
-        for path, pattern in _patterns(schema, []):
+        defs = schema.get("$defs") if isinstance(schema, dict) else None
+        fresh = [k for k in defs if k not in self._scanned] if isinstance(defs, dict) else []
+        own = {k: v for k, v in schema.items() if k != "$defs"} if isinstance(schema, dict) else schema
+        found_in = [_patterns(own, [])] + [_patterns(defs[k], ["$defs", k]) for k in fresh]  # type: ignore[index]
+        for path, pattern in (pair for pairs in found_in for pair in pairs):
             found = self._regexes.get(pattern)
             if found is None:
                 try:
@@ -83,6 +87,7 @@ class SchemaChecks(SchemaViews):
                 self._regexes[pattern] = found
             if found:
                 raise _PatternError(path, found)
+        self._scanned.update(fresh)  # a definition with a bad pattern raised above: read again once repaired
 
     def _located(self, path: list[Any], pointer: str) -> tuple[list[Any], str]:
         """A meta-schema error's path and the contract pointer it names (a definition's own, when it is in one)."""

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from .documents import at_pointer
+
 if TYPE_CHECKING:
     from .schema_views import SchemaViews
 
@@ -139,22 +141,12 @@ def _only_ref(schema: Any) -> str | None:
 
 
 def _lookup(document: Any, pointer: str) -> Any:
-    node = document
-    for raw in pointer.split("/")[1:] if pointer else []:
-        token = raw.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, dict) and token in node:
-            node = node[token]
-        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-            node = node[int(token)]
-        else:
-            return _MISSING
-    return node
+    return at_pointer(document, pointer, _MISSING)
 
 
 def lookup(document: Any, pointer: str) -> Any:
     """The value at a JSON pointer, or None when nothing is there."""
-    found = _lookup(document, pointer)
-    return None if found is _MISSING else found
+    return at_pointer(document, pointer)
 
 
 def _kind(value: Any) -> str:

@@ -51,6 +51,7 @@ class SchemaViews:
         self._compiled: dict[bytes, jsonschema_rs.Validator] = {}  # a schema's JSON -> its validator
         self._checked: set[bytes] = set()  # schemas found valid, by their JSON
         self._regexes: dict[str, str] = {}  # pattern -> "" when it compiles, else why not
+        self._scanned: set[str] = set()  # definitions whose patterns all compile (not read again for each schema)
 
     def _is30(self, pointer: str) -> bool:
         """Whether the schema at `pointer` is read as OpenAPI 3.0 (its merged document's version, else this one's)."""
@@ -89,8 +90,8 @@ class SchemaViews:
         return self._view(schema, side, where)
 
     def properties(self, schema: Schema) -> dict[str, Schema]:
-        """The properties of an object schema with those of its `allOf` branches, the first declaration of a name
-        kept (what a form's fields are, what a list wrapper holds)."""
+        """The properties of an object schema with those of its `allOf` branches (and of the object a nullable one
+        is), the first declaration of a name kept (what a form's fields are, what a list wrapper holds)."""
         found: dict[str, Schema] = {}
         pending, seen = [schema], 0
         while pending and seen < 50:
@@ -102,6 +103,9 @@ class SchemaViews:
             for name, sub in properties.items() if isinstance(properties, dict) else ():
                 found.setdefault(name, sub)
             pending.extend(node.get("allOf") or [])
+            either = node.get("anyOf")  # a nullable object (3.0's `nullable` is `anyOf: [object, null]`)
+            if isinstance(either, list) and len(either) == 2 and {"type": "null"} in either:
+                pending.extend(b for b in either if b != {"type": "null"})
         return found
 
     def resolve(self, schema: Schema) -> Schema:

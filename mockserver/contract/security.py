@@ -45,6 +45,10 @@ class SecurityScheme:
         kind, _, token = headers.get("authorization", "").partition(" ")
         return (token.strip() or None) if kind.lower() == (self.scheme or "bearer") else None
 
+    def finder(self) -> Callable[[Mapping[str, str], Mapping[str, list[str]], Mapping[str, str]], str | None]:
+        """`credential` as a function, worked out once per operation (a kind may return a cheaper one)."""
+        return self.credential
+
     def accepts(self, value: str, api_key: str) -> bool:
         """Whether `value` (from `credential`) is the configured key, in constant time."""
         return hmac.compare_digest(_bytes(value), _bytes(api_key))
@@ -101,6 +105,12 @@ class ApiKey(SecurityScheme):
         else:
             value = cookies.get(self.parameter)
         return value or None
+
+    def finder(self) -> Callable[[Mapping[str, str], Mapping[str, list[str]], Mapping[str, str]], str | None]:
+        if self.location != "header":
+            return self.credential
+        header = self.parameter.lower()
+        return lambda headers, query, cookies: headers.get(header) or None  # the usual case: one lookup
 
     def describe(self) -> str:
         return f"{self.location} {self.parameter}"
@@ -255,6 +265,32 @@ def satisfied(
         ):
             ok = True
     return ok, seen
+
+
+Check = Callable[[Mapping[str, str], Mapping[str, list[str]], Mapping[str, str]], tuple[bool, list[str]]]
+_MET: tuple[bool, list[str]] = (True, [])  # shared, never written
+_UNMET: tuple[bool, list[str]] = (False, [])  # shared, never written
+
+
+def check_of(security: list[list[SecurityScheme]], api_key: str | None) -> Check:
+    """`satisfied(security, headers, query, cookies, api_key)` as a function of the request alone, worked out once
+    per operation: no requirement, or one scheme (the usual cases), cost a lookup and a comparison."""
+    if not security:
+        return lambda headers, query, cookies: _MET
+    if len(security) != 1 or len(security[0]) != 1:
+        return lambda headers, query, cookies: satisfied(security, headers, query, cookies, api_key)
+    scheme = security[0][0]
+    find, accepts = scheme.finder(), scheme.accepts
+
+    def check(
+        headers: Mapping[str, str], query: Mapping[str, list[str]], cookies: Mapping[str, str]
+    ) -> tuple[bool, list[str]]:
+        value = find(headers, query, cookies)
+        if value is None:
+            return _UNMET
+        return api_key is None or not value or accepts(value, api_key), [value] if value else []
+
+    return check
 
 
 def missing(security: list[list[SecurityScheme]]) -> str:

@@ -290,7 +290,9 @@ def _prefix(document: dict[str, Any]) -> str:
     url = servers[0]["url"]
     for name, var in (servers[0].get("variables") or {}).items():
         url = url.replace("{" + name + "}", str((var or {}).get("default", "")))
-    return urlparse(url).path.rstrip("/")
+    path = re.sub(r"/{2,}", "/", urlparse(url).path).rstrip("/")  # `https://host/{basePath}`, basePath `/api`
+    # a URL that is no path (`api.example.com` without a scheme, `Your API URL`, `,`) gives no prefix
+    return path if path.startswith("/") and " " not in path else ""
 
 
 def _build(document: dict[str, Any], source: str, version: str, strict: bool = False) -> Spec:

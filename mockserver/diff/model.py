@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..contract.documents import DocumentError, escape
+from ..contract.documents import DocumentError, at_pointer, escape
 
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _ANNOTATIONS = frozenset(
@@ -95,16 +95,7 @@ class Contract:
     # --- references -------------------------------------------------------------------------------------------------
 
     def lookup(self, pointer: str) -> Any:
-        node = self.data
-        for raw in pointer.split("/")[1:] if pointer else []:
-            token = raw.replace("~1", "/").replace("~0", "~")
-            if isinstance(node, dict) and token in node:
-                node = node[token]
-            elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-                node = node[int(token)]
-            else:
-                return MISSING
-        return node
+        return at_pointer(self.data, pointer, MISSING)
 
     def resolve(self, node: Any, pointer: str) -> tuple[Any, str]:
         """Follows `$ref`s (local ones: a bundled document) to the object they name, and its pointer. In 3.1 a

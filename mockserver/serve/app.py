@@ -30,11 +30,11 @@ from ..contract import security
 from . import faults
 from .admin import Admin
 from .config import Config
-from .cors import Cors
+from .cors import Cors, load_policy
 from .journal import Journal, Redactor, RequestLog
 from .pipeline import problems
 from .pipeline.answer import Answer, problem_answer
-from .pipeline.core import Mock, MockRequest, Outcome, build_mock
+from .pipeline.core import Mock, MockRequest, Outcome, build_mock, fixtures_folders
 from .pipeline.negotiation import NEVER
 from .store import StateError
 from .wire import Read, Reader, query_of
@@ -70,13 +70,24 @@ class MockApp:
         self.state = SimpleNamespace(mock=mock, journal=journal, forwarder=forwarder)
         # The same request always gets the same answer (that is the design), so a repeated one (a frontend polling
         # one resource) is answered from memory. Not with --error-rate, whose faults are drawn per request.
-        self.answers: dict[tuple[object, ...], Outcome] | None = {} if config.error_rate == 0 else None
+        self.answers: dict[tuple[object, bytes], Outcome] | None = {} if config.error_rate == 0 else None
         self.watcher: object | None = None
-        self.sockets: Mount | None = None  # socket.io at --socketio-path: streams, or the relay with `proxy`
+        self._sockets: Mount | None = None
+        self._socket_bare = "\x00"  # the socket.io path without its slash ("\x00": starts no path, when none)
         reader = Reader(config.max_body_bytes, cookie_parser)  # its bound methods: no extra lookup per request
         self._read, self._read_body = reader.read, reader.read_body
         self._fixed: dict[tuple[str, str | None], list[tuple[bytes, bytes]]] = {}
         self._store_failing = False
+
+    @property
+    def sockets(self) -> Mount | None:
+        """socket.io at --socketio-path: streams, or the relay with `proxy`."""
+        return self._sockets
+
+    @sockets.setter
+    def sockets(self, sockets: Mount | None) -> None:
+        self._sockets = sockets
+        self._socket_bare = sockets.path[:-1] if sockets is not None else "\x00"
 
     def reload(self, mock: Mock) -> None:
         """Serve a new core (--watch): the store, and so items, overrides and the journal, carry over."""
@@ -105,17 +116,48 @@ class MockApp:
                 log.flush()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await _lifespan(receive, send, self.forwarder, self.flush)
-            return
-        sockets = self.sockets
-        if scope["type"] != "http" or sockets is not None and sockets.takes(scope):
-            if sockets is not None and scope["type"] in ("http", "websocket"):
-                await sockets(scope, receive, send)  # socket.io (serve/events/); a WebSocket elsewhere: 403
+        # One coroutine per request: the request path is a few microseconds, and each extra frame costs (bench/)
+        if scope["type"] != "http" or scope["path"].startswith(self._socket_bare) and self._socket(scope):
+            if scope["type"] == "lifespan":
+                await _lifespan(receive, send, self.forwarder, self.flush)
+            elif self._sockets is not None and scope["type"] in ("http", "websocket"):
+                await self._sockets(scope, receive, send)  # socket.io (serve/events/); a WebSocket elsewhere: 403
             return
         start = _clock()
         try:
-            await self._http(scope, receive, send, start)
+            request = self._read(scope)
+            headers = request.headers
+            if "content-length" in headers or "transfer-encoding" in headers:
+                request = await self._read_body(request, receive)
+            origin = headers.get("origin")
+            if origin is not None and self.cors is not None and request.method == "OPTIONS" \
+                    and "access-control-request-method" in headers:  # fmt: skip
+                await self._preflight(request, origin, send, start)
+                return
+            if self.admin is not None and request.raw_path.startswith(self._admin_bytes):
+                admin = self._admin(request)
+                if admin is not None:
+                    await self._deliver(send, admin, request.method == "HEAD", origin, delay=False)
+                    return
+            forwarder = self.forwarder
+            if forwarder is not None and forwarder.everything and request.refused is None:
+                outcome = await forwarder.forward(self._core(request), request.query_string, request.raw_headers)
+            else:
+                limited = self._limited() if self.config.rate_limit else None
+                outcome = limited if limited is not None else self._answer(request)
+                if limited is None and forwarder is not None and request.refused is None:
+                    core = self._core(request)
+                    if forwarder.takes(outcome, request.headers, core.query):
+                        outcome = await forwarder.forward(core, request.query_string, request.raw_headers)
+            answer = outcome.answer
+            if answer.delay_ms is None and self._latency is None and answer.fault is None:  # at once, as it is
+                await send({"type": "http.response.start", "status": answer.status,
+                            "headers": self._headers(answer, origin)})  # fmt: skip
+                await send({"type": "http.response.body", "body": b"" if request.method == "HEAD" else answer.body})
+            else:
+                await self._deliver(send, answer, request.method == "HEAD", origin, delay=True, receive=receive)
+            if outcome.operation or request.raw_path not in _NOISE:  # a browser's own asking, not the app's
+                self._record(request, outcome, (_clock() - start) * 1000)
         except BaseException as exc:  # a bug, a failed send, a task cancelled at shutdown: the line is still written
             if self.log is not None:
                 path = (scope.get("raw_path") or b"").decode("latin-1") or scope.get("path", "")
@@ -124,50 +166,29 @@ class MockApp:
                 self.log.write(f"{scope['method']} {path} 500 crashed {ms:.2f}ms ({type(exc).__name__})\n")
             raise
 
-    async def _http(self, scope: Scope, receive: Receive, send: Send, start: float) -> None:
-        request = self._read(scope)
-        if "content-length" in request.headers or "transfer-encoding" in request.headers:
-            request = await self._read_body(request, receive)
-        origin = request.headers.get("origin")
-        if self.cors is not None and origin is not None and request.method == "OPTIONS" \
-                and "access-control-request-method" in request.headers:  # fmt: skip
-            wanted = request.headers["access-control-request-method"]
-            status, headers, body = self.cors.preflight(
-                origin, wanted, request.headers.get("access-control-request-headers")
-            )
-            if self._admin_path(request.raw_path) and not self._trusted(origin, request.headers.get("host", "")):
-                status, headers, body = 403, [(b"vary", b"Origin")], b"Disallowed CORS origin for the admin endpoints"
-            await _send(
-                send,
-                status,
-                headers
-                + [(b"content-length", str(len(body)).encode()), (b"content-type", b"text/plain; charset=utf-8")],
-                body,
-            )
-            if not request.raw_path.startswith(self._admin_bytes):
-                verdict = "allowed" if status == 200 else body.decode()
-                note = f"CORS preflight for {wanted[:32]} from {origin[:200]}: {verdict}"
-                answer = Answer(status, body, "cors", "text/plain; charset=utf-8")
-                self._record(request, Outcome(answer, note=note), (_clock() - start) * 1000)
-            return
-        if self.admin is not None and request.raw_path.startswith(self._admin_bytes):
-            admin = self._admin(request)
-            if admin is not None:
-                await self._deliver(send, admin, request.method == "HEAD", origin, delay=False)
-                return
-        forwarder = self.forwarder
-        if forwarder is not None and forwarder.everything and request.refused is None:
-            outcome = await forwarder.forward(self._core(request), request.query_string, request.raw_headers)
-        else:
-            limited = self._limited() if self.config.rate_limit else None
-            outcome = limited if limited is not None else self._answer(request)
-            if limited is None and forwarder is not None and request.refused is None:
-                core = self._core(request)
-                if forwarder.takes(outcome, request.headers, core.query):
-                    outcome = await forwarder.forward(core, request.query_string, request.raw_headers)
-        await self._deliver(send, outcome.answer, request.method == "HEAD", origin, delay=True, receive=receive)
-        if outcome.operation or request.raw_path not in _NOISE:  # a browser's own asking, not the app's
-            self._record(request, outcome, (_clock() - start) * 1000)
+    def _socket(self, scope: Scope) -> bool:  # under the socket.io path (`Mount.takes`)
+        return self._sockets is not None and self._sockets.takes(scope)
+
+    async def _preflight(self, request: Read, origin: str, send: Send, start: float) -> None:
+        """A CORS preflight, answered and recorded (not for the admin endpoints)."""
+        assert self.cors is not None
+        wanted = request.headers["access-control-request-method"]
+        status, headers, body = self.cors.preflight(
+            origin, wanted, request.headers.get("access-control-request-headers")
+        )
+        if self._admin_path(request.raw_path) and not self._trusted(origin, request.headers.get("host", "")):
+            status, headers, body = 403, [(b"vary", b"Origin")], b"Disallowed CORS origin for the admin endpoints"
+        headers = headers + [
+            (b"content-length", str(len(body)).encode()),
+            (b"content-type", b"text/plain; charset=utf-8"),
+        ]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+        if not request.raw_path.startswith(self._admin_bytes):
+            verdict = "allowed" if status == 200 else body.decode()
+            note = f"CORS preflight for {wanted[:32]} from {origin[:200]}: {verdict}"
+            answer = Answer(status, body, "cors", "text/plain; charset=utf-8")
+            self._record(request, Outcome(answer, note=note), (_clock() - start) * 1000)
 
     def _admin_path(self, raw_path: bytes) -> bool:
         prefix = self._admin_bytes
@@ -224,15 +245,20 @@ class MockApp:
         except StateError as exc:
             self._store_error(exc)
             return Outcome(problem_answer(problems.STATE_DOWN, str(exc)), note="state store unavailable")
-        memo = None
-        answers = self.answers
-        if answers is not None and not request.body and not overridden and request.heads is not None:
-            memo = (request.method, request.raw_path, request.query_string, request.heads)
-            found = answers.get(memo)
-            if found is not None:
-                return found
+        memo = shape = None
+        if not request.body and request.heads is not None:  # requests of one shape differ only in their path
+            shape = (request.method, request.query_string, request.heads)
+            answers = self.answers
+            if answers is not None and not overridden:
+                memo = (shape, request.raw_path)
+                found = answers.get(memo)
+                if found is not None:
+                    return found
         try:
-            outcome = self.mock.handle(self._core(request), overrides_read=True)
+            mock = self.mock
+            quick, match = mock.quick(request.method, request.raw_path, request.headers, shape) \
+                if shape is not None and not request.query_pairs else (None, None)  # fmt: skip
+            outcome = quick or mock.handle(self._core(request, shape), overrides_read=True, match=match)
         except StateError as exc:
             self._store_error(exc)
             outcome = Outcome(problem_answer(problems.STATE_DOWN, str(exc)), note="state store unavailable")
@@ -243,14 +269,16 @@ class MockApp:
             )
         if outcome.reuse == NEVER:
             return outcome
+        answers = self.answers
         if memo is not None and answers is not None and len(outcome.answer.body) <= MEMO_BODY_BYTES:
             if len(answers) >= MEMO_ENTRIES:  # the oldest goes: O(1), no pause when the memory is full
                 del answers[next(iter(answers))]
             answers[memo] = outcome
         return outcome
 
-    def _core(self, request: Read) -> MockRequest:
-        shape = (request.method, request.query_string, request.heads) if request.heads and not request.body else None
+    def _core(self, request: Read, shape: tuple[str, bytes, int] | None = None) -> MockRequest:
+        if shape is None and request.heads is not None and not request.body:
+            shape = (request.method, request.query_string, request.heads)
         query = query_of(request.query_pairs) if request.query_pairs else {}
         return MockRequest(request.method, request.raw_path, query, request.headers, request.cookies, request.body,
                            request.too_many_query, shape)  # fmt: skip
@@ -268,6 +296,14 @@ class MockApp:
             wait = self.rng.randint(*self._latency)
         if wait:
             await _sleep(wait / 1000)
+        headers = self._headers(answer, origin)
+        if answer.fault is not None and receive is not None:
+            await faults.deliver(answer.fault, send, receive, answer.status, headers, answer.body)
+            return
+        await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+        await send({"type": "http.response.body", "body": b"" if head else answer.body})
+
+    def _headers(self, answer: Answer, origin: str | None) -> list[tuple[bytes, bytes]]:
         if origin is None:  # the same few header lines for every answer of a source and media type: made once
             fixed = self._fixed.get((answer.source, answer.media))
             if fixed is None:
@@ -277,14 +313,11 @@ class MockApp:
             headers = [(b"content-length", str(len(answer.body)).encode()), *fixed]
         else:
             headers = [(b"content-length", str(len(answer.body)).encode()), *self._fixed_headers(answer, origin)]
-        for name, value in answer.headers:
-            clean = value if value.isprintable() else "".join(c for c in value if c >= " " and c != "\x7f")
-            headers.append((name.lower().encode("latin-1", "replace"), clean.encode("latin-1", "replace")))
-        if answer.fault is not None and receive is not None:
-            await faults.deliver(answer.fault, send, receive, answer.status, headers, answer.body)
-            return
-        await send({"type": "http.response.start", "status": answer.status, "headers": headers})
-        await send({"type": "http.response.body", "body": b"" if head else answer.body})
+        if answer.headers:
+            for name, value in answer.headers:
+                clean = value if value.isprintable() else "".join(c for c in value if c >= " " and c != "\x7f")
+                headers.append((name.lower().encode("latin-1", "replace"), clean.encode("latin-1", "replace")))
+        return headers
 
     def _fixed_headers(self, answer: Answer, origin: str | None) -> list[tuple[bytes, bytes]]:
         headers = [(b"x-mock-source", answer.source.encode())]
@@ -300,25 +333,21 @@ class MockApp:
         redactor = self.redactor
         active = redactor.searched(secrets)
         path = request.raw_path.decode("latin-1")
+        if active:  # once for the log line and the journal
+            path = redactor._scrub(path, active)
         if self.log is not None:
-            shown = redactor._scrub(path, active) if active else path
-            self.log.write(f"{request.method} {shown} {answer.status} {answer.source} {ms:.2f}ms\n")
+            self.log.write(f"{request.method} {path} {answer.status} {answer.source} {ms:.2f}ms\n")
         try:
             self.journal.record(request.method, path, request.query_pairs, request.pairs, answer.status, answer.source,
                                 outcome.operation, ms, [], outcome.note,  # `active` below is what it searches
                                 outcome.fixture, outcome.override, answer.body, answer.media, outcome.violations,
-                                active, request.body)  # fmt: skip
+                                active, request.body, True)  # fmt: skip
         except StateError as exc:
             self._store_error(exc)
             return
         if self._store_failing:
             self._store_failing = False
             print("mockserver: the state store answers again", file=sys.stderr, flush=True)
-
-
-async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
 
 
 async def _lifespan(receive: Receive, send: Send, forwarder: Forwarder | None, flush: Callable[[], None]) -> None:
@@ -355,7 +384,7 @@ def create_app(config: Config | None = None, mock: Mock | None = None, forwarder
             *(h for op in mock.spec.operations for r in op.responses.values() for h in r.headers),
             *(("X-Contract-Violations",) if config.violations_header and forwarder is not None else ()),
         }
-        cors = Cors(config.cors_origins, exposed)
+        cors = Cors(config.cors_origins, exposed, policy=load_policy(fixtures_folders(config)))  # a recorded one
     admin = Admin(mock, journal, config.admin_prefix) if config.admin else None
     app = MockApp(mock, config, journal, RequestLog() if config.request_log else None, cors, admin, forwarder)
     from .events.mount import mount

@@ -177,9 +177,11 @@ class Journal:
         violations: Sequence[dict[str, str]] = (),
         active: list[str] | None = None,
         sent: bytes = b"",
+        clean_path: bool = False,
     ) -> None:
-        """One entry; `active`, when given, is `redactor.active(secrets)` worked out already. Headers given as a
-        tuple (the same object for every request that sent the same headers) are redacted once for all of them."""
+        """One entry; `active`, when given, is `redactor.active(secrets)` worked out already (and `clean_path`: the
+        path is scrubbed with it already). Headers given as a tuple (the same object for every request that sent the
+        same headers) are redacted once for all of them."""
         if self.capacity == 0:
             self.store.record({})  # counted, not kept
             return
@@ -188,23 +190,34 @@ class Journal:
             active = redact.active(secrets)
         head = body if len(body) <= EXCERPT_BYTES else body[:EXCERPT_BYTES]  # bytes are immutable: no copy
         excerpt: bytes | str = head
-        if active and head:
-            for secret in active:
-                if redact.encoded(secret) in head:  # a credential echoed in the body: scrubbed now, not at reading
-                    excerpt = redact._scrub(head.decode("utf-8", "replace"), active)
-                    break
         head_sent = sent if len(sent) <= EXCERPT_BYTES else sent[:EXCERPT_BYTES]
         request: bytes | str = head_sent
-        if active and head_sent:
-            request = redact._scrub(head_sent.decode("utf-8", "replace"), active)
         if active:
-            path = redact._scrub(path, active)
+            if head:
+                known = redact._bytes  # `encoded()`, its cache asked first: a lookup instead of a call
+                for secret in active:
+                    if (known.get(secret) or redact.encoded(secret)) in head:  # echoed: scrubbed now, not at reading
+                        excerpt = redact._scrub(head.decode("utf-8", "replace"), active)
+                        break
+            if head_sent:
+                request = redact._scrub(head_sent.decode("utf-8", "replace"), active)
+            if not clean_path:
+                path = redact._scrub(path, active)
+            if note:  # the usual note holds no credential and no escape: no call to scrub it
+                for secret in active:
+                    if secret in note:
+                        note = redact._scrub(note, active)
+                        break
+                else:
+                    if "%" in note:
+                        note = redact._scrub(note, active)
         entry = (
             time.time(), method if len(method) <= 32 else method[:32], path if len(path) <= _MAX_FIELD else _clip(path),
             redact.pairs(query, active) if query else [],
-            redact.header_pairs(headers, active) if type(headers) is tuple else redact.pairs(list(headers), active),
-            status, source, operation, _clip(redact._scrub(note, active)) if note else "", fixture or None,
-            override or None, media, excerpt, len(body), round(ms, 3), self.worker,
+            redact._pairs.get((headers, tuple(active))) or redact.header_pairs(headers, active)  # type: ignore[arg-type]
+            if type(headers) is tuple else redact.pairs(list(headers), active),  # header_pairs' cache asked first
+            status, source, operation, note if len(note) <= _MAX_FIELD else _clip(note), fixture or None,
+            override or None, media, excerpt, len(body), ms, self.worker,  # ms rounded when read (`render`)
             [{k: _clip(v) for k, v in item.items()} for item in violations[:MAX_VIOLATIONS]] if violations else [],
             request, len(sent),
         )  # fmt: skip
@@ -247,6 +260,7 @@ def render(entry: Any) -> dict[str, Any]:
     if isinstance(entry, dict):
         return entry
     out = dict(zip(FIELDS, entry, strict=True))
+    out["ms"] = round(out["ms"], 3)
     out["time"] = datetime.fromtimestamp(out["time"], timezone.utc).isoformat(timespec="milliseconds")
     out["time"] = out["time"].replace("+00:00", "Z")
     excerpt = out["response"]

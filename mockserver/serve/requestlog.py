@@ -21,6 +21,7 @@ INTERVAL = 0.005  # seconds: a log line shows within a few milliseconds, and a b
 MAX_LINES = 1024  # a burst larger than this is written at once: the buffer stays small
 
 _LOGS: weakref.WeakSet[RequestLog] = weakref.WeakSet()
+_running_loop = asyncio._get_running_loop  # None outside a running loop; a C function, unlike get_running_loop's raise
 
 
 class RequestLog:
@@ -38,7 +39,8 @@ class RequestLog:
     def write(self, line: str) -> None:
         lines = self.lines
         lines.append(line)
-        if self._timer is not None and self._loop is not None and not self._loop.is_closed():
+        loop = self._loop  # a loop that runs is not closed: the common case asks no more
+        if self._timer is not None and (_running_loop() is loop or loop is not None and not loop.is_closed()):
             if len(lines) >= MAX_LINES:
                 self.flush()
             return  # the common case: a timer is due

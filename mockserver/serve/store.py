@@ -10,8 +10,10 @@ anything (which override applies, what an item looks like): it only keeps. Sizes
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import deque
+from collections.abc import Callable
 from typing import Any, Protocol
 
 PREFIX = "mockserver:"
@@ -81,15 +83,14 @@ class MemoryStore:
         self._overrides: dict[str, dict[str, Any]] = {}
         self._left: dict[str, int] = {}
         self.version = 0
+        # asked on every request: `getattr(self, "version")` in C, without a Python frame
+        self.overrides_version: Callable[[], int] = functools.partial(getattr, self, "version")
         self._next_override = 0
         self._positions: dict[str, int] = {}
         self._collections: dict[str, dict[str, dict[str, Any]]] = {}
         self._numbers: dict[str, int] = {}
         self._seeded: set[str] = set()
         self._window = (0, 0)
-
-    def overrides_version(self) -> int:
-        return self.version
 
     def overrides(self) -> tuple[int, list[dict[str, Any]]]:
         if not self._overrides:

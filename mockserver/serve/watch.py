@@ -1,4 +1,4 @@
-"""`--watch`: the contract and the fixtures re-read when they change on disk, without a restart.
+"""`--watch`: the contract, the fixtures and a recorded CORS policy re-read when they change on disk, without a restart.
 
 Rules: a thread per process watches the contract's folder (relative `$ref`s live there) and the fixtures folder with
 watchfiles (inotify; 50 ms debounce, so an edit is served well within a second). A change rebuilds the whole core
@@ -20,6 +20,7 @@ from ..contract.documents import DocumentError
 from ..contract.mount import mounts
 from ..contract.spec import builtin
 from .config import Config, ConfigError
+from .cors import Cors, load_policy
 from .pipeline.core import Mock, build_mock, fixtures_folders
 from .pipeline.fixtures import SUFFIXES
 from .store import StateError
@@ -27,6 +28,7 @@ from .store import StateError
 
 class Reloadable(Protocol):
     mock: Mock
+    cors: Cors | None
 
     def reload(self, mock: Mock) -> None: ...
 
@@ -69,6 +71,7 @@ class Watcher(threading.Thread):
         """Builds a new core from disk and serves it; on a mistake says why and keeps the old one."""
         try:
             mock = build_mock(self.config, store=self.app.mock.store)
+            policy = load_policy(fixtures_folders(self.config))  # the upstream's CORS, recorded (_cors.yaml)
         except (DocumentError, ConfigError) as exc:
             print(f"mockserver serve: error: {exc}", file=sys.stderr, flush=True)  # as the command line says it
             print("mockserver: still serving the previous version", file=sys.stderr, flush=True)
@@ -81,6 +84,8 @@ class Watcher(threading.Thread):
         except StateError as exc:  # the shared store is down: the new fixtures serve once it is back and edited again
             print(f"mockserver: error: {exc}", file=sys.stderr, flush=True)
         self.app.reload(mock)
+        if self.app.cors is not None:
+            self.app.cors = self.app.cors.with_policy(policy)
         self.reloads += 1
         fixtures = sum(len(index.by_name) for index in mock.fixtures.values())
         print(

@@ -4,6 +4,7 @@ over a limit becomes the refusal (413, 431) the adapter sends instead of asking 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
@@ -36,7 +37,10 @@ class Read(NamedTuple):
     body: bytes
     refused: Answer | None  # 413 / 431 before the core is asked
     cookies: dict[str, str]
-    heads: tuple[tuple[bytes, bytes], ...] | None  # the raw headers as a key (None: not hashable)
+    heads: int | None  # the set of raw headers as a small number, the same for the same set (None: not hashable)
+
+
+_new = tuple.__new__  # a Read without the named tuple's own __new__ (a Python function): one per request
 
 
 class _Heads(NamedTuple):
@@ -47,7 +51,7 @@ class _Heads(NamedTuple):
     headers: dict[str, str]
     cookies: dict[str, str]
     too_large: bool
-    key: tuple[tuple[bytes, bytes], ...] | None  # the raw headers, the first time they came (None: not hashable)
+    key: int | None  # a number for this set of raw headers, never another set's (None: not hashable): a cheap hash
 
 
 class Reader:
@@ -55,6 +59,7 @@ class Reader:
         self.max_body_bytes = max_body_bytes
         self.cookies = cookies
         self._heads: dict[tuple[tuple[bytes, bytes], ...], _Heads] = {}
+        self._sets = itertools.count(1)  # numbers for sets of headers: never reused, so never two sets' number
 
     def read(self, scope: Scope) -> Read:
         """The request line and headers (the body, when there is one, is `read_body`'s)."""
@@ -73,7 +78,7 @@ class Reader:
             heads = decode_headers(raw_headers, None, self.cookies)
         else:
             if heads is None:
-                heads = decode_headers(raw_headers, key, self.cookies)
+                heads = decode_headers(raw_headers, next(self._sets), self.cookies)
                 if len(self._heads) >= HEADS_ENTRIES:
                     del self._heads[next(iter(self._heads))]
                 self._heads[key] = heads
@@ -90,8 +95,8 @@ class Reader:
             query_pairs = query_pairs[:MAX_QUERY_FIELDS]
         else:
             query_pairs, too_many = [], False
-        return Read(method, raw_path, query_string, raw_headers, heads.pairs, headers, query_pairs, too_many, b"",
-                     refused, heads.cookies, heads.key)  # fmt: skip
+        return _new(Read, (method, raw_path, query_string, raw_headers, heads.pairs, headers, query_pairs, too_many,
+                           b"", refused, heads.cookies, heads.key))  # fmt: skip
 
     async def read_body(self, request: Read, receive: Receive) -> Read:
         body, too_large = await self._body(receive)
@@ -117,8 +122,7 @@ class Reader:
         return (b"" if too_large else b"".join(chunks)), too_large
 
 
-def decode_headers(raw_headers: list[tuple[bytes, bytes]], key: tuple[tuple[bytes, bytes], ...] | None,
-                   cookie_parser: Cookies) -> _Heads:  # fmt: skip
+def decode_headers(raw_headers: list[tuple[bytes, bytes]], key: int | None, cookie_parser: Cookies) -> _Heads:
     pairs: list[tuple[str, str]] = []
     headers: dict[str, str] = {}
     size = 0

@@ -14,6 +14,7 @@ import yaml
 from starlette.responses import JSONResponse
 
 from mockserver import cli
+from mockserver.check.rules import PATH_VALUES
 
 from . import zoo
 from .conftest import Served
@@ -59,6 +60,9 @@ def test_a_run_that_never_reached_an_operation_is_inconclusive_and_names_it(
     assert summary.startswith("mockserver fuzz INCONCLUSIVE: ") and f"{OPERATIONS} operations" in summary, summary
     reached = int(summary.split(" of 30 reached")[0].rsplit(", ", 1)[1])
     assert reached < OPERATIONS
+    # the boundary cases of the operations never reached are counted as planned, though the engine never made them
+    sent, planned = summary.split(" boundary cases sent")[0].rsplit(", ", 1)[1].split(" of ")
+    assert int(planned) == OPERATIONS * (len(PATH_VALUES) + 1) > int(sent), summary  # +1: the trailing slash
     unreached = [line for line in out.splitlines() if line.startswith("untested: GET /things")]
     assert len(unreached) == OPERATIONS - reached and all("never reached" in line for line in unreached), out
     properties = {p.get("name"): p.get("value") for p in ET.parse(junit).getroot().iter("property")}

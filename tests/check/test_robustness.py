@@ -53,7 +53,7 @@ def test_fuzz_reports_and_stops_in_time(
     assert code == 1, out
     assert f"  {EXPECTED[name]}: " in out, out
     # --duration 3 + --request-timeout 1 when quiet; the bound only catches a hang (a loaded machine is slow)
-    assert elapsed < 30, elapsed
+    assert elapsed < 120, elapsed
 
 
 def test_unreachable_server_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:

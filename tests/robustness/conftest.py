@@ -1,4 +1,5 @@
-"""Fixtures of the robustness suite, and the counts it prints at the end of every run (`make test` included)."""
+"""Fixtures of the robustness suite. The counts it prints at the end of every run (`make test` included) are printed by
+tests/conftest.py, which also gathers them from pytest-xdist's workers."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from .support import COUNTS, Driver
+from .support import Driver
 
 
 @pytest.fixture(scope="session")
@@ -15,10 +16,3 @@ def call() -> Iterator[Driver]:
     driver = Driver()
     yield driver
     driver.close()
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if COUNTS:
-        terminalreporter.section("robustness: counts")
-        for line in COUNTS:
-            terminalreporter.write_line(line)

@@ -18,6 +18,7 @@ from typing import Any
 
 from tests.support import (  # noqa: F401 - re-exported for this suite
     CONVERSATION,
+    COUNTS,
     KEY_HEADER,
     ROOT,
     Server,
@@ -31,9 +32,6 @@ from tests.support import (  # noqa: F401 - re-exported for this suite
 
 # base64-looking, like real keys: '+', '/' and '=' change under percent-encoding, so both forms are searched for
 KEY = "rb-K3y_9f8e7d6c+5b4a/Zq=="
-
-# One line per measured fact, printed at the end of the run by conftest.py's terminal-summary hook.
-COUNTS: list[str] = []
 
 
 def report(line: str) -> None:

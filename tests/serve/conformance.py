@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import schemathesis
 from schemathesis.config import SchemathesisConfig
@@ -40,5 +42,24 @@ def mock_schema(source: str | Path | None, spec: Spec | None = None, positive: b
         options["generation"] = {"mode": "positive"}
     schema = schemathesis.openapi.from_dict(loaded.document, config=SchemathesisConfig.from_dict(options))
     settings = Config(spec=None if source is None else str(source), request_log=False, **config)  # type: ignore[arg-type]
-    schema.app = create_app(settings, Mock(loaded, {}, settings) if spec is not None else None)
+    schema.app = _Lazy(lambda: create_app(settings, Mock(loaded, {}, settings) if spec is not None else None))
     return schema
+
+
+class _Lazy:
+    """The mock's app, built by the first request: collection (in every xdist worker) only names the cases, and a
+    large contract's mock is built once, by the worker that runs its tests."""
+
+    def __init__(self, build: Callable[[], Any]) -> None:
+        self._build, self._app = build, None
+
+    def _built(self) -> Any:
+        if self._app is None:
+            self._app = self._build()
+        return self._app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self._built()(scope, receive, send)
+
+    def __getattr__(self, name: str) -> Any:  # the app's own attributes (`mock`, ...): built on first use
+        return getattr(self._built(), name)

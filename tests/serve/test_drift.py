@@ -165,6 +165,7 @@ def test_a_nullable_write_only_secret_answered_null_is_no_leak_and_a_value_is(tm
 def test_a_real_405_to_head_is_not_a_violation():
     """HEAD goes to the GET operation (the contract lists no HEAD); a server that refuses it says nothing against
     the contract."""
-    (found,) = CHECKER.response(PETS, "HEAD", 405, {**JSON, "allow": "GET"}, b"", True)
-    assert found.severity == WARNING and "documents no HEAD" in found.reason
+    for status in (405, 404, 501):  # 404: a framework that routes no HEAD (OpenHands behind its static files)
+        (found,) = CHECKER.response(PETS, "HEAD", status, {**JSON, "allow": "GET"}, b"", True)
+        assert found.severity == WARNING and "documents no HEAD" in found.reason
     assert CHECKER.response(PETS, "GET", 405, JSON, b"{}", True)[0].severity == VIOLATION

@@ -475,13 +475,16 @@ def test_edge_case_header_values_on_the_large_contract_are_valid():
     from starlette.testclient import TestClient
 
     from bench.fidelity import requests_for
+    from mockserver.contract.spec import load_spec
     from mockserver.serve.app import create_app
     from mockserver.serve.pipeline.core import Mock
-    from tests.serve.test_fidelity_conformance import LARGE, LARGE_SPEC
+    from tests.support import rich_contract
 
-    config = Config(spec=str(LARGE), request_log=False, edge_cases=True)
-    client = TestClient(create_app(config, Mock(LARGE_SPEC, {}, config)), base_url="http://mock")
-    with_headers = [r for r in requests_for(LARGE_SPEC) if any(x.headers for x in r[0].responses.values())]
+    large = rich_contract(1000)
+    spec = load_spec(large)
+    config = Config(spec=str(large), request_log=False, edge_cases=True)
+    client = TestClient(create_app(config, Mock(spec, {}, config)), base_url="http://mock")
+    with_headers = [r for r in requests_for(spec) if any(x.headers for x in r[0].responses.values())]
     assert len(with_headers) == 200
     seen = 0
     for op, path, body, headers in with_headers:

@@ -20,20 +20,15 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
-from bench.contracts import FAMILIES, write_rich
+from bench.contracts import FAMILIES
 from mockserver.contract.spec import Spec, load_spec
-from tests.support import ROOT
+from tests.support import ROOT, rich_contract, rich_sample
 
 from .conformance import mock_schema
 
 FIDELITY = ROOT / "tests" / "contracts" / "fidelity"
-LARGE = write_rich(ROOT / "bench" / "out" / "contracts", 1000)
+LARGE = rich_contract(1000)
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance, positive_data_acceptance]
-
-
-def sample(every: int) -> list[str]:
-    """One operation in `every` of the large contract, the kinds taken in turn (operation i is of kind i % 10)."""
-    return [f"op_{k * every + (k - k * every) % FAMILIES}" for k in range(1000 // every)]
 
 
 def _schema(path: Path, spec: Spec | None = None, **config: object) -> schemathesis.schemas.BaseSchema:
@@ -56,8 +51,8 @@ DEFAULTS = _schema(FIDELITY / "defaults.yaml")
 ROUTING = _schema(FIDELITY / "routing.yaml")
 TYPES31 = _schema(FIDELITY / "types31.yaml")
 LARGE_SPEC = load_spec(LARGE)
-LARGE_SCHEMA = _schema(LARGE, LARGE_SPEC).include(operation_id=sample(25))
-LARGE_EDGE = _schema(LARGE, LARGE_SPEC, edge_cases=True).include(operation_id=sample(50))
+LARGE_SCHEMA = _schema(LARGE, LARGE_SPEC).include(operation_id=rich_sample(25))
+LARGE_EDGE = _schema(LARGE, LARGE_SPEC, edge_cases=True).include(operation_id=rich_sample(50))
 TYPES31_EDGE = _schema(FIDELITY / "types31.yaml", edge_cases=True)
 FASTAPI_EDGE = _schema(FIDELITY / "fastapi.yaml", edge_cases=True)
 
@@ -124,6 +119,6 @@ def test_fastapi_style_contract_with_edge_cases(case):
 
 def test_the_large_contract_has_1000_operations_and_the_sample_every_kind():
     assert len(LARGE_SPEC.operations) == 1000
-    kinds = {int(name.removeprefix("op_")) % FAMILIES for name in sample(25)}
+    kinds = {int(name.removeprefix("op_")) % FAMILIES for name in rich_sample(25)}
     assert kinds == set(range(FAMILIES))
     assert sum(1 for result in LARGE_SCHEMA.get_all_operations() if result.ok()) == 40

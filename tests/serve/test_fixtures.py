@@ -193,6 +193,36 @@ def test_an_edge_fixture_answers_its_raw_path_only(tmp_path):
     assert len(mock.fixtures[EDGES].by_name) == 3
 
 
+def test_a_head_refused_on_one_path_is_refused_on_every_path_of_its_operation(tmp_path):
+    """A framework that routes no HEAD refuses it whatever the id: a recorded 405 (or a 404 the operation does not
+    document) on one path answers HEAD on all of them; an answer that is not a refusal stays on its own path."""
+    head = "match: {{method: HEAD, raw_path: /api/conversations/{}}}\nresponse: {{status: {}, headers: {{allow: GET}}}}"
+    for status in (405, 404, 501):
+        folder = tmp_path / str(status)
+        folder.mkdir()
+        mock = _mock(folder, refused=head.format("abc", status))
+        for cid in (b"abc", b"xyz", b"x%2Fy"):
+            answer = _get(mock, b"/api/conversations/" + cid, "HEAD")
+            assert (answer.status, answer.source, dict(answer.headers)) == (status, "fixture", {"allow": "GET"})
+        assert _get(mock, b"/api/conversations/xyz").status == 200  # GET is untouched
+    mock = _mock(tmp_path / "405", answered=head.format("ok", 200))  # HEAD answered on one path: that path only
+    assert _get(mock, b"/api/conversations/ok", "HEAD").status == 200
+    assert _get(mock, b"/api/conversations/xyz", "HEAD").status == 405  # still the refusal recorded elsewhere
+    folder = tmp_path / "answered"
+    folder.mkdir()
+    mock = _mock(folder, answered=head.format("ok", 200))
+    assert _get(mock, b"/api/conversations/xyz", "HEAD").source != "fixture"  # GET's answer stands in
+
+
+def test_a_head_404_the_operation_documents_answers_its_own_path_only(spec, tmp_path):
+    head = "match: {method: HEAD, raw_path: /users/acme/%s}\nresponse: {status: %d}\n"
+    folder = write(tmp_path, {"gone.yaml": head % ("gone", 404), "refused.yaml": head % ("other", 405)})
+    refusals = load_fixtures(folder, spec)[EDGES].refusals
+    assert list(refusals) == [OP] and refusals[OP].name == "refused"  # the 404 may be about that user alone
+    folder = write(tmp_path / "only-404", {"gone.yaml": head % ("gone", 404)})
+    assert load_fixtures(folder, spec)[EDGES].refusals == {}
+
+
 @pytest.mark.parametrize(
     "text, pointer, words",
     [

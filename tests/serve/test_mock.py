@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from mockserver.serve.config import Config
-from mockserver.serve.pipeline import core as mock_module
 from mockserver.serve.pipeline import problems
+from mockserver.serve.pipeline import recipe as recipe_module
 from mockserver.serve.pipeline.core import Mock, MockRequest, Outcome, build_mock
 
 CONTRACT = """
@@ -266,7 +266,7 @@ response: {body: {id: known, name: Known}}
 
 
 def test_a_known_request_shape_is_answered_as_the_whole_pipeline_answers_it(tmp_path: Path, monkeypatch):
-    """Requests that differ only in their path reuse how the first was decided (`_Recipe`); every answer is the one
+    """Requests that differ only in their path reuse how the first was decided (`Recipe`); every answer is the one
     a mock that never reuses anything gives, whatever the path: fixtures, other operations, bad escapes,
     preferences, an override added later."""
     (tmp_path / "api.yaml").write_text(RECIPE_CONTRACT)
@@ -284,14 +284,14 @@ def test_a_known_request_shape_is_answered_as_the_whole_pipeline_answers_it(tmp_
     ]
     paths = ["/things/a", "/things/b", "/things/known", "/things/%FF", "/others/a", "/things/b%20c", "/others/z"]
     reused: list[Outcome] = []
-    answer = mock_module._Recipe.answer
+    answer = recipe_module.Recipe.answer
 
     def counted(self: Any, *args: Any) -> Outcome | None:
         outcome = answer(self, *args)
         reused.extend([outcome] if outcome is not None else [])
         return outcome
 
-    monkeypatch.setattr(mock_module._Recipe, "answer", counted)
+    monkeypatch.setattr(recipe_module.Recipe, "answer", counted)
     for round_ in range(3):
         if round_ == 2:  # an override applies at once, recipes or not
             item = {"operation": "GET /things/{id}", "params": {"id": "b"}, "prefer": "code=200, dynamic=false"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -176,13 +177,12 @@ def test_traffic_no_operation_matches_is_recorded_on_its_raw_path(tmp_path, clie
 
 def test_what_cannot_be_a_fixture_is_counted_not_written(tmp_path):
     rec = recorder(tmp_path)
-    rec.submit(exchange(method="HEAD", raw=b""))
     rec.submit(exchange("img", raw=b"\x89PNG\r\n\x1a\n\xff", headers=[("content-type", "image/png")]))
     rec.submit(Exchange("GET", CONVERSATION + "br", OP, {"conversation_id": "br"}, {}, {}, 200, [JSON], None, ()))
     rec.close()
     assert files(tmp_path) == {}
     summary = "\n".join(rec.summary())
-    assert "HEAD answers" in summary and "not UTF-8" in summary and "content coding" in summary
+    assert "not UTF-8" in summary and "content coding" in summary
 
 
 def test_a_write_failure_is_reported_not_raised(tmp_path, capsys):
@@ -276,3 +276,99 @@ def test_a_one_off_error_never_replaces_a_good_answer_and_a_success_replaces_err
     for cid in ("running", "late", "running"):
         answer = client.get(CONVERSATION + cid, headers={KEY_HEADER: oh.KEY})
         assert (answer.status_code, answer.json()) == (200, good)
+
+
+def test_two_answers_of_one_request_with_and_without_the_key_each_replay_to_their_own(tmp_path, client_factory):
+    """The keyed answer for a request with the key, the keyless one for a request without, in either file order
+    (`…--keyless.yaml` sorts before the keyed file) and either recording order."""
+    keyed_body, keyless_body = oh.CONVERSATIONS["running"], {"detail": "Not Found"}
+    for order in (1, -1):
+        folder = tmp_path / f"order{order}"
+        rec = recorder(folder)
+        for answer in [exchange("shared", body=keyed_body),
+                       exchange("shared", 404, keyless_body, secrets=())][::order]:  # fmt: skip
+            rec.submit(answer)
+        rec.close()
+        assert sorted(p.name for p in folder.rglob("*.yaml"))[0].endswith("--keyless.yaml")
+        client = client_factory(fixtures=str(folder), api_key=oh.KEY)
+        for _ in range(2):  # and again: no answer remembered for the other kind of request
+            keyed = client.get(CONVERSATION + "shared", headers={KEY_HEADER: oh.KEY})
+            keyless = client.get(CONVERSATION + "shared")
+            assert (keyed.status_code, keyed.json()) == (200, keyed_body)
+            assert (keyless.status_code, keyless.json()) == (404, keyless_body)
+        wrong = client.get(CONVERSATION + "shared", headers={KEY_HEADER: "not-the-key"})
+        assert (wrong.status_code, wrong.json()) == (404, keyless_body)  # a wrong key is no key, as upstream said
+
+
+def test_a_head_the_upstream_refuses_replays_as_refused(tmp_path, client_factory):
+    """HEAD routes to GET's operation, but the upstream answered it 405: recorded on its raw path, replayed so, and
+    for every other id of the operation too (a framework that routes no HEAD refuses it whatever the id)."""
+    rec = recorder(tmp_path)
+    refused = Exchange("HEAD", CONVERSATION + "running", OP, {"conversation_id": "running"}, {},
+                       {KEY_HEADER.lower(): oh.KEY}, 405, [JSON, ("allow", "GET")], b"", (oh.KEY,))  # fmt: skip
+    rec.submit(refused)
+    rec.submit(exchange("running", body=oh.CONVERSATIONS["running"]))
+    rec.close()
+    assert not rec.skipped, rec.summary()
+    (head,) = [p for p in tmp_path.rglob("*.yaml") if p.name.startswith("head-")]
+    assert "method: HEAD" in head.read_text() and "flagged" not in head.read_text()
+    client = client_factory(fixtures=str(tmp_path), api_key=oh.KEY)
+    answer = client.head(CONVERSATION + "running", headers={KEY_HEADER: oh.KEY})
+    assert (answer.status_code, answer.headers["allow"], answer.content) == (405, "GET", b"")
+    assert client.get(CONVERSATION + "running", headers={KEY_HEADER: oh.KEY}).json() == oh.CONVERSATIONS["running"]
+    for other in ("other", "does-not-exist"):
+        answer = client.head(CONVERSATION + other, headers={KEY_HEADER: oh.KEY})
+        assert (answer.status_code, answer.headers["allow"], answer.content) == (405, "GET", b"")
+        assert client.get(CONVERSATION + other, headers={KEY_HEADER: oh.KEY}).status_code == 200
+
+
+def test_the_upstreams_cors_policy_is_recorded_and_replayed(tmp_path, client_factory):
+    """Starlette's CORSMiddleware with localhost origins only (real OpenHands 0.53.0): seen through the recorder,
+    applied by the mock serving the folder; preflights are part of the policy, not fixtures."""
+    rec = recorder(tmp_path)
+    local, evil = "http://localhost:3001", "https://evil.example"
+    echoed = [JSON, ("access-control-allow-origin", local), ("access-control-allow-credentials", "true")]
+    rec.submit(replace(exchange("running", body=oh.CONVERSATIONS["running"], headers=echoed),
+                       headers={KEY_HEADER.lower(): oh.KEY, "origin": local}))  # fmt: skip
+    rec.submit(replace(exchange("stopped", body=oh.CONVERSATIONS["stopped"],
+                                headers=[JSON, ("access-control-allow-credentials", "true")]),
+                       headers={KEY_HEADER.lower(): oh.KEY, "origin": evil}))  # fmt: skip
+    asked = {"origin": local, "access-control-request-method": "GET", "access-control-request-headers": "x-k"}
+    rec.submit(Exchange("OPTIONS", CONVERSATION + "running", None, {}, {}, asked, 200,
+                        [("access-control-allow-origin", local), ("access-control-allow-methods", "GET, POST"),
+                         ("access-control-allow-headers", "x-k"), ("access-control-allow-credentials", "true")],
+                        b"OK", ()))  # fmt: skip
+    rec.close()
+    assert "CORS policy: 1 origin allowed, 1 refused, 1 preflight, in _cors.yaml" in "\n".join(rec.summary())
+    assert not (tmp_path / "_unmatched").exists()  # the preflight is no fixture
+    client = client_factory(fixtures=str(tmp_path), api_key=oh.KEY)
+    assert build_mock(Config(fixtures=str(tmp_path))).fixtures  # the policy file is no fixture to the loader
+    mine = client.get(CONVERSATION + "running", headers={KEY_HEADER: oh.KEY, "Origin": "http://localhost:5173"})
+    assert mine.headers["access-control-allow-origin"] == "http://localhost:5173"  # any port of an allowed host
+    theirs = client.get(CONVERSATION + "running", headers={KEY_HEADER: oh.KEY, "Origin": evil})
+    assert "access-control-allow-origin" not in theirs.headers
+    assert theirs.headers["access-control-allow-credentials"] == "true"  # as the upstream sent it
+    ok = client.options(CONVERSATION + "x", headers={"Origin": local, "Access-Control-Request-Method": "GET"})
+    assert (ok.status_code, ok.headers["access-control-allow-methods"]) == (200, "GET, POST")
+    refused = client.options(CONVERSATION + "x", headers={"Origin": evil, "Access-Control-Request-Method": "GET"})
+    assert (refused.status_code, refused.text) == (400, "Disallowed CORS origin")
+    again = recorder(tmp_path)  # a later recording into the same folder keeps what was learnt
+    again.close()
+    later = client_factory(fixtures=str(tmp_path))
+    refused = later.options(CONVERSATION + "x", headers={"Origin": evil, "Access-Control-Request-Method": "GET"})
+    assert refused.status_code == 400
+
+
+def test_a_401_to_an_accepted_key_is_an_answer_not_the_operations_refusal(tmp_path, client_factory):
+    """Real OpenHands answers 401 "Git provider token required" to a request whose session key is right: with the key
+    the proxy accepts (`authorized`), that 401 is this request's answer, and keyless requests still get the refusal."""
+    rec = recorder(tmp_path, api_key=oh.KEY)
+    rec.submit(replace(exchange("needs-token", 401, "Git provider token required."), authorized=True))
+    rec.submit(exchange("needs-token", 401, {"detail": "Unauthorized"}, secrets=()))
+    rec.close()
+    assert {p.name for p in (tmp_path / OP.operation_id).iterdir()} == {"needs-token.yaml", "unauthorized.yaml"}
+    client = client_factory(fixtures=str(tmp_path), api_key=oh.KEY)
+    keyed = client.get(CONVERSATION + "needs-token", headers={KEY_HEADER: oh.KEY})
+    assert (keyed.status_code, keyed.json()) == (401, "Git provider token required.")
+    keyless = client.get(CONVERSATION + "needs-token")
+    assert (keyless.status_code, keyless.json()) == (401, {"detail": "Unauthorized"})

@@ -138,10 +138,10 @@ def test_a_request_that_raises_still_gets_its_line(monkeypatch: pytest.MonkeyPat
     stream = Counting()
     app = _app(stream)
 
-    async def broken(*args: object, **kwargs: object) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("a bug while sending")
 
-    monkeypatch.setattr(app, "_deliver", broken)
+    monkeypatch.setattr(app, "_headers", broken)  # on the way to `send`
 
     async def run() -> None:
         with pytest.raises(RuntimeError):
@@ -160,10 +160,10 @@ def test_a_crashed_line_never_shows_the_api_key(monkeypatch: pytest.MonkeyPatch)
     stream = Counting()
     app = _app(stream, api_key="crash-secret-123")
 
-    async def broken(*args: object, **kwargs: object) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("a bug while sending")
 
-    monkeypatch.setattr(app, "_deliver", broken)
+    monkeypatch.setattr(app, "_headers", broken)  # on the way to `send`
 
     async def run() -> None:
         with pytest.raises(RuntimeError):

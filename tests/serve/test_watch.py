@@ -86,3 +86,38 @@ def test_watch_with_stateful_an_edited_fixture_replaces_the_item_it_seeded(tmp_p
                    and item("fresh")["title"] == "new", 10)  # fmt: skip
         one.unlink()
         wait_until(lambda: http.get(CONVERSATION + "watched", headers=KEY).json() is None, 10)
+
+
+def test_watch_serves_an_edited_recorded_cors_policy(tmp_path):
+    """`_cors.yaml` (the upstream's CORS, recorded by `--record`) is re-read like a fixture: an origin the edit allows
+    is answered with it, one it no longer allows without; a broken edit keeps the previous policy."""
+    import yaml
+
+    from mockserver.serve.cors import POLICY_FILE, Policy
+
+    folder = tmp_path / "fixtures"
+    folder.mkdir()
+    (folder / "watched.yaml").write_text(FIXTURE.format(title="t", status="RUNNING"))
+    policy = folder / POLICY_FILE
+    local, evil = "http://localhost:3001", "https://evil.example"
+    policy.write_text(yaml.safe_dump(Policy(allowed=frozenset({local}), refused=frozenset({evil})).document()))
+    with (
+        serve("--fixtures", str(folder), "--watch", "--no-request-log") as server,
+        httpx.Client(base_url=server.url, timeout=10) as http,
+    ):
+
+        def allowed(origin: str) -> str | None:
+            answer = http.get(CONVERSATION + "watched", headers={**KEY, "Origin": origin})
+            return answer.headers.get("access-control-allow-origin")
+
+        assert (allowed(local), allowed(evil)) == (local, None)
+        wait_until(lambda: "watching the contract and fixtures" in server.stderr.text(), 10)
+        policy.write_text(yaml.safe_dump(Policy(allowed=frozenset({evil})).document()))
+        wait_until(lambda: allowed(evil) == evil, 10)
+        assert allowed(local) is None
+        wait_until(lambda: "mockserver: reloaded" in server.stderr.text(), 10)  # said after the swap
+        policy.write_text("cors: {allowed: not-a-list}")
+        wait_until(lambda: "still serving the previous version" in server.stderr.text(), 10)
+        assert "/cors/allowed" in server.stderr.text()  # file, pointer and reason, as at start-up
+        assert allowed(evil) == evil and allowed(local) is None
+    assert "Traceback" not in server.stderr.text()

@@ -5,17 +5,18 @@ a pool of `POOL` slots; a request picks its slot by hashing its method, path and
 schema with a seeded RNG: readable mode (words by whole-word name, 1-5 list items, coherent counts and timestamps,
 recent dates, every enum value reachable) or, with --edge-cases, boundary mode (empty, huge, then lengths, numbers
 and list sizes at their bounds, non-ASCII, markup, nulls). A `oneOf` gets a value only its chosen branch accepts
-(other branches are tried when one cannot). `pattern` strings are drawn from the regex alone. Every value is checked
-against the schema before it is cached; when the walk fails, the fallbacks come in order (docs/leniency.md): the
-contract's examples, a minimal walk (optional properties left out), hypothesis-jsonschema bounded in time (its
-strings made readable where that stays valid), and, for a schema no value satisfies, the closest value found (the
-fewest errors), said once in `notes`. A generated value never fails silently and never makes a 500. Header values
-are readable, visible ASCII and short in every mode.
+(one other branches accept too is changed until they refuse it, oneof.py; other branches are tried when one cannot).
+`pattern` strings are drawn from the regex alone. Every value is checked against the schema before it is cached; when
+the walk fails, the fallbacks come in order (docs/leniency.md): the contract's examples, a minimal walk (optional
+properties left out), hypothesis-jsonschema bounded in time (its strings made readable where that stays valid), and,
+for a schema no value satisfies, the closest value found (the fewest errors), said once in `notes`. A generated
+value never fails silently and never makes a 500. Header values are readable, visible ASCII and short in every mode.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 import re
 import string
@@ -33,14 +34,30 @@ from .walker import GenerationError, Walker, python_regex
 POOL = 32
 PATTERN_POOL = 8  # strings drawn once per pattern, picked from per value
 HYPOTHESIS_BUDGET = 0.25  # seconds of last-resort hypothesis draws per pool slot; an answer never waits longer
+HYPOTHESIS_MAX_SCHEMA = 20_000  # characters of JSON: a larger schema is not given to hypothesis-jsonschema at all
+_LAST_BYTE = POOL & (POOL - 1) == 0 and POOL <= 256  # a power of two: the digest's last byte is enough
+_blake2b = hashlib.blake2b
 _ASCII = "".join(c for c in string.printable if c not in "\t\n\r\x0b\x0c")
 
 
 def slot_of(seed: int, method: str, raw_path: bytes, pairs: list[tuple[str, str]]) -> int:
     """A request's pool slot: `seed_of(seed, method, raw_path, pairs) % POOL`, the same number for less work."""
     text = f"{seed}\x1f{method}\x1f{raw_path!r}\x1f{pairs!s}" if pairs else f"{seed}\x1f{method}\x1f{raw_path!r}\x1f[]"
-    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
-    return digest[-1] % POOL if POOL & (POOL - 1) == 0 and POOL <= 256 else int.from_bytes(digest, "big") % POOL
+    digest = _blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return digest[-1] % POOL if _LAST_BYTE else int.from_bytes(digest, "big") % POOL
+
+
+def path_slots(seed: int, method: str, pairs: list[tuple[str, str]]) -> Callable[[bytes], int]:
+    """`slot_of(seed, method, raw_path, pairs)` as a function of the path alone: what does not change between the
+    requests of one shape is formatted once (a new id on every request pays only its own part)."""
+    head = f"{seed}\x1f{method}\x1f".encode("utf-8", "surrogatepass")
+    tail = f"\x1f{pairs!s}".encode("utf-8", "surrogatepass") if pairs else b"\x1f[]"
+
+    def slot(raw_path: bytes) -> int:  # a bytes repr is ASCII: encoded as is
+        digest = _blake2b(head + repr(raw_path).encode("ascii") + tail, digest_size=8).digest()
+        return digest[-1] % POOL if _LAST_BYTE else int.from_bytes(digest, "big") % POOL
+
+    return slot
 
 
 def seed_of(*parts: object) -> int:
@@ -59,6 +76,7 @@ class Generator:
         self._branches: dict[
             int, tuple[Any, jsonschema_rs.Validator]
         ] = {}  # id -> (the schema, kept alive; its validator)
+        self.pairs: dict[tuple[int, int], tuple[Any, Any, list[Any]]] = {}  # alternatives of two allOf parts (walker)
         self._patterns: dict[tuple[str, str], list[str]] = {}  # (pattern, alphabet) -> strings drawn from it
         self.examples: dict[str, list[Any]] = {}  # schema key -> the contract's valid examples for it (fallbacks)
         self.notes: list[str] = []  # what the fallbacks did, said once per schema (the core shows them as warnings)
@@ -234,7 +252,11 @@ class Generator:
     def _hypothesis(self, key: str, schema: Schema, rng: random.Random) -> Any:
         strategy = self._strategies.get(key)
         if strategy is None:
-            strategy = self._strategies[key] = _strategy(inline(schema, self.schemas.defs))
+            inlined = inline(schema, self.schemas.defs)
+            if len(json.dumps(inlined, default=str)) > HYPOTHESIS_MAX_SCHEMA:
+                # its set-up (canonicalising every combination) is unbounded: 16-45 s on a 70 kB schema
+                raise GenerationError(f"schema {key} is too large for hypothesis-jsonschema's set-up")
+            strategy = self._strategies[key] = _strategy(inlined)
         return _draw(strategy, rng)
 
     def pattern(self, pattern: str, rng: random.Random, alphabet: str = _ASCII) -> str:

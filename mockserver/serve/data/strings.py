@@ -103,6 +103,13 @@ class Strings:
                     text = (text or "x") * (int(high) // max(len(text), 1) + 1)
             else:
                 text = realism.text(name, context, self.rng)
+        if fmt in ("date-time", "time") and text.endswith("Z") and len(text) < low:
+            # a longer timestamp is one with fractional seconds or a numeric offset (RFC 3339), never a word after it
+            need = low - len(text)
+            if need == 5:
+                text = text[:-1] + "+00:00"
+            elif need >= 2:
+                text = text[:-1] + "." + "".join(self.rng.choice(string.digits) for _ in range(need - 1)) + "Z"
         while len(text) < low:
             text += " " + self.rng.choice(realism.WORDS) if text else self.rng.choice(realism.WORDS)
         if high is not None and len(text) > int(high):
@@ -115,8 +122,9 @@ class Strings:
         options = list(found) if isinstance(found, list) else []
         if "example" in schema:  # a 3.1 document may still say `example`
             options.append(schema["example"])
-        fitting = [o for o in options if isinstance(o, str) and low <= len(o) <= (int(high) if high is not None
-                                                                                   else len(o))]  # fmt: skip
+        # an empty example (`example: ""`, vtex's path ids) is a placeholder, not a value to show
+        fitting = [o for o in options if isinstance(o, str) and max(low, 1) <= len(o) <= (int(high) if high is not None
+                                                                                           else len(o))]  # fmt: skip
         return self.rng.choice(fitting) if fitting else None
 
     def patterned(self, pattern: str, name: str, context: str, low: int, high: Any, formatted: str | None,
@@ -141,8 +149,14 @@ class Strings:
                     return guess
         # an ECMA pattern matches anywhere: a `.*` around it only adds characters the lengths may not allow
         core = re.sub(r"\.\*\$?$", "", re.sub(r"^\^?\.\*", "", pattern)) or pattern
-        for _ in range(5):
-            drawn = self.generator.pattern(core, self.rng, alphabet)
+        for attempt in range(5):
+            try:  # a format's alphabet may allow no match of the pattern (a `date-time` whose pattern is an id)
+                drawn = self.generator.pattern(core, self.rng, alphabet if attempt < 3 else _PRINTABLE)
+            except GenerationError:
+                if alphabet == _PRINTABLE or attempt >= 3:
+                    break
+                alphabet = _PRINTABLE
+                continue
             if fits(drawn):
                 return drawn
             # a draw of the wrong length, stretched by its last character or cut (`[a-z][a-z0-9-]*` of length 36)

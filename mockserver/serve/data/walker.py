@@ -10,7 +10,7 @@ import random
 from typing import TYPE_CHECKING, Any
 
 from ...contract.schemas import Schema
-from . import realism
+from . import oneof, realism
 from .strings import GenerationError, Strings, python_regex
 
 if TYPE_CHECKING:
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 __all__ = ["MAX_DEPTH", "GenerationError", "Walker", "python_regex"]
 
 MAX_DEPTH = 5
+_PAIRS = 16  # pairs of two `allOf` parts' alternatives walked as one list
 _EDGE_INTEGERS = (0, -1, 1, 2**31 - 1, -(2**31), 2**53 - 1)
 _EDGE_NUMBERS = (0.0, -1.5, 1e-9, 123456789.125, 0.1 + 0.2)
 
@@ -43,6 +44,7 @@ class Walker(Strings):
         self.rng = rng
         self.mode = mode
         self.lenient = lenient  # the last resort: a `oneOf` no value satisfies alone gives a value of one branch
+        self.spent = 0  # changes tried by oneof.apart in this draw
 
     def walk(self, schema: Schema, name: str, depth: int, context: str = "") -> Any:
         """A value for `schema`, the property `name` of an object described by `context` (its words guide the
@@ -77,6 +79,8 @@ class Walker(Strings):
         if alternatives:
             return self.alternative(schema, alternatives, name, depth, context)
         kind = schema.get("type")
+        if kind == []:
+            raise GenerationError("the parts of an allOf allow no type in common")
         if isinstance(kind, list):
             real = [k for k in kind if k != "null"]
             null = "null" in kind and (self.mode == "empty" or (self.mode == "edge" and self.rng.random() < 0.3))
@@ -108,19 +112,24 @@ class Walker(Strings):
         first = _NOTHING
         # a branch is the same value, not a level down (depth counts nesting: a branch walked deeper would leave out
         # its optional properties and pick null, values several branches accept); each branch gets two draws
-        for branch in [chosen, *rest, chosen, *rest] if exclusive else [chosen]:
+        for branch in [chosen, *rest, chosen, *rest] if exclusive else [chosen, *rest]:
             try:
                 value = self.walk(self.merge([base, branch]) if base else branch, name, depth, context)
-            except GenerationError:
-                if not exclusive:
+            except GenerationError:  # an `anyOf` branch no value satisfies (types of `allOf` parts that differ)
+                self.spent += 0 if exclusive else 1
+                if self.spent > oneof.DRAW_BUDGET:
                     raise
                 continue
-            if not exclusive or sum(self.generator.accepts(a, value) for a in alternatives) == 1:
+            if not exclusive:
                 return value
+            apart = oneof.apart(self, value, base, branch, alternatives, (name, depth, context))
+            if apart is not oneof.NOTHING:
+                return apart
             first = value if first is _NOTHING else first
         if self.lenient and first is not _NOTHING:
             return first
-        raise GenerationError("no branch of the oneOf gives a value only it accepts")
+        raise GenerationError("no branch of the oneOf gives a value only it accepts" if exclusive else
+                              "no branch of the anyOf gives a value")  # fmt: skip
 
     def choose(self, alternatives: list[Schema], depth: int) -> Schema:
         nullable = [a for a in alternatives if self.schemas.resolve(a) in ({"type": "null"},)]
@@ -156,6 +165,10 @@ class Walker(Strings):
                     merged["properties"] = own
                 elif key == "required" and isinstance(value, list):
                     merged["required"] = sorted({*merged.get("required", []), *value}, key=str)
+                elif key in ("anyOf", "oneOf") and isinstance(value, list) and {"anyOf", "oneOf"} & merged.keys():
+                    self._both(merged, key, value)
+                elif key == "type" and "type" in merged and not self.lenient:  # lenient: the first part's
+                    merged["type"] = _both_types(merged["type"], value)
                 elif key not in merged:
                     merged[key] = value
                 elif key == "enum" and isinstance(value, list) and isinstance(merged[key], list):
@@ -166,6 +179,21 @@ class Walker(Strings):
                 elif key in _UPPER_BOUNDS and _number(value) and _number(merged[key]):
                     merged[key] = min(merged[key], value)
         return merged
+
+    def _both(self, merged: dict[str, Any], key: str, value: list[Schema]) -> None:
+        """Two parts' alternatives as one list of their pairs (each an `allOf`): `oneOf` when either is one (a value
+        one pair alone accepts is one each list alone accepts), else `anyOf`; kept once per pair of lists, so their
+        validators are too. Past `_PAIRS` pairs, the first part's alone (as any other keyword)."""
+        held = "anyOf" if "anyOf" in merged else "oneOf"
+        if len(merged[held]) * len(value) > _PAIRS:
+            return
+        memo = self.generator.pairs
+        found = memo.get((id(merged[held]), id(value)))
+        if found is None:
+            pairs = [{"allOf": [a, b]} for a in merged[held] for b in value]
+            found = memo[(id(merged[held]), id(value))] = (merged[held], value, pairs)
+        del merged[held]
+        merged["anyOf" if key == held == "anyOf" else "oneOf"] = found[2]
 
     def object(self, schema: dict[str, Any], depth: int, context: str) -> dict[str, Any]:
         properties = schema.get("properties", {})
@@ -291,6 +319,18 @@ class Walker(Strings):
             return float(steps * step)
         value = round(self.rng.uniform(lo, hi), 2)
         return min(max(value, lo), hi)
+
+
+def _both_types(one: Any, two: Any) -> Any:
+    """The JSON types two `type` keywords both allow (an integer is a number): one name, a list, or [] for none."""
+    if one == two or not isinstance(two, (str, list)):
+        return one
+    first, second = ({t} if isinstance(t, str) else set(t) for t in (one, two))
+    for a, b in ((first, second), (second, first)):
+        if "number" in a and "integer" in b:
+            a.add("integer")
+    both = sorted(first & second)
+    return both[0] if len(both) == 1 else both
 
 
 def _fits_integer(schema: Any, n: int) -> bool:

@@ -98,9 +98,9 @@ class Checker:
     def response(self, op: Operation, method: str, status: int, headers: Mapping[str, str], body: bytes | None,
                  credentials: bool) -> list[Drift]:  # fmt: skip
         """`headers` with lower-case names; `body` None when it could not be read (an unknown content coding)."""
-        if method != op.method and status in (405, 501):
-            # HEAD (or OPTIONS) routed to the GET operation: the contract does not document that method, and a
-            # server that refuses it is within its rights
+        if method != op.method and (status >= 400 or method != "HEAD"):
+            # HEAD routed to the GET operation: the contract does not document that method, and a server that
+            # refuses it (405, 501, or a 404 from a framework that routes no HEAD) is within its rights
             return [Drift(op.key, RESPONSE, "/status", f"{method} answered {status}: the contract documents no "
                           f"{method} for this path", WARNING)]  # fmt: skip
         response = op.response_for(status)

@@ -269,7 +269,8 @@ class Forwarder:
         drifts = self._tally(key, drifts, target, secrets)
         if self.recorder is not None:
             self.recorder.submit(Exchange(method, path, op, match.params if op else {}, request.query,
-                                          request.headers, received.status, headers, body, tuple(secrets)))  # fmt: skip
+                                          request.headers, received.status, headers, body, tuple(secrets),
+                                          op is not None and bool(secrets) and ok))  # fmt: skip
         answer = Answer(received.status, received.body, FROM_UPSTREAM, None, tuple(self._passed_on(headers, drifts)), 0)
         note = f"upstream {received.status}" + (f", {words.count(len(drifts), 'finding')}" if drifts else "")
         return Outcome(answer, key, tuple(secrets), note, violations=tuple(d.as_dict() for d in drifts))

@@ -5,7 +5,8 @@ declares, whether credentials were sent to an operation that requires them; for 
 method + raw path + query), named from it so that the same request always lands in the same file. Every distinct
 answer is kept (`kept_answers`: a sequence the mock replays in turn, the first success first), and neither a transient
 one (429, 503, ...) nor an error after a success ever replaces a good answer. A 401 to an operation that requires
-credentials becomes its `when: unauthorized` fixture. Nothing
+credentials becomes its `when: unauthorized` fixture; HEAD, routed to GET's operation, is kept as the upstream answered
+it, on its raw path; cross-origin answers teach the upstream's CORS policy (policy.py), written once at the end. Nothing
 secret is written: credential headers and `Set-Cookie` are redacted by name, every credential the request carried
 (and the configured key) by value in every form it takes on the wire, and body fields named like keys or tokens.
 Volatile headers (Date, Server, Content-Length) and hop-by-hop ones are dropped. Each document is parsed by the
@@ -22,7 +23,7 @@ import sys
 import tempfile
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +36,12 @@ from ...contract.routing import Router
 from ...contract.spec import Operation, Spec
 from ...contract.verdicts import REDACTED, searchable, secret_name
 from ..config import ConfigError
+from ..cors import POLICY_FILE, load_policy
 from ..data.encoding import encode
 from ..journal import Redactor
 from ..pipeline.fixtures import parse_fixture, raw_key
 from .drift import Checker
+from .policy import CorsLearner
 
 TRANSIENT = frozenset({408, 429, 502, 503, 504})
 DROPPED = frozenset({
@@ -67,6 +70,7 @@ class Exchange:
     response_headers: list[tuple[str, str]]  # lower-case names; Location already made relative to the proxy
     body: bytes | None  # without content coding; None when it could not be decoded
     secrets: tuple[str, ...]  # credential values the request carried
+    authorized: bool = False  # they passed the proxy's check (--api-key): a 401 then is an answer, not a refusal
 
 
 def prepare(folder: str) -> Path:
@@ -96,6 +100,8 @@ class Recorder:
         self.skipped: Counter[str] = Counter()
         self.failures: Counter[str] = Counter()
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mockserver-recorder")
+        self.cors = CorsLearner(load_policy([str(self.root)]), DROPPED)  # what an earlier recording here learnt is kept
+        self.cors.seen = False  # ... and written again only when this one sees a cross-origin request
 
     def use(self, spec: Spec, checker: Checker) -> None:
         """A new contract (`--watch`): files written from now on are checked against it."""
@@ -104,6 +110,11 @@ class Recorder:
     # --- on the event loop: cheap decisions only ---------------------------------------------------------------
 
     def submit(self, exchange: Exchange) -> None:
+        if self.cors.observe(exchange.method, exchange.headers, exchange.status, exchange.response_headers):
+            return  # a preflight: part of the CORS policy (written at the end), not a fixture
+        if exchange.operation is not None and exchange.operation.method != exchange.method:
+            # HEAD routed to GET's operation: recorded as the upstream answered HEAD (a 405 too), on its raw path
+            exchange = replace(exchange, operation=None, params={})
         refused = self._refused(exchange)
         if refused is not None:
             self.skipped[refused] += 1
@@ -125,8 +136,6 @@ class Recorder:
         self.pool.submit(self._write, identity, tuple(e for _, e in answers))
 
     def _refused(self, exchange: Exchange) -> str | None:
-        if exchange.method == "HEAD":
-            return "HEAD answers (GET's fixture serves HEAD; a HEAD the upstream refuses is not replayed yet)"
         if exchange.body is None:
             return "bodies with a content coding the recorder cannot decode"
         media = next((v for k, v in exchange.response_headers if k == "content-type"), "application/json")
@@ -150,7 +159,8 @@ class Recorder:
                 self._headers(op, exchange.headers), keyless)  # fmt: skip
 
     def _unauthorized(self, exchange: Exchange) -> bool:
-        return exchange.operation is not None and exchange.operation.requires_auth and exchange.status == 401
+        return exchange.operation is not None and exchange.operation.requires_auth and exchange.status == 401 \
+            and not exchange.authorized  # fmt: skip
 
     def _query(self, op: Operation | None, query: dict[str, list[str]]) -> tuple[tuple[str, str], ...]:
         """The query parameters a fixture matches on: the declared ones (all, for an edge), never a credential."""
@@ -211,8 +221,8 @@ class Recorder:
             doc["when"] = "unauthorized"
         elif match:
             doc["match"] = match
-        if op is not None and op.requires_auth and not exchange.secrets and exchange.status < 400:
-            doc["auth"] = "none"  # the upstream served it without credentials: replaying it will not demand them
+        if identity[0] == "operation" and identity[5]:
+            doc["auth"] = "none"  # the upstream answered it without credentials: replayed so, to keyless requests only
         responses = [self._response(answer) for answer in (exchange, *later)]
         if later:
             doc["responses"] = responses
@@ -315,12 +325,17 @@ class Recorder:
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
+        if self.cors.seen:
+            text = yaml.safe_dump(self.cors.policy.document(), sort_keys=False, width=120)
+            documents.write_atomically(self.root / POLICY_FILE, f"# The upstream's CORS, recorded\n{text}")
 
     def summary(self) -> list[str]:
         lines = [
             f"mockserver: recorded {words.count(len(self.files), 'fixture')} in {self.folder} "
             f"({len(self.flagged)} flagged: served as recorded, reported by `mockserver fixtures check`)"
         ]
+        if self.cors.seen:
+            lines.append(f"  CORS policy: {self.cors.summary()}, in {POLICY_FILE} (served with the fixtures)")
         for reason, count in self.skipped.most_common():
             lines.append(f"  not recorded: {count} - {reason}")
         for reason, count in self.failures.most_common(5):

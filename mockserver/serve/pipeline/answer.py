@@ -32,6 +32,10 @@ def problem_answer(kind: problems.Problem, detail: str | None = None, headers: t
 
 
 def from_fixture(fixture: Any, step: int = 0) -> Answer:
-    answer = fixture.steps[step]  # media and headers worked out at load
-    return Answer(answer.status, answer.body_bytes, negotiation.FROM_FIXTURE, answer.media, answer.other_headers,
-                  answer.delay_ms or None)  # fmt: skip
+    answer = fixture.steps[step]  # media and headers worked out at load; no named-tuple __new__ (a Python function)
+    return _new(Answer, (answer.status, answer.body_bytes, _FROM_FIXTURE, answer.media, answer.other_headers,
+                         answer.delay_ms or None, None))  # fmt: skip
+
+
+_new = tuple.__new__
+_FROM_FIXTURE = negotiation.FROM_FIXTURE

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -38,7 +39,7 @@ CACHE = 4096  # entities remembered (an id is any string a client sends: bounded
 
 
 class Coherence:
-    def __init__(self, spec: Spec, facts: dict[str, Facts], producer: Any, validators: dict[str, Any],
+    def __init__(self, spec: Spec, facts: dict[str, Facts], producer: Any, validators: Mapping[str, Any],
                  seed: int) -> None:  # fmt: skip
         self.spec = spec
         self.facts = facts

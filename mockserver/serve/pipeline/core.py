@@ -8,106 +8,57 @@ sequence positions) is in the store (store.py). How far an answer may be reused 
 copied to `Outcome.reuse`): the adapter remembers what is not NEVER per request; a PER_SHAPE decision teaches the core
 a recipe for its request shape (method, query, headers: the adapter says which) and operation: another path of that
 shape, routed there, only asks the fixtures, its pool slot and the producer, while no override is active; whatever
-else could differ makes it take the whole pipeline (`_Recipe`).
+else could differ makes it take the whole pipeline (`Recipe`).
 """
 
 from __future__ import annotations
 
 import random
 import sys
-from collections.abc import Hashable
-from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from collections.abc import Callable, Hashable
+from typing import Any
 
 from ...contract import security
 from ...contract.mount import load_mounted, mounts
-from ...contract.routing import FULL, METHOD, Router
+from ...contract.routing import FULL, METHOD, Match, Router
 from ...contract.spec import Operation, Spec, builtin
 from ..config import Config
-from ..data.generation import Generator, seed_of, slot_of
+from ..data.generation import Generator, path_slots, seed_of, slot_of
 from ..events.streams import EventStreams, load_streams
 from ..store import MemoryStore, StateError, Store, open_store
 from . import forced, negotiation, problems
-from .answer import Answer, from_fixture, problem_answer
+from .answer import from_fixture, problem_answer
 from .coherence import Coherence
 from .fixtures import EDGES, FixtureIndex, fixture_warnings, load_fixtures, raw_key
 from .overrides import Override, Overrides
 from .preferences import NONE as NO_PREFERENCES
 from .preferences import Preferences, PreferError, chooses, merge, parse_controls, parse_prefer, split_query
 from .producer import Producer, without_forbidden
+from .recipe import RECIPES, Recipe
+from .request import MockRequest as MockRequest  # the core's input and output, imported from here too
+from .request import Outcome
+from .request_validators import Validators
 from .stateful import Stateful
 from .validation import TOO_MANY_QUERY, RequestValidator
 
-
-@dataclass
-class MockRequest:
-    method: str
-    raw_path: bytes
-    query: dict[str, list[str]] = field(default_factory=dict)
-    headers: dict[str, str] = field(default_factory=dict)  # lower-case names
-    cookies: dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
-    too_many_query: bool = False  # more query parameters than the mock reads
-    # Requests of one shape differ only in their path (same method, query and headers, no body); None: unknown.
-    # The adapter says so, and the core answers a new path of a known shape with less work (`_Recipe`).
-    shape: Hashable | None = None
-
-
-class Outcome(NamedTuple):
-    """An answer and what the journal and log say of it. A named tuple: immutable, and built on every request for
-    a fraction of a frozen dataclass's cost."""
-
-    answer: Answer
-    operation: str = ""  # "METHOD /path" of the matched operation, "" when none matched
-    secrets: tuple[str, ...] = ()  # credential values the request carried, for redaction
-    note: str = ""  # the fixture or example used, or why the request was refused
-    fixture: str = ""  # the fixture's name when one answered
-    override: str = ""  # the override's id when one applied
-    reuse: int = negotiation.PER_REQUEST  # the decision's: NEVER when it depends on run-time state (override, item,
-    # sequence position, fault) or on the clock (rate limit)
-    # what a forwarded exchange broke of the contract (forward/proxy.py): {"severity", "direction", "pointer", "reason"}
-    violations: tuple[dict[str, str], ...] = ()
-
-
 _NO_CONTROLS: dict[str, str] = {}  # shared, never written: most requests have no query at all
-_PER_SHAPE = negotiation.PER_SHAPE
-_tuple_new = tuple.__new__  # a named tuple without its keyword handling: the recipe's answer is the hot path
+_NO_QUERY: dict[str, list[str]] = {}  # shared, never written
+_FULL, _GENERATE, _FIXTURE, _NEVER, _PER_SHAPE = FULL, negotiation.GENERATE, negotiation.FIXTURE, negotiation.NEVER, \
+    negotiation.PER_SHAPE  # fmt: skip
+_tuple_new = tuple.__new__  # an Outcome without the named tuple's own __new__ (a Python function)
 
 
-RECIPES = 256  # (request shape, operation) pairs remembered (`_Recipe`): a client sends a few shapes
+class _Op:
+    """What a request to an operation needs of it, decided at start-up instead of per request."""
 
+    __slots__ = ("op", "facts", "check", "stateful", "coherent", "validator")
 
-class _Recipe:
-    """How a generated answer was reached for one request shape (method, query, headers) and operation: another
-    path of that shape routed to that operation is looked up in the fixtures, given its pool slot and produced,
-    skipping what cannot differ (security, validation, preferences, negotiation). A fixture that matches or a bad
-    percent-escape goes through the whole pipeline."""
-
-    __slots__ = ("op", "decision", "query", "secrets", "note", "fixtures", "per_request", "validator", "plan")
-
-    def __init__(self, op: Operation, decision: negotiation.Decision, query: dict[str, list[str]],
-                 secrets: tuple[str, ...], note: str, fixtures: FixtureIndex | None, per_request: bool,
-                 validator: RequestValidator, producer: Producer) -> None:  # fmt: skip
-        self.op, self.decision, self.query, self.secrets, self.note = op, decision, query, secrets, note
-        self.fixtures = fixtures if fixtures is not None and (fixtures.by_path or fixtures.others) else None
-        self.per_request, self.validator = per_request, validator
-        self.plan = producer.prepared(op, decision, query)
-
-    def answer(self, mock: Mock, request: MockRequest, params: dict[str, str], bad: list[str]) -> Outcome | None:
-        """The outcome for a request of this shape routed to this operation; None: the whole pipeline decides."""
-        op = self.op
-        if bad:
-            return None
-        if self.fixtures is not None and self.fixtures.find(params, self.query, request.headers) is not None:
-            return None
-        coerced = params if self.validator.path_strings else self.validator.coerce_path(params)
-        decision, plan = self.decision, self.plan
-        slot = mock._slot(request, self.query) if self.per_request else decision.slot
-        if plan is not None:  # the producer's work that does not depend on the slot, done once
-            answer = plan.answer(decision, slot, coerced)
-        else:
-            answer = mock.producer.produce(op, negotiation.with_slot(decision, slot), coerced, self.query)
-        return _tuple_new(Outcome, (answer, op.key, self.secrets, self.note, "", "", _PER_SHAPE, ()))
+    def __init__(self, mock: Mock, op: Operation) -> None:
+        self.op, self.facts = op, mock.facts[op.key]
+        self.validator: RequestValidator | None = None  # `Mock.validators[op.key]`, asked on first use (lazy there)
+        self.check = security.check_of(op.security, mock.config.api_key)  # security.satisfied, specialised
+        self.stateful = mock.stateful is not None and mock.stateful.role(op) is not None  # its answers are state's
+        self.coherent = mock.coherence is not None and mock.coherence.applies(op.key)  # coherence.py applies
 
 
 def fixtures_folders(config: Config) -> list[str]:
@@ -140,7 +91,7 @@ class Mock:
         self.spec = spec
         self.config = config
         self.store: Store = store if store is not None else MemoryStore(config.journal_size)
-        self.router = Router(spec.operations, spec.prefix)
+        self.router = Router(spec.operations, spec.prefix, lambda op, params: self.validators[op.key].path_ok(params))
         self.fixtures = fixtures
         self.streams = EventStreams(config.socketio_path)  # the stream fixtures (socket.io); build_mock loads them
         # contract mistakes worked around (docs/leniency.md): counted at start-up, listed with --verbose
@@ -153,7 +104,7 @@ class Mock:
         self.generator.notes = self.warnings  # what generation had to fall back on, said once each, when first met
         self.generator.on_note = _say
         self.producer = Producer(spec.schemas, self.generator)
-        self.validators = {op.key: RequestValidator(op, spec.schemas) for op in spec.operations}
+        self.validators = Validators(spec.operations, spec.schemas)  # lazy above 2,000 operations (Graph)
         # Decided once per operation instead of once per request (the request path is measured in microseconds).
         self.facts = {
             op.key: negotiation.Facts.of(
@@ -165,7 +116,8 @@ class Mock:
         self._random = random.Random(seed_of(config.seed, "faults"))
         self.overrides = Overrides(self.store, config.max_delay_ms)
         self.stateful: Stateful | None = None
-        self.recipes: dict[tuple[Hashable, str], _Recipe] = {}
+        self.recipes: dict[tuple[Hashable, str], Recipe] = {}
+        self._slots: dict[str, Callable[[bytes], int]] = {}  # `_slot` for a request without a query, per method
         self._broken: dict[str, list[dict[str, Any]]] = {}  # per operation: a broken request's violations (forced.py)
         self.world: Stateful | None = None  # without --stateful: collection lists made of their item fixtures
         self.coherence: Coherence | None = None  # ... and a generated item the same in every answer
@@ -178,17 +130,46 @@ class Mock:
                 world.seed()
                 self.world = world
             self.coherence = Coherence(spec, self.facts, self.producer, self.validators, config.seed)
+        self.ops = {op.key: _Op(self, op) for op in spec.operations}
+        self._no_path = Outcome(
+            problem_answer(problems.NO_PATH, paths=self.router.paths[:50]), note="no operation matches"
+        )
+        self._error_rate, self._auth_off = config.error_rate, config.auth == "off"
 
-    def handle(self, request: MockRequest, overrides_read: bool = False) -> Outcome:
-        """The answer to a request. `overrides_read`: the caller has just called `self.overrides.refresh()`."""
+    def quick(
+        self, method: str, raw_path: bytes, headers: dict[str, str], shape: Hashable
+    ) -> tuple[Outcome | None, Match | None]:
+        """`handle` for a request with no query and no body, of a shape with a recipe for its operation (the adapter
+        does not build a `MockRequest` for it); else (None, its route, for `handle`). Overrides read already."""
+        if not self.recipes or self.overrides.by_operation or method == "HEAD" and self.edges is not None:
+            return None, None
+        match = self.router.match(method, raw_path, _NO_QUERY, headers)
+        op = match.operation
+        recipe = self.recipes.get((shape, op.key)) if op is not None and match.kind == FULL else None
+        if recipe is None:
+            return None, match
+        return recipe.answer(self, raw_path, headers, match.params, match.bad_params), match
+
+    def handle(self, request: MockRequest, overrides_read: bool = False, match: Match | None = None) -> Outcome:
+        """The answer to a request. `overrides_read`: the caller has just called `self.overrides.refresh()`;
+        `match`: its route, when `quick` found it."""
         if not overrides_read:
             self.overrides.refresh()
-        match = self.router.match(request.method, request.raw_path, request.query, request.headers)
+        tried = match is not None  # `quick` routed it, and tried the shape's recipe
+        if match is None:
+            match = self.router.match(request.method, request.raw_path, request.query, request.headers)
+        if request.method == "HEAD" and self.edges is not None and match.kind == FULL:  # HEAD as recorded (a 405),
+            edge = self.edges.find({"method": "HEAD", "raw_path": raw_key(request.raw_path)}, request.query,
+                                   request.headers)  # fmt: skip
+            if edge is None and match.operation is not None:  # refused on one path: refused on all of them
+                edge = self.edges.refusals.get(match.operation.key)
+            if edge is not None:  # ... before GET's answer stands in for it
+                return Outcome(from_fixture(edge), note=edge.name, fixture=edge.name)
         shape = request.shape
-        if shape is not None and match.operation is not None and self.recipes and not self.overrides.by_operation:
+        if shape is not None and not tried and match.operation and self.recipes and not self.overrides.by_operation:
             recipe = self.recipes.get((shape, match.operation.key))
             if recipe is not None and match.kind == FULL:
-                outcome = recipe.answer(self, request, match.params, match.bad_params)
+                outcome = recipe.answer(self, request.raw_path, request.headers, match.params, match.bad_params)
                 if outcome is not None:
                     return outcome
         if match.kind != FULL and self.edges is not None:
@@ -207,36 +188,39 @@ class Mock:
             )
             return Outcome(answer, note=f"{request.method} not offered; allowed: {allow}")
         if match.kind != FULL or match.operation is None:
-            return Outcome(problem_answer(problems.NO_PATH, paths=self.router.paths[:50]), note="no operation matches")
+            return self._no_path
         op = match.operation
         if op.unservable:  # a contract mistake stops this operation alone: the answer names it
             file, pointer, reason = op.unservable
             detail = f"{file}#{pointer}: {reason}"
             answer = problem_answer(problems.UNSERVABLE, detail, pointer=pointer, reason=reason)
             return Outcome(answer, op.key, note=detail)
+        o = self.ops[op.key]
         secrets: tuple[str, ...] = ()
         override: Override | None = None
         query, controls = split_query(request.query) if request.query else (request.query, _NO_CONTROLS)
         prefs = NO_PREFERENCES
-        error_rate = self.config.error_rate
+        error_rate = self._error_rate
         if error_rate > 0 and self._random.random() < error_rate:
-            decision = negotiation.fault(self.facts[op.key], self._random.choice((500, 503)))
+            decision = negotiation.fault(o.facts, self._random.choice((500, 503)))
         else:
-            decision, secrets, override, prefs = self._decide(op, match.params, match.bad_params, request, query,
+            decision, secrets, override, prefs = self._decide(o, match.params, match.bad_params, request, query,
                                                               controls)  # fmt: skip
             if error_rate > 0:  # the same request may meet a fault next time
-                decision = decision._replace(reuse=negotiation.NEVER)
-        if decision.fixture is not None and decision.fixture.sequence and decision.kind == negotiation.FIXTURE:
-            served = self.store.advance(self._identity(decision.fixture.name, request, query))
-            decision = negotiation.sequence_step(self.facts[op.key], decision, served, request.headers.get("accept"))
-        elif self.stateful is not None and self.stateful.role(op) is not None:
-            decision = decision._replace(reuse=negotiation.NEVER)  # the next request may find another state
-        templated = decision.kind == negotiation.FIXTURE and decision.fixture is not None \
-            and decision.fixture.steps[decision.step].template is not None  # fmt: skip
-        coerced = self.validators[op.key].coerce_path(match.params) \
-            if decision.kind == negotiation.GENERATE or templated else {}  # fmt: skip
+                decision = decision._replace(reuse=_NEVER)
+        kind, fixture = decision.kind, decision.fixture
+        if fixture is not None and fixture.sequence and kind == _FIXTURE:
+            served = self.store.advance(self._identity(fixture.name, request, query))
+            decision = negotiation.sequence_step(o.facts, decision, served, request.headers.get("accept"))
+            kind, fixture = decision.kind, decision.fixture
+        elif o.stateful:
+            decision = decision._replace(reuse=_NEVER)  # the next request may find another state
+        if kind == _GENERATE or kind == _FIXTURE and fixture is not None and fixture.steps[decision.step].template:
+            coerced = (o.validator or self._validator(o)).coerce_path(match.params)  # echoed: generated, templated
+        else:
+            coerced = {}
         answer = self.producer.produce(op, decision, coerced, query)
-        if self.coherence is not None and decision.kind == negotiation.GENERATE and self.coherence.applies(op.key):
+        if o.coherent and kind == _GENERATE and self.coherence is not None:
             answer = self.coherence.apply(op.key, answer, match.params)
             decision = decision._replace(reuse=min(decision.reuse, negotiation.PER_REQUEST))
         note = decision.note
@@ -245,13 +229,14 @@ class Mock:
                 answer = override.answer._replace(delay_ms=decision.delay_ms)
             answer = answer._replace(source=negotiation.FROM_OVERRIDE, fault=override.fault)
             note = f"override {override.id} ({override.label})" + (f": {note}" if note else "")
-        fixture = decision.fixture.name if decision.fixture is not None else ""
-        outcome = Outcome(answer, op.key, secrets, note, fixture, override.id if override else "", decision.reuse)
-        if decision.reuse == negotiation.PER_SHAPE and shape is not None and not request.body and not match.bad_params:
-            self._learn(shape, op, decision, prefs, query, secrets, note)
+        reuse = decision.reuse
+        outcome = _tuple_new(Outcome, (answer, op.key, secrets, note, fixture.name if fixture is not None else "",
+                                       override.id if override else "", reuse, ()))  # fmt: skip
+        if reuse == _PER_SHAPE and shape is not None and not request.body and not match.bad_params:
+            self._learn(shape, request.method, op, decision, prefs, query, secrets, note)
         return outcome
 
-    def _learn(self, shape: Hashable, op: Operation, decision: negotiation.Decision, prefs: Preferences,
+    def _learn(self, shape: Hashable, method: str, op: Operation, decision: negotiation.Decision, prefs: Preferences,
                query: dict[str, list[str]], secrets: tuple[str, ...], note: str) -> None:  # fmt: skip
         """Keep how a generated answer was reached, for requests of the same shape: what decided it depends on
         their path only through the route, path parameters (when all are plain strings: validation cannot tell
@@ -263,19 +248,24 @@ class Mock:
         if len(self.recipes) >= RECIPES:
             del self.recipes[next(iter(self.recipes))]
         fixtures = self.facts[op.key].fixtures if looks_up else None
-        self.recipes[(shape, op.key)] = _Recipe(op, decision, query, secrets, note, fixtures, per_request,
-                                                self.validators[op.key], self.producer)  # fmt: skip
+        self.recipes[(shape, op.key)] = Recipe(op, decision, query, secrets, note, fixtures, per_request,
+                                                self.validators[op.key], self.producer, method,
+                                                self.config.seed)  # fmt: skip
 
-    def _decide(self, op: Operation, params: dict[str, str], bad: list[str], request: MockRequest,
+    def _decide(self, o: _Op, params: dict[str, str], bad: list[str], request: MockRequest,
                 query: dict[str, list[str]], controls: dict[str, str],
                 ) -> tuple[negotiation.Decision, tuple[str, ...], Override | None, Preferences]:  # fmt: skip
-        ok, seen = security.satisfied(op.security, request.headers, request.query, request.cookies, self.config.api_key)
+        op, facts = o.op, o.facts
+        ok, seen = o.check(request.headers, request.query, request.cookies)
         secrets = tuple(seen)
-        facts = self.facts[op.key]
         accept = request.headers.get("accept")
-        if not ok and not self._keyless(facts, params, query, request.headers):
-            return negotiation.unauthorized(facts, accept), secrets, None, NO_PREFERENCES
-        validator = self.validators[op.key]
+        if not ok and not self._auth_off:
+            # without credentials: only an answer the upstream gave without any (recorded `auth: none`), else a 401
+            keyless = facts.fixtures.find(params, query, request.headers, keyless=True) if facts.keyless else None
+            if keyless is None:
+                return negotiation.unauthorized(facts, accept), secrets, None, NO_PREFERENCES
+            return negotiation.from_fixture(keyless), secrets, None, NO_PREFERENCES
+        validator = o.validator or self._validator(o)
         content_type = request.headers.get("content-type", "")
         violations = validator.validate(params, query, request.headers, request.cookies, request.body, content_type,
                                         bad)  # fmt: skip
@@ -301,7 +291,7 @@ class Mock:
                 decision = negotiation.forced(op, prefs.code)
                 return decision._replace(delay_ms=prefs.delay_ms), secrets, override, prefs  # forced: NEVER
         state = None
-        if self.stateful is not None and not chooses(prefs) and self.stateful.role(op) is not None:
+        if o.stateful and self.stateful is not None and not chooses(prefs):
             state = self.stateful.handle(op, params, query, request.headers, request.body)
         elif self.world is not None and not chooses(prefs):
             state = self.world.listing(op, params, query, request.headers)
@@ -314,25 +304,25 @@ class Mock:
             decision = decision._replace(delay_ms=prefs.delay_ms, reuse=reuse)
         return decision, secrets, override, prefs
 
+    def _validator(self, o: _Op) -> RequestValidator:
+        o.validator = found = self.validators[o.op.key]
+        return found
+
     def _forced_error(self, op: Operation, decision: negotiation.Decision) -> negotiation.Decision:
         errors = self._broken.get(op.key)
         if errors is None:
             errors = self._broken[op.key] = forced.broken_request(op, self.validators[op.key])
         return forced.error_decision(op, decision, errors)
 
-    def _keyless(self, facts: negotiation.Facts, params: dict[str, str], query: dict[str, list[str]],
-                 headers: dict[str, str]) -> bool:  # fmt: skip
-        """Served without credentials: `--auth off`, or a fixture recorded from an upstream that answered this
-        request without any (`auth: none`)."""
-        if self.config.auth == "off":
-            return True
-        if not facts.keyless:
-            return False
-        fixture = facts.fixtures.find(params, query, headers)
-        return fixture is not None and fixture.auth == "none"
-
     def _slot(self, request: MockRequest, query: dict[str, list[str]]) -> int:
-        pairs = sorted((k, v) for k, vs in query.items() for v in vs) if query else []
+        if not query:  # the usual request: `slot_of` with the method's part of the hash formatted once
+            slot = self._slots.get(request.method)
+            if slot is None:
+                slot = path_slots(self.config.seed, request.method, [])
+                if len(self._slots) < 16:  # methods are few; made-up ones must not grow this
+                    self._slots[request.method] = slot
+            return slot(request.raw_path)
+        pairs = sorted((k, v) for k, vs in query.items() for v in vs)
         return slot_of(self.config.seed, request.method, request.raw_path, pairs)
 
     def _identity(self, fixture: str, request: MockRequest, query: dict[str, list[str]]) -> str:

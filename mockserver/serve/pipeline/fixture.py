@@ -57,6 +57,7 @@ class Fixture:
     flagged: tuple[str, ...] = ()  # why the recorder flagged it, and what the loader found wrong with it
     auth: str = ""  # "none": the real server answered it without credentials (recorded), so the mock does too
     effect: Effect | None = None  # --stateful: what this request does to the item it names (`state:`)
+    refuses: str = ""  # a raw-path HEAD fixture refusing HEAD on a GET operation's path: that operation's key
     sequence: bool = field(init=False)  # read on every request a fixture answers: computed once
 
     def __post_init__(self) -> None:
@@ -102,16 +103,41 @@ class FixtureIndex:
     by_name: dict[str, Fixture] = field(default_factory=dict)
     unauthorized: Fixture | None = None
     path_names: tuple[str, ...] = ()
+    # raw-path fixtures only: operation key -> the first HEAD refusal recorded on one of its paths, which answers
+    # HEAD on every other path of it too (a framework that routes no HEAD refuses it whatever the id)
+    refusals: dict[str, Fixture] = field(default_factory=dict)
 
     def find(self, path: dict[str, str], query: dict[str, list[str]], headers: dict[str, str],
-             skip: frozenset[str] = frozenset()) -> Fixture | None:  # fmt: skip
-        """The first fixture matching the request, in file order; `skip` names fixtures to pass over."""
+             skip: frozenset[str] = frozenset(), keyless: bool = False) -> Fixture | None:  # fmt: skip
+        """The first fixture matching the request, in file order, those recorded without credentials (`auth:
+        none`) after the others (`add`); `skip` names fixtures to pass over; `keyless`: only those."""
         names = self.path_names
         key = (path.get(names[0], ""),) if len(names) == 1 else tuple(path.get(n, "") for n in names)
         for fixture in self.by_path.get(key, ()):
-            if fixture.matches(path, query, headers) and fixture.name not in skip:
+            if fixture.matches(path, query, headers) and fixture.name not in skip and (fixture.auth or not keyless):
                 return fixture
         for fixture in self.others:
-            if fixture.matches(path, query, headers) and fixture.name not in skip:
+            if fixture.matches(path, query, headers) and fixture.name not in skip and (fixture.auth or not keyless):
                 return fixture
         return None
+
+    def add(self, fixture: Fixture) -> None:
+        """Indexed for `find`: the answer given with credentials before the one given without, whatever the file
+        order (a request that carries them gets the first, one without only the second)."""
+        if fixture.refuses:
+            self.refusals.setdefault(fixture.refuses, fixture)
+        if fixture.when == "unauthorized":
+            self.unauthorized = fixture
+        elif fixture.when == "named":
+            return  # only by name
+        elif set(fixture.path) == set(self.path_names) and self.path_names:
+            _place(self.by_path.setdefault(tuple(fixture.path[n] for n in self.path_names), []), fixture)
+        else:
+            _place(self.others, fixture)
+
+
+def _place(fixtures: list[Fixture], fixture: Fixture) -> None:
+    at = len(fixtures)
+    if not fixture.auth:
+        at = next((i for i, other in enumerate(fixtures) if other.auth), at)
+    fixtures.insert(at, fixture)

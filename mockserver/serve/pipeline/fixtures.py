@@ -6,7 +6,8 @@ outside the folder is an error, so no request can ever make the server read anyt
 non-JSON content type as itself). A sequence (`responses:` instead of `response:`) is a list of steps served in
 turn; where a request stands in it is state (serve/store.py), never kept here. A fixture names an operation, or, for
 behaviour the contract does not describe (a redirect on a trailing slash, a framework's 404/405), matches a method
-and raw path that no operation matches: an "edge" fixture, indexed under `EDGES`. A fixture marked `flagged`
+and raw path that no operation matches: an "edge" fixture, indexed under `EDGES` (one for HEAD on a GET path that
+refuses the method answers HEAD on every path of that operation: `refuses_head`). A fixture marked `flagged`
 (written by the recorder from an upstream answer that breaks the contract) is served as recorded: its mismatches are
 warnings, not errors.
 """
@@ -59,8 +60,8 @@ def load_fixtures(folders: str | list[str] | None, spec: Spec) -> dict[str, Fixt
     for path in [p for folder in ([folders] if isinstance(folders, str) else folders) for p in fixture_files(folder)]:
         data = documents.load(str(path))
         for i, item in enumerate(data if isinstance(data, list) else [data]):
-            if isinstance(item, dict) and "stream" in item:
-                continue  # an event-stream fixture: serve/events/ loads it
+            if isinstance(item, dict) and ("stream" in item or set(item) == {"cors"}):
+                continue  # an event-stream fixture (serve/events/ loads it) or a recorded CORS policy (serve/cors.py)
             base = f"/{i}" if isinstance(data, list) else ""
             default_name = path.stem if not isinstance(data, list) else f"{path.stem}-{i}"
             if _is_edge(item):
@@ -101,14 +102,7 @@ def _add(index: FixtureIndex, fixture: Fixture) -> None:
         other = index.by_name[fixture.name]
         raise DocumentError(fixture.file, "/name", f"fixture name {fixture.name!r} is already used by {other.file}")
     index.by_name[fixture.name] = fixture
-    if fixture.when == "unauthorized":
-        index.unauthorized = fixture
-    elif fixture.when == "named":
-        pass  # only by name
-    elif set(fixture.path) == set(index.path_names) and index.path_names:
-        index.by_path.setdefault(tuple(fixture.path[n] for n in index.path_names), []).append(fixture)
-    else:
-        index.others.append(fixture)
+    index.add(fixture)
 
 
 def _mapping(value: Any, file: str, where: str, what: str) -> dict[str, Any]:
@@ -283,11 +277,14 @@ def _parse_edge(item: dict[str, Any], file: str, base: str, router: Router, defa
         raise DocumentError(file, f"{base}/match/raw_path", "must be the path as sent: starting with '/', ASCII, "
                             "percent-encoded, no query")  # fmt: skip
     found = router.match(method, raw_path.encode())
-    if found.kind == FULL and found.operation is not None:
+    # HEAD on a GET path routes to GET's operation, but the server may answer HEAD its own way (a 405): recorded so
+    if found.kind == FULL and found.operation is not None and found.operation.method == method:
         raise DocumentError(file, f"{base}/match/raw_path",
                             f"{method} {raw_path} is {found.operation.key} of the contract: write this fixture with "
                             "`operation:` and `match.path`")  # fmt: skip
     step = _step(item.get("response"), None, "request", None, file, f"{base}/response")  # no operation: no schema
+    routed = found.operation if found.kind == FULL else None  # HEAD on a GET path: its refusal is the operation's
+    refuses = routed.key if method == "HEAD" and routed is not None and refuses_head(routed, step.status) else ""
     return Fixture(
         file=file,
         name=str(item.get("name", default_name)),
@@ -298,4 +295,12 @@ def _parse_edge(item: dict[str, Any], file: str, base: str, router: Router, defa
         headers={k.lower(): v for k, v in _strings(match.get("headers"), file, f"{base}/match/headers").items()},
         steps=(step,),
         flagged=_flagged(item, file, base),
+        refuses=refuses,
     )
+
+
+def refuses_head(operation: Operation, status: int) -> bool:
+    """Whether an answer to HEAD on a path of `operation` (a GET: the contract documents no HEAD there) refuses the
+    method rather than answers for that resource: a 405 or 501, or a 404 the operation does not document (a framework
+    that routes no HEAD falls through to its 404). Such a refusal answers HEAD on every path of the operation."""
+    return status in (405, 501) or status == 404 and operation.response_for(404) is None

@@ -1,10 +1,12 @@
-"""A multipart/form-data request body read into its (name, text) fields, for validation.py to check as a form."""
+"""Request bodies read for validation.py: a multipart/form-data body into its (name, text) fields, an XML body
+checked for well-formedness."""
 
 from __future__ import annotations
 
 import binascii
 import email.parser
 import email.policy
+from xml.parsers import expat
 
 
 def form_fields(body: bytes, content_type: str) -> list[tuple[str, str]] | None:
@@ -29,3 +31,19 @@ def form_fields(body: bytes, content_type: str) -> list[tuple[str, str]] | None:
         data = payload if isinstance(payload, bytes) else b""
         pairs.append((name, data.decode("utf-8", "replace")))
     return pairs
+
+
+def xml_mistake(body: bytes) -> str | None:
+    """Why an XML body is not well-formed, or None; a document type declaration is refused (no entity can expand)."""
+    parser = expat.ParserCreate()
+
+    def refuse(*_: object) -> None:
+        raise ValueError("document type declarations are not accepted")
+
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    try:
+        parser.Parse(body, True)
+    except (expat.ExpatError, ValueError) as exc:
+        return str(exc)
+    return None

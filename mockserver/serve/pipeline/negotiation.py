@@ -133,7 +133,7 @@ def negotiate(facts: Facts, prefs: Preferences, path: dict[str, str], query: dic
     if prefs.dynamic is not True:
         fixture = facts.fixtures.find(path, query, headers)
         if fixture is not None and (prefs.code is None or fixture.status == prefs.code):
-            return from_fixture(fixture)
+            return _kept(facts, fixture, FIXTURE, None)
         example = _first_example(facts, status, accept)
         if example is not None:
             return example
@@ -145,19 +145,15 @@ def negotiate(facts: Facts, prefs: Preferences, path: dict[str, str], query: dic
 def unauthorized(facts: Facts, accept: str | None) -> Decision:
     """Step 1's answer: the `when: unauthorized` fixture, else the documented 401, else a problem with a challenge."""
     op = facts.operation
-    if facts.fixtures.unauthorized is not None:
-        fixture = facts.fixtures.unauthorized
-        return from_fixture(fixture)._replace(note=f"credentials missing or wrong (fixture {fixture.name})")
+    fixture = facts.fixtures.unauthorized
+    if fixture is not None:
+        return _kept(facts, fixture, _UNAUTHORIZED_FIXTURE, f"credentials missing or wrong (fixture {fixture.name})")
     found: Decision | None = facts.memo.get((_UNAUTHORIZED, accept))
     if found is None:  # the same for every request with this Accept value: worked out once
         challenge = security.challenges(op.security)
-        found = own_error(
-            op,
-            problems.UNAUTHORIZED,
-            accept,
-            f"Send credentials: {security.missing(op.security)}",
-            headers=(("WWW-Authenticate", challenge),) if challenge else (),
-        )._replace(note="credentials missing or wrong")
+        found = own_error(op, problems.UNAUTHORIZED, accept, f"Send credentials: {security.missing(op.security)}",
+                          headers=(("WWW-Authenticate", challenge),) if challenge else ())  # fmt: skip
+        found = found._replace(note="credentials missing or wrong")
         if len(facts.memo) < _MEMO_ENTRIES:
             facts.memo[(_UNAUTHORIZED, accept)] = found
     return found
@@ -251,6 +247,7 @@ def generated(facts: Facts, status: str, accept: str | None, slot: int, branch: 
 
 _GENERATED = "generated"  # a key of Facts.memo: (status, response key, media) per status and Accept value
 _UNAUTHORIZED = "unauthorized"  # ... and the 401's decision per Accept value
+_UNAUTHORIZED_FIXTURE = "unauthorized fixture"  # ... and the 401 of a `when: unauthorized` fixture, per fixture
 _MEMO_ENTRIES = 256
 
 
@@ -260,6 +257,16 @@ def with_slot(decision: Decision, slot: int) -> Decision:
 
 
 _tuple_new = tuple.__new__
+
+
+def _kept(facts: Facts, fixture: Fixture, tag: str, note: str | None) -> Decision:
+    """`from_fixture(fixture)` (with `note`), the same for every request while that fixture is the one: made once."""
+    kept: Decision | None = facts.memo.get((tag, fixture.name))
+    if kept is None or kept.fixture is not fixture:
+        kept = from_fixture(fixture) if note is None else from_fixture(fixture)._replace(note=note)
+        if len(facts.memo) < _MEMO_ENTRIES:
+            facts.memo[(tag, fixture.name)] = kept
+    return kept
 
 
 def from_fixture(fixture: Fixture) -> Decision:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 WHOLE = object()  # an echo check's verdict: only the whole body can tell
 _NO_QUERY: dict[str, list[str]] = {}  # shared, never written
+_new = tuple.__new__
 
 
 @dataclass
@@ -46,8 +47,8 @@ class Plan:
             body = self.producer._slot_body(self, slot)
         if body is not None:
             data = body.data if not coerced else body.echoed(coerced)
-            if data is not None:
-                return Answer(decision.status, data, decision.source, decision.media, body.headers)
+            if data is not None:  # an Answer without the named tuple's own __new__ (a Python function)
+                return _new(Answer, (decision.status, data, decision.source, decision.media, body.headers, None, None))
         if slot != decision.slot:
             decision = negotiation.with_slot(decision, slot)
         return self.producer._generated_value(decision, self, coerced, _NO_QUERY)

@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
-from xml.parsers import expat
 
 import jsonschema_rs
 import orjson
@@ -23,7 +22,7 @@ from ...contract import media as mediatypes
 from ...contract.documents import DocumentError, escape
 from ...contract.schemas import REQUEST, RESPONSE, Schema, SchemaSet
 from ...contract.spec import MediaType, Operation, Parameter, Spec
-from .forms import form_fields
+from .forms import form_fields, xml_mistake
 
 MAX_VIOLATIONS = 20
 MEDIA_TYPE = "value_error.media_type"  # the violation type that makes a 415
@@ -60,14 +59,23 @@ def compile_schema(schema: Schema, schemas: SchemaSet) -> jsonschema_rs.Validato
     return schemas.validator(schema)  # one compiled validator per distinct schema
 
 
-def _types(schema: Schema, schemas: SchemaSet) -> set[str]:
+_JSON_TYPES = {bool: "boolean", int: "integer", float: "number", type(None): "null", dict: "object", list: "array"}
+
+
+def _types(schema: Schema, schemas: SchemaSet, depth: int = 0) -> set[str]:
     schema = schemas.resolve(schema)
-    if not isinstance(schema, dict):
+    if not isinstance(schema, dict) or depth > 8:
         return set()
+    if isinstance(schema.get("$ref"), str):  # a `$ref` with siblings (stream-io: `description`, `title`)
+        return _types({"$ref": schema["$ref"]}, schemas, depth + 1) | _types(
+            {k: v for k, v in schema.items() if k != "$ref"}, schemas, depth + 1
+        )
     kind = schema.get("type")
     found = set(kind if isinstance(kind, list) else [kind] if isinstance(kind, str) else [])
+    if kind is None and isinstance(schema.get("enum"), list):  # no `type`: the enum's values say (nexmo: true, 0)
+        found |= {_JSON_TYPES.get(type(v), "string") for v in schema["enum"]}
     for branch in schema.get("anyOf", []) + schema.get("oneOf", []) + schema.get("allOf", []):
-        found |= _types(branch, schemas)
+        found |= _types(branch, schemas, depth + 1)
     return found
 
 
@@ -176,8 +184,13 @@ class _BodyCheck:
         self.types = _types(schema, schemas) if schema is not None else set()
         self.field_types: dict[str, tuple[set[str], set[str]]] = {}  # name -> (types, item types)
         for name, sub in (schemas.properties(schema) if schema is not None else {}).items():
-            resolved = schemas.resolve(sub)
-            items = resolved.get("items", {}) if isinstance(resolved, dict) else {}
+            resolved = schemas.resolve(sub)  # items: the field's own, or an `anyOf`/`oneOf` branch's (stripe)
+            branches = (
+                [resolved, *resolved.get("anyOf", []), *resolved.get("oneOf", [])] if isinstance(resolved, dict) else []
+            )
+            items: Any = next(
+                (b["items"] for b in map(schemas.resolve, branches) if isinstance(b, dict) and "items" in b), {}
+            )
             self.field_types[name] = (_types(sub, schemas), _types(items, schemas))
 
     def form(self, pairs: list[tuple[str, str]]) -> dict[str, Any]:
@@ -188,8 +201,13 @@ class _BodyCheck:
         out: dict[str, Any] = {}
         for name, values in grouped.items():
             types, item_types = self.field_types.get(name, (set(), set()))
-            if "array" in types and not ({"string", "integer", "number", "boolean", "object"} & types):
-                out[name] = [_coerce_scalar(v, item_types) for v in values]
+            if "array" in types and (
+                len(values) > 1 or not {"string", "integer", "number", "boolean", "object"} & types
+            ):
+                # a repeated field is an array, even where the schema also allows a single value (`anyOf`)
+                # items that are objects or arrays as JSON text, as an object field is (stripe, telegram)
+                nested = bool({"object", "array"} & item_types)
+                out[name] = [_json_or(v, item_types) if nested else _coerce_scalar(v, item_types) for v in values]
             elif "object" in types and values[-1].startswith("{"):
                 try:
                     out[name] = orjson.loads(values[-1])
@@ -213,6 +231,11 @@ class RequestValidator:
         self.path_any_string = all(c.any_string for c in self.path_checks.values())
         self.bare = not self.bodies and all(c.param.location == "path" and c.any_string for c in self.checks)
         self.path_strings = all(c.types <= {"string"} and c.types for c in self.path_checks.values())
+
+    def path_ok(self, params: dict[str, str]) -> bool:
+        """Whether path parameter values (as matched) are valid: how the router tells same-shape templates apart."""
+        checks = [(self.path_checks.get(k), v) for k, v in params.items()]
+        return all(c is None or c.any_string or c.validator.is_valid(c.coerce([v])) for c, v in checks)
 
     def coerce_path(self, params: dict[str, str]) -> dict[str, Any]:
         if self.path_strings:
@@ -285,7 +308,8 @@ class RequestValidator:
                               MEDIA_TYPE)]  # fmt: skip
         check = self.bodies.get(documented)
         if kind == mediatypes.XML:
-            return _well_formed_xml(body)
+            mistake = xml_mistake(body)
+            return [Violation(("body",), f"XML is not well-formed: {mistake}", "value_error.xml")] if mistake else []
         if check is None or check.validator is None:
             return []
         if kind == mediatypes.JSON:
@@ -298,7 +322,11 @@ class RequestValidator:
                 text = body.decode()
             except UnicodeDecodeError:
                 return [Violation(("body",), "Form body is not valid UTF-8", "value_error.encoding")]
-            document = check.form(parse_qsl(text, keep_blank_values=True))
+            # a form whose schema is a scalar (spoonacular: `type: string`) is its text, not fields
+            scalar = check.types and not ({"object", "array"} & check.types)
+            document = (
+                _coerce_scalar(text, check.types) if scalar else check.form(parse_qsl(text, keep_blank_values=True))
+            )
         elif kind == mediatypes.MULTIPART:
             pairs = form_fields(body, content_type) if body else []
             if pairs is None:
@@ -322,26 +350,11 @@ class RequestValidator:
 
     def _documented(self, media: str) -> str | None:
         """The documented media type a request's one falls under: exact first, then ranges like `text/*`."""
-        if not media:
-            return None
+        if not media:  # no Content-Type: a content key that names no media type (spoonacular's "") takes it
+            return next((m for m in self.media if not mediatypes.base(m)), None)
         exact = next((m for m in self.media if mediatypes.base(m) == media), None)
-        return exact or next((m for m in self.media if mediatypes.matches(media, m)), None)
-
-
-def _well_formed_xml(body: bytes) -> list[Violation]:
-    """Whether an XML body is well-formed; a document type declaration is refused (no entity can expand)."""
-    parser = expat.ParserCreate()
-
-    def refuse(*_: object) -> None:
-        raise ValueError("document type declarations are not accepted")
-
-    parser.StartDoctypeDeclHandler = refuse
-    parser.EntityDeclHandler = refuse
-    try:
-        parser.Parse(body, True)
-    except (expat.ExpatError, ValueError) as exc:
-        return [Violation(("body",), f"XML is not well-formed: {exc}", "value_error.xml")]
-    return []
+        # a content key that names no media type (`""`) is read as `*/*`
+        return exact or next((m for m in self.media if mediatypes.matches(media, m) or not mediatypes.base(m)), None)
 
 
 def check_body(

@@ -10,7 +10,7 @@ import pytest
 import socketio
 
 from tests.browser import chromium
-from tests.support import CONVERSATIONS, serve, wait_until
+from tests.support import CONVERSATIONS, HANG_S, serve, wait_until
 
 pytestmark = pytest.mark.e2e
 FOLDER = str(Path(__file__).parent / "streams")
@@ -21,7 +21,9 @@ def test_the_streams_section_lists_connections_and_recent_frames():
         received: list[object] = []
         sio = socketio.Client(reconnection=False)
         sio.on("oh_event", received.append)
-        sio.connect(f"{mock.url}/?conversation_id=chat&latest_event_id=1", transports=["websocket"], wait_timeout=10)
+        sio.connect(
+            f"{mock.url}/?conversation_id=chat&latest_event_id=1", transports=["websocket"], wait_timeout=HANG_S
+        )
         try:
             wait_until(lambda: len(received) >= 2, 10, "the replay")
             sid = sio.get_sid()

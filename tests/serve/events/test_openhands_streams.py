@@ -14,7 +14,7 @@ import yaml
 
 from mockserver.contract.spec import load_spec
 from mockserver.serve.events import Stream, load_streams
-from tests.support import ROOT, serve, wait_until
+from tests.support import HANG_S, ROOT, serve, wait_until
 
 EVENTS = ROOT / "fixtures" / "openhands-app" / "events"
 REST = ROOT / "fixtures" / "openhands"
@@ -132,13 +132,13 @@ def test_the_frontends_handshake_gets_a_ready_agent_and_a_reply_to_a_chat_messag
 
         sio.on("oh_event", on_event)
         query = "conversation_id=running&latest_event_id=-1&providers_set=&session_api_key="
-        sio.connect(f"{server.url}/?{query}", transports=["websocket"], wait_timeout=10)
+        sio.connect(f"{server.url}/?{query}", transports=["websocket"], wait_timeout=HANG_S)
         try:
             wait_until(lambda: len(received) >= 6, 10, "the replay")
             assert received[-1]["extras"]["agent_state"] == "awaiting_user_input"
             sio.emit("oh_user_action", {"action": "message", "args": {"content": "hi", "image_urls": [],
                                                                       "file_urls": []}})  # fmt: skip
-            assert done.wait(15)
+            assert done.wait(HANG_S)
         finally:
             sio.disconnect()
         methods = [e["method"] for e in httpx.get(server.url + "/__mock/requests").json()["requests"]]

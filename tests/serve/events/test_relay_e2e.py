@@ -12,7 +12,7 @@ import socketio
 import yaml
 
 from mockserver.serve.events import load_streams
-from tests.support import CONVERSATIONS, Served, serve, wait_until
+from tests.support import CONVERSATIONS, HANG_S, Served, serve, wait_until
 
 pytestmark = pytest.mark.e2e
 SECRET = "sk-relay-secret-77"
@@ -44,7 +44,7 @@ class Client:
         self.sio = socketio.Client(reconnection=False)
         self.sio.on("news", lambda data: self.events.append(("news", data)))
         self.sio.on("answer", lambda data: (self.events.append(("answer", data)), self.answered.set()))
-        self.sio.connect(f"{url}/?{query}", transports=["websocket"], wait_timeout=10)
+        self.sio.connect(f"{url}/?{query}", transports=["websocket"], wait_timeout=HANG_S)
 
 
 def test_proxy_relays_records_and_serve_replays_the_recorded_stream(tmp_path):
@@ -56,7 +56,7 @@ def test_proxy_relays_records_and_serve_replays_the_recorded_stream(tmp_path):
             try:
                 wait_until(lambda: len(client.events) >= 2, 10, "the upstream's events through the proxy")
                 client.sio.emit("ask", {"q": "why"})
-                assert client.answered.wait(10)
+                assert client.answered.wait(HANG_S)
             finally:
                 client.sio.disconnect()
             file = record / "_streams" / "lobby.yaml"
@@ -81,7 +81,7 @@ def test_proxy_relays_records_and_serve_replays_the_recorded_stream(tmp_path):
         try:
             wait_until(lambda: len(replay.events) >= 1, 10, "the replay")
             replay.sio.emit("ask", {"q": "why"})
-            assert replay.answered.wait(10)
+            assert replay.answered.wait(HANG_S)
         finally:
             replay.sio.disconnect()
     assert replay.events[0] == ("news", {"id": 1, "text": "item 1", "key": "[redacted]"})  # resumed after id 0
@@ -94,7 +94,7 @@ def test_proxy_refuses_the_handshake_when_the_upstream_cannot_be_reached(tmp_pat
     with serve(CONVERSATIONS, "--upstream", url, subcommand="proxy") as proxy:
         sio = socketio.Client(reconnection=False)
         with pytest.raises(socketio.exceptions.ConnectionError):
-            sio.connect(f"{proxy.url}/?room=x", transports=["websocket"], wait_timeout=10)
+            sio.connect(f"{proxy.url}/?room=x", transports=["websocket"], wait_timeout=HANG_S)
         journal = httpx.get(proxy.url + "/__mock/requests").json()["requests"]
     refused = [e for e in journal if e["method"] == "WS CONNECT"]
     assert refused and refused[0]["status"] == 403 and "cannot be reached" in refused[0]["note"]

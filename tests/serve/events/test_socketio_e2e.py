@@ -15,7 +15,7 @@ import socketio
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect as ws_connect
 
-from tests.support import CONVERSATIONS, Server, run_cli, serve, wait_until
+from tests.support import CONVERSATIONS, HANG_S, Server, run_cli, serve, wait_until
 
 pytestmark = pytest.mark.e2e
 FOLDER = str(Path(__file__).parent / "streams")
@@ -44,7 +44,7 @@ class Client:
         self.sio.on("status", self.events.append)
         self.sio.on("disconnect", lambda *reason: self.closed.set())
         url = server.url + "?" + "&".join(f"{k}={v}" for k, v in query.items())
-        self.sio.connect(url, transports=["websocket"], wait_timeout=10)
+        self.sio.connect(url, transports=["websocket"], wait_timeout=HANG_S)
 
     def __enter__(self) -> Client:
         return self
@@ -87,7 +87,7 @@ def test_the_polling_handshake_opens_an_engine_io_session(server):
 def test_a_client_event_gets_the_scripted_reply_templated_from_its_payload(server):
     with Client(server, conversation_id="chat", latest_event_id=2) as client:
         client.wait_for(1)  # the status update: events 0-2 were seen
-        ack = client.sio.call("oh_user_action", {"action": "message", "args": {"content": "hello"}}, timeout=10)
+        ack = client.sio.call("oh_user_action", {"action": "message", "args": {"content": "hello"}}, timeout=HANG_S)
         events = client.wait_for(3)
         client.sio.emit("oh_user_action", {"action": "run"})  # no `when` of the first reply: the second answers
         after = client.wait_for(4)
@@ -106,7 +106,7 @@ def test_a_disconnect_fault_through_the_overrides_api_ends_the_session_after_n_e
                        json={"stream": "chat", "fault": "disconnect", "after": 1, "times": 1})  # fmt: skip
     assert added.status_code == 201, added.text
     with Client(server, conversation_id="chat") as client:
-        assert client.closed.wait(10)
+        assert client.closed.wait(HANG_S)
         assert len(client.events) == 1
     close = [e for e in journal(server) if e["method"] == "WS CLOSE"]
     assert close and f"fault disconnect (override {added.json()['id']})" in close[-1]["note"]
@@ -119,7 +119,7 @@ def test_a_fault_added_while_a_connection_is_open_applies_at_its_next_frame(serv
         client.wait_for(4)
         httpx.post(server.url + "/__mock/overrides", json={"stream": "*", "fault": "drop"}).raise_for_status()
         client.sio.emit("oh_user_action", {"action": "message", "args": {"content": "x"}})
-        assert client.closed.wait(10)
+        assert client.closed.wait(HANG_S)
 
 
 def refusal(server: Server, **query: object) -> Any:
@@ -129,7 +129,7 @@ def refusal(server: Server, **query: object) -> Any:
     sio.on("connect_error", errors.append)
     url = server.url + "?" + "&".join(f"{k}={v}" for k, v in query.items())
     with pytest.raises(socketio.exceptions.ConnectionError):
-        sio.connect(url, transports=["websocket"], wait_timeout=10)
+        sio.connect(url, transports=["websocket"], wait_timeout=HANG_S)
     sio.disconnect()
     return errors[-1]
 
@@ -148,13 +148,13 @@ def test_an_error_fault_refuses_the_handshake_with_its_message(server):
 
 def test_a_stream_that_ends_with_a_disconnect_step_sends_nothing_after_it(server):
     with Client(server, conversation_id="ends") as client:
-        assert client.closed.wait(10)
+        assert client.closed.wait(HANG_S)
         assert client.events == [{"phase": "one"}]
 
 
 def test_a_connection_no_stream_matches_is_accepted_and_quiet(server):
     with Client(server, conversation_id="unknown") as client:
-        assert client.sio.call("anything", {"a": 1}, timeout=10) is None  # handled, unanswered
+        assert client.sio.call("anything", {"a": 1}, timeout=HANG_S) is None  # handled, unanswered
         sid = client.sio.get_sid()
     assert client.events == []
     entries = journal(server)
@@ -166,14 +166,14 @@ def test_a_connection_no_stream_matches_is_accepted_and_quiet(server):
 @pytest.mark.parametrize("junk", ["xyz", "", "9", "42garbage[", '42["a"', "4{{{", b"\x00\xff\xfe"])
 def test_a_client_sending_garbage_is_disconnected_and_the_server_keeps_serving(server, junk):
     url = f"ws://127.0.0.1:{server.port}/socket.io/?EIO=4&transport=websocket&conversation_id=quiet"
-    with ws_connect(url, open_timeout=10) as ws:
-        assert str(ws.recv(timeout=10)).startswith("0{")  # Engine.IO open
+    with ws_connect(url, open_timeout=HANG_S) as ws:
+        assert str(ws.recv(timeout=HANG_S)).startswith("0{")  # Engine.IO open
         ws.send("40")
-        assert str(ws.recv(timeout=10)).startswith("40")  # Socket.IO connect
+        assert str(ws.recv(timeout=HANG_S)).startswith("40")  # Socket.IO connect
         ws.send(junk)
         with pytest.raises(ConnectionClosed):
             while True:  # whatever was on its way, then the close: a hang fails at the recv timeout
-                ws.recv(timeout=10)
+                ws.recv(timeout=HANG_S)
     assert server.process.poll() is None
     assert [e for e in journal(server) if e["method"] == "WS GARBAGE"]
     with Client(server, conversation_id="chat") as client:
@@ -183,7 +183,7 @@ def test_a_client_sending_garbage_is_disconnected_and_the_server_keeps_serving(s
 
 def test_a_websocket_anywhere_else_is_refused_before_the_handshake(server):
     with pytest.raises(InvalidStatus) as caught:
-        ws_connect(f"ws://127.0.0.1:{server.port}/api/conversations/x", open_timeout=10)
+        ws_connect(f"ws://127.0.0.1:{server.port}/api/conversations/x", open_timeout=HANG_S)
     assert caught.value.response.status_code == 403
 
 
@@ -205,7 +205,7 @@ def test_the_socketio_path_is_the_users_to_name():
         sio = socketio.Client(reconnection=False)
         sio.on("oh_event", events.append)
         sio.connect(f"{custom.url}/?conversation_id=chat", transports=["websocket"], socketio_path="/live/",
-                    wait_timeout=10)  # fmt: skip
+                    wait_timeout=HANG_S)  # fmt: skip
         try:
             wait_until(lambda: len(events) >= 4, 10, "the replay at /live/")
         finally:
