@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -41,8 +42,8 @@ class Policy:
     max_age: str | None = "600"
     others: tuple[tuple[str, str], ...] = ()  # the other headers of its preflight answers (Cache-Control ...)
 
-    @property
-    def hosts(self) -> frozenset[str]:
+    @cached_property
+    def hosts(self) -> frozenset[str]:  # once per policy, not per request
         return frozenset(_host(origin) for origin in self.allowed)
 
     def allows(self, origin: str) -> bool:
