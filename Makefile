@@ -35,6 +35,11 @@ serve-openhands: $(STAMP)
 # pytest-xdist: TEST_WORKERS processes (default 2: this project's 2-core machines), each given half the tests in order
 # (the longest files first: tests/conftest.py), then taking from the other's when done. Not --dist loadfile/loadscope:
 # they run one test per node id, and Schemathesis' parametrized tests share theirs. TEST_WORKERS=0: one process.
+# pytest rewrites the asserts of the test modules and of its plugins' packages (Schemathesis, Hypothesis: ~400
+# modules) and keeps the result as bytecode beside them; with PYTHONDONTWRITEBYTECODE set it would redo that in
+# every worker of every run (4 s each), and each `mockserver` the end-to-end tests start would compile the package
+# again. Python's default is back for these two targets (the caches are in .gitignore).
+test test-fast: export PYTHONDONTWRITEBYTECODE =
 TEST_WORKERS ?= 2
 test: $(TEST_STAMP)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal

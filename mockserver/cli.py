@@ -215,6 +215,9 @@ def serve(config: Config) -> int:
     common: dict[str, Any] = {
         "access_log": False, "log_level": "warning", "server_header": False, "date_header": False,
         "timeout_graceful_shutdown": 3, "lifespan": "on",  # at shutdown the app writes its buffered log lines
+        # X-Forwarded-For/-Proto would only rewrite the client address and scheme, which nothing here reads: no
+        # middleware layer per request
+        "proxy_headers": False,
     }  # fmt: skip
     if forwarder is not None:  # lifespan on: the upstream client is closed on the loop that opened it
         app = create_app(config, mock, forwarder)

@@ -21,7 +21,6 @@ INTERVAL = 0.005  # seconds: a log line shows within a few milliseconds, and a b
 MAX_LINES = 1024  # a burst larger than this is written at once: the buffer stays small
 
 _LOGS: weakref.WeakSet[RequestLog] = weakref.WeakSet()
-_running_loop = asyncio._get_running_loop  # None outside a running loop; a C function, unlike get_running_loop's raise
 
 
 class RequestLog:
@@ -39,8 +38,10 @@ class RequestLog:
     def write(self, line: str) -> None:
         lines = self.lines
         lines.append(line)
-        loop = self._loop  # a loop that runs is not closed: the common case asks no more
-        if self._timer is not None and (_running_loop() is loop or loop is not None and not loop.is_closed()):
+        # the common case asks its own loop, not the running one: CPython 3.11's `_get_running_loop` costs a
+        # getpid() system call, which no other part of a request makes
+        loop = self._loop  # a timer is only ever set together with its loop
+        if self._timer is not None and loop is not None and not loop.is_closed():
             if len(lines) >= MAX_LINES:
                 self.flush()
             return  # the common case: a timer is due
