@@ -39,7 +39,7 @@ def commit(rev: str) -> str:
     """A revision's short hash: the export is kept by name, and a name such as HEAD moves."""
     done = subprocess.run(["git", "rev-parse", "--short", rev], cwd=ROOT, capture_output=True, text=True)
     if done.returncode != 0:
-        raise SystemExit(f"bench.interleaved: {rev!r} is no folder and no git revision")
+        raise SystemExit(f"bench.interleaved: error: {rev!r} is no folder and no git revision")
     return done.stdout.strip()
 
 
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
                     raise ServerError(f"{server.name}: {result.non2xx} non-2xx, {result.errors} errors")
                 cpu[server.name].append(ticks / os.sysconf("SC_CLK_TCK") / result.requests * 1e6)
     except ServerError as exc:
-        print(f"bench.interleaved: {exc}", file=sys.stderr)
+        print(f"bench.interleaved: error: {exc}", file=sys.stderr)
         return 1
     finally:
         for server in running:

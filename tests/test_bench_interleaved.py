@@ -18,8 +18,11 @@ def test_ratios_pair_each_cycle_so_a_drifting_machine_does_not_spread_them():
 
 
 def test_quartiles_show_the_spread():
-    cpu = {"ceiling": [100.0] * 8, "mock": [100.0, 125.0, 125.0, 125.0, 125.0, 125.0, 125.0, 200.0]}
+    cpu = {"ceiling": [100.0] * 8, "mock": [80.0, 100.0, 110.0, 120.0, 125.0, 140.0, 160.0, 200.0]}
     name, median_us, ratio, low, high = summary(cpu, "ceiling")[1]
-    assert (name, median_us, ratio) == ("mock", 125.0, pytest.approx(0.8))
-    assert low == pytest.approx(0.8) and high == pytest.approx(0.8)
-    assert min(100 / v for v in cpu["mock"]) < low <= ratio <= high < max(100 / v for v in cpu["mock"])
+    ratios = sorted(100 / v for v in cpu["mock"])
+    assert (name, median_us) == ("mock", 122.5)
+    assert ratio == pytest.approx((ratios[3] + ratios[4]) / 2)
+    assert low < ratio < high
+    assert (low, high) == (pytest.approx(ratios[1] + (ratios[2] - ratios[1]) * 0.25),
+                           pytest.approx(ratios[5] + (ratios[6] - ratios[5]) * 0.75))  # fmt: skip

@@ -92,7 +92,8 @@ def run(
         if limits.stop.reason:
             emit(events.Stopped(limits.stop.reason))
         if not report.errors:
-            cover(report, selected, base_url, counters, rules.boundary, plan.min_coverage, rules.boundary_planned)
+            unmade = rules.boundary_planned if plan.boundary_values else lambda op: 0
+            cover(report, selected, base_url, counters, rules.boundary, plan.min_coverage, unmade)
         before = counters.sent
         if not report.errors:
             blame(report, session(), plan.request_timeout)
@@ -163,8 +164,7 @@ def blame(report: Report, session: Any, timeout: float) -> None:
 
 
 def cover(report: Report, selected: list[Operation], base_url: str, counters: throttling.Counters,
-          boundary: dict[str, set[str]], floor: float | None,
-          unmade: Callable[[Operation], int] = lambda op: 0) -> None:  # fmt: skip
+          boundary: dict[str, set[str]], floor: float | None, unmade: Callable[[Operation], int]) -> None:  # fmt: skip
     """What the run covered, from what left the session: the operations reached (a selected one never reached is
     untested: inconclusive, never passed) and the boundary cases sent of those planned (under `floor` percent:
     inconclusive); `unmade(op)`: the boundary cases an operation never reached would have had."""

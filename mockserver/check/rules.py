@@ -91,6 +91,13 @@ CATALOGUE = {check.name: check for check in (
 )}  # fmt: skip
 
 
+def boundary_values(location: str, name: str, path: str) -> tuple[str, ...]:
+    """The boundary strings a plain string parameter gets (`Rules.add_boundary_cases`); a path parameter that ends
+    the path also a trailing slash."""
+    values = {"path": PATH_VALUES, "query": QUERY_VALUES, "header": HEADER_VALUES}[location]
+    return (*values, TRAILING_SLASH) if location == "path" and path.endswith("{" + name + "}") else values
+
+
 class Rules:
     """The checker's hooks and our probes; what they find is handed to `emit` (the run writes the report)."""
 
@@ -102,14 +109,12 @@ class Rules:
         self.credential_names = security.secret_names(schemes)
         self.spec = spec
         self.boundary: dict[str, set[str]] = {}  # operation -> ids of the boundary cases planned for it
-        self.boundary_values = False  # whether the run adds them (`hooks`)
 
     def hooks(self, plan: Plan) -> dict[str, Callable[..., Any]]:
         """Our hooks, by the checker's hook name; a new rule that filters or adds cases is one more entry."""
         found: dict[str, Callable[..., Any]] = {"filter_failure": self.keep_failure}
         if plan.boundary_values:
             found["before_add_examples"] = self.add_boundary_cases
-            self.boundary_values = True
         return found
 
     def probes(self) -> list[Callable[[Any, Spec, str, Any, float], None]]:
@@ -169,10 +174,7 @@ class Rules:
             return
         path = engine.path_template(operation)
         for location, name in self.plain_string_parameters(operation):
-            values: tuple[str, ...] = {"path": PATH_VALUES, "query": QUERY_VALUES, "header": HEADER_VALUES}[location]
-            if location == "path" and path.endswith("{" + name + "}"):
-                values = (*values, TRAILING_SLASH)
-            for value in values:
+            for value in boundary_values(location, name, path):
                 case = engine.case_with(operation, base, location, name, value)
                 self.boundary.setdefault(engine.label(operation), set()).add(engine.case_id(case))
                 examples.append(case)
@@ -189,10 +191,7 @@ class Rules:
     def boundary_planned(self, op: Operation) -> int:
         """How many boundary cases `add_boundary_cases` will give an operation, from the contract alone: for one the
         run never reached, whose cases the engine never made."""
-        if not self.boundary_values:
-            return 0
-        values = {"path": PATH_VALUES, "query": QUERY_VALUES, "header": HEADER_VALUES}
-        return sum(len(values[p.location]) + (p.location == "path" and op.path.endswith("{" + p.name + "}"))
+        return sum(len(boundary_values(p.location, p.name, op.path))
                    for p in op.parameters if self.is_plain(p.location, p.name, p.schema))  # fmt: skip
 
     def probe_auth(self, schema: Any, spec: Spec, base_url: str, session: Any, timeout: float) -> None:

@@ -116,6 +116,14 @@ class Cors:
         self.max_age = str(max_age).encode() if policy is None else (policy.max_age or "").encode()
         self.methods = (METHODS if policy is None else policy.methods).encode("latin-1")
         self.credentials = policy is None or policy.credentials
+        # the rest of a recorded policy, as its answers need it: worked out once, not per request
+        self._any_origin = policy is not None and policy.any_origin
+        self._method_set = _METHOD_SET if policy is None else {m.strip() for m in policy.methods.split(",")}
+        fixed = policy is not None and policy.headers != MIRROR
+        self._fixed_headers = policy.headers.encode("latin-1", "replace") if policy is not None and fixed else None
+        self._header_set = {h.strip().lower() for h in policy.headers.split(",")} if policy is not None else set()
+        self._others: Headers = [(k.encode("latin-1"), v.encode("latin-1", "replace")) for k, v in policy.others] \
+            if policy is not None else []  # fmt: skip
 
     def with_policy(self, policy: Policy | None) -> Cors:
         """The same settings with another recorded policy (`--watch` read a changed `POLICY_FILE`): a new object, so
@@ -133,7 +141,7 @@ class Cors:
         if not self.allowed(origin):
             refused = self.policy is not None and self.policy.credentials_refused
             return [(b"access-control-allow-credentials", b"true")] if refused else [(b"vary", b"Origin")]
-        echoed = b"*" if self.policy is not None and self.policy.any_origin else origin.encode("latin-1", "replace")
+        echoed = b"*" if self._any_origin else origin.encode("latin-1", "replace")
         headers = [(b"access-control-allow-origin", echoed), (b"vary", b"Origin")]
         if self.credentials:
             headers.insert(1, (b"access-control-allow-credentials", b"true"))
@@ -148,10 +156,9 @@ class Cors:
             headers.append((b"access-control-max-age", self.max_age))
         if self.credentials:
             headers.append((b"access-control-allow-credentials", b"true"))
-        fixed = self.policy is not None and self.policy.headers != MIRROR
-        if fixed:
-            assert self.policy is not None
-            headers.append((b"access-control-allow-headers", self.policy.headers.encode("latin-1", "replace")))
+        fixed = self._fixed_headers
+        if fixed is not None:
+            headers.append((b"access-control-allow-headers", fixed))
         elif requested_headers:
             headers.append((b"access-control-allow-headers", requested_headers.encode("latin-1", "replace")))
         failures = []
@@ -159,17 +166,15 @@ class Cors:
             headers.append((b"access-control-allow-origin", origin.encode("latin-1", "replace")))
         else:
             failures.append("origin")
-        allowed_methods = _METHOD_SET if self.policy is None else {m.strip() for m in self.policy.methods.split(",")}
+        allowed_methods = self._method_set
         if method.upper() not in allowed_methods and "*" not in allowed_methods:
             failures.append("method")
-        if fixed and requested_headers:
-            assert self.policy is not None
-            allowed_headers = {h.strip().lower() for h in self.policy.headers.split(",")}
+        if fixed is not None and requested_headers:
+            allowed_headers = self._header_set
             if "*" not in allowed_headers and any(h.strip().lower() not in allowed_headers
                                                   for h in requested_headers.split(",")):  # fmt: skip
                 failures.append("headers")
-        if self.policy is not None:
-            headers += [(k.encode("latin-1"), v.encode("latin-1", "replace")) for k, v in self.policy.others]
+        headers += self._others
         if failures:
             return 400, headers, ("Disallowed CORS " + ", ".join(failures)).encode()
         return 200, headers, b"OK"

@@ -42,9 +42,7 @@ _ASCII = "".join(c for c in string.printable if c not in "\t\n\r\x0b\x0c")
 
 def slot_of(seed: int, method: str, raw_path: bytes, pairs: list[tuple[str, str]]) -> int:
     """A request's pool slot: `seed_of(seed, method, raw_path, pairs) % POOL`, the same number for less work."""
-    text = f"{seed}\x1f{method}\x1f{raw_path!r}\x1f{pairs!s}" if pairs else f"{seed}\x1f{method}\x1f{raw_path!r}\x1f[]"
-    digest = _blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
-    return digest[-1] % POOL if _LAST_BYTE else int.from_bytes(digest, "big") % POOL
+    return path_slots(seed, method, pairs)(raw_path)
 
 
 def path_slots(seed: int, method: str, pairs: list[tuple[str, str]]) -> Callable[[bytes], int]:

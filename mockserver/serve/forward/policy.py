@@ -21,7 +21,7 @@ _ACAO, _ACAC = "access-control-allow-origin", "access-control-allow-credentials"
 class CorsLearner:
     def __init__(self, known: Policy | None = None, dropped: frozenset[str] = frozenset()) -> None:
         self.policy = known or Policy()
-        self.seen = known is not None
+        self.seen = False  # a cross-origin request seen this run: the policy is written again
         self.dropped = dropped | {"content-type", "vary"}  # volatile ones (Date ...) and what Cors sends itself
         self.preflights = 0
 

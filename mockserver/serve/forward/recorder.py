@@ -100,8 +100,8 @@ class Recorder:
         self.skipped: Counter[str] = Counter()
         self.failures: Counter[str] = Counter()
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mockserver-recorder")
-        self.cors = CorsLearner(load_policy([str(self.root)]), DROPPED)  # what an earlier recording here learnt is kept
-        self.cors.seen = False  # ... and written again only when this one sees a cross-origin request
+        # what an earlier recording here learnt is kept, and written again only if this one sees a cross-origin request
+        self.cors = CorsLearner(load_policy([str(self.root)]), DROPPED)
 
     def use(self, spec: Spec, checker: Checker) -> None:
         """A new contract (`--watch`): files written from now on are checked against it."""
